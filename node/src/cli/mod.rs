@@ -1,0 +1,115 @@
+//! The `once` command line: `once pki …`, `once node …`, `once demo`.
+
+mod demo;
+mod node;
+mod pki;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::ConfigError;
+use crate::logging::LogFormat;
+use crate::server::StartError;
+
+/// once: a federated register landscape and once-only evidence exchange node.
+///
+/// Every authority runs one node per data centre. Nodes authenticate each other with
+/// certificates of the federation CA (mutual TLS); application services of the authority talk
+/// to their own node on the application endpoint.
+#[derive(Debug, Parser)]
+#[command(name = "once", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// Log format: human-readable lines or JSON lines (on standard error). The level is set by
+    /// ONCE_LOG, e.g. ONCE_LOG=debug.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a demo federation on this machine: a CA and two nodes that authenticate each other.
+    Demo(demo::DemoArgs),
+    /// Federation PKI: create the CA, issue, revoke and inspect certificates.
+    #[command(subcommand)]
+    Pki(pki::PkiCommand),
+    /// Set up, check and run a node.
+    #[command(subcommand)]
+    Node(node::NodeCommand),
+}
+
+/// A failed command: one line for the operator and an exit code.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CliError {
+    /// Bad input on the command line (exit 64).
+    #[error("{0}")]
+    Usage(String),
+    /// A wrong configuration (exit 64).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A service the command needs is unavailable: database, address in use (exit 69).
+    #[error("{0}")]
+    Unavailable(String),
+    /// The command failed (exit 1).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl CliError {
+    /// The process exit code (sysexits.h).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) | CliError::Config(_) => 64,
+            CliError::Unavailable(_) => 69,
+            CliError::Failed(_) => 1,
+        }
+    }
+}
+
+impl From<StartError> for CliError {
+    fn from(e: StartError) -> Self {
+        match e {
+            StartError::Config(c) => CliError::Config(c),
+            other => CliError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+impl From<once_pki::PkiError> for CliError {
+    fn from(e: once_pki::PkiError) -> Self {
+        use once_pki::PkiError as P;
+        match e {
+            P::MemberId(_) | P::BadSerial(_) | P::UnknownSerial(_) | P::BadHost(_) | P::Exists(_) => {
+                CliError::Usage(e.to_string())
+            }
+            other => CliError::Failed(other.to_string()),
+        }
+    }
+}
+
+/// Runs the command line.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Demo(args) => demo::run(args).await,
+        Command::Pki(command) => pki::run(command),
+        Command::Node(command) => node::run(command).await,
+    }
+}
+
+/// Parses a member id on the command line (one parser, with the rule in the message).
+fn parse_member(text: &str) -> Result<once_pki::MemberId, String> {
+    text.parse().map_err(|e: once_pki::MemberIdError| e.to_string())
+}
+
+/// A path argument that must name an existing directory.
+fn existing_dir(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    if path.is_dir() {
+        Ok(path)
+    } else {
+        Err(format!("{text} is not a directory"))
+    }
+}

@@ -1,0 +1,244 @@
+//! `once node …`
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Subcommand;
+use once_pki::MemberId;
+use once_pki::ca::{Ca, DEFAULT_NODE_DAYS, Validity};
+use once_pki::files::{read_text, write_public};
+
+use super::{CliError, existing_dir, parse_member};
+use crate::config::{Config, render_node_toml};
+use crate::db::{self, api_keys};
+use crate::material::NodeMaterial;
+use crate::server::RunningNode;
+
+#[derive(Debug, Subcommand)]
+pub(super) enum NodeCommand {
+    /// Set up a node directory: certificates from the CA, a commented node.toml, the database
+    /// and a first API key.
+    Init {
+        /// The node's directory (created).
+        #[arg(long)]
+        dir: PathBuf,
+        /// The member id, e.g. DE-HB:KOMMUNE:04011000.
+        #[arg(long, value_parser = parse_member)]
+        member: MemberId,
+        /// The federation CA directory (from `once pki init`).
+        #[arg(long, value_parser = existing_dir)]
+        ca: PathBuf,
+        /// DNS name or IP address peers use to reach this node (repeat for several).
+        #[arg(long = "host", default_values_t = ["localhost".to_string(), "127.0.0.1".to_string()])]
+        hosts: Vec<String>,
+        /// Peer endpoint address.
+        #[arg(long, default_value = "0.0.0.0:8443")]
+        peer_listen: SocketAddr,
+        /// Application endpoint address.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        app_listen: SocketAddr,
+        /// SQLite file (relative to the directory) or a postgres:// URL.
+        #[arg(long, default_value = "node.db")]
+        database_url: String,
+    },
+    /// Run the node until SIGTERM or Ctrl-C. SIGHUP reloads the CRL.
+    Run {
+        /// The node's configuration file.
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Check a configuration (files, certificates, keys, database) without starting.
+    Check {
+        /// The node's configuration file.
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Manage the API keys of application services.
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum ApiKeyCommand {
+    /// Create a key; it is printed once and stored only as a digest.
+    Create {
+        /// The node's configuration file.
+        #[arg(long)]
+        config: PathBuf,
+        /// A name for the key, e.g. the application service's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// List the keys (never their secrets).
+    List {
+        /// The node's configuration file.
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Revoke a key by name.
+    Revoke {
+        /// The node's configuration file.
+        #[arg(long)]
+        config: PathBuf,
+        /// The key's name.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+pub(super) async fn run(command: NodeCommand) -> Result<(), CliError> {
+    match command {
+        NodeCommand::Init {
+            dir,
+            member,
+            ca,
+            hosts,
+            peer_listen,
+            app_listen,
+            database_url,
+        } => {
+            let key = init(&dir, &member, &ca, &hosts, peer_listen, app_listen, &database_url).await?;
+            println!("node {member} set up in {}", dir.display());
+            println!("  start it:     once node run --config {}", dir.join("node.toml").display());
+            println!("  API key \"default\" (shown only now): {key}");
+        }
+        NodeCommand::Run { config } => serve(&config).await?,
+        NodeCommand::Check { config } => {
+            let config = Config::load(&config)?;
+            let (material, crl) = NodeMaterial::load(&config)?;
+            open_pool(&config).await?;
+            println!(
+                "configuration of {} is valid: TLS certificate expires {}, signing certificate {}, CRL lists {} revoked",
+                config.member_id,
+                material.tls_info.not_after.date(),
+                material.signing_info.not_after.date(),
+                crl.info.revoked_serials.len()
+            );
+        }
+        NodeCommand::ApiKey(command) => api_key(command).await?,
+    }
+    Ok(())
+}
+
+/// Sets up a node directory; returns the first API key.
+pub(super) async fn init(
+    dir: &Path,
+    member: &MemberId,
+    ca_dir: &Path,
+    hosts: &[String],
+    peer_listen: SocketAddr,
+    app_listen: SocketAddr,
+    database_url: &str,
+) -> Result<String, CliError> {
+    let toml_path = dir.join("node.toml");
+    if toml_path.exists() {
+        return Err(CliError::Usage(format!(
+            "{} exists already; this directory holds a node",
+            toml_path.display()
+        )));
+    }
+    db::DatabaseUrl::parse(database_url).map_err(|e| CliError::Usage(format!("--database-url: {e}")))?;
+    let mut ca = Ca::open(ca_dir)?;
+    let creds = ca.issue_node(member, hosts, Validity::days_from_now(DEFAULT_NODE_DAYS))?;
+    creds.write_to(dir, ca.cert_pem())?;
+    write_public(&dir.join("crl.pem"), read_text(&ca_dir.join("crl.pem"))?.as_bytes())?;
+    write_public(
+        &toml_path,
+        render_node_toml(member, peer_listen, app_listen, database_url).as_bytes(),
+    )?;
+    let config = Config::load(&toml_path)?;
+    let pool = open_pool(&config).await?;
+    let (_, secret) = db::run(&pool, |conn| {
+        api_keys::create(conn, "default").map_err(|e| match e {
+            api_keys::ApiKeyError::Db(e) => e,
+            other => db::DbError::Migration(other.to_string()),
+        })
+    })
+    .await
+    .map_err(|e| CliError::Unavailable(format!("database_url: {e}")))?;
+    Ok(secret)
+}
+
+async fn open_pool(config: &Config) -> Result<db::DbPool, CliError> {
+    let (url, size) = (config.database_url.clone(), config.server.pool_size);
+    let timeout = Duration::from_millis(config.server.pool_timeout_ms);
+    tokio::task::spawn_blocking(move || db::open(&url, size, timeout))
+        .await
+        .map_err(|e| CliError::Failed(e.to_string()))?
+        .map_err(|e| CliError::Unavailable(format!("database_url: {e}")))
+}
+
+/// Runs a node until SIGINT/SIGTERM; SIGHUP reloads the CRL.
+async fn serve(config_path: &Path) -> Result<(), CliError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let config = Config::load(config_path)?;
+    let grace = config.server.shutdown_grace_seconds;
+    let node = RunningNode::start(config).await?;
+    let mut hangup = signal(SignalKind::hangup()).map_err(|e| CliError::Failed(e.to_string()))?;
+    let mut terminate =
+        signal(SignalKind::terminate()).map_err(|e| CliError::Failed(e.to_string()))?;
+    loop {
+        tokio::select! {
+            _ = hangup.recv() => {
+                tracing::info!("SIGHUP: reloading the CRL");
+                if let Err(e) = node.reload_crl().await {
+                    tracing::error!(error = %e, "SIGHUP");
+                }
+            }
+            _ = terminate.recv() => break,
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
+    tracing::info!(grace_seconds = grace, "stopping: no new connections, finishing in-flight requests");
+    node.stop(true).await;
+    Ok(())
+}
+
+async fn api_key(command: ApiKeyCommand) -> Result<(), CliError> {
+    let unavailable = |e: db::DbError| CliError::Unavailable(format!("database_url: {e}"));
+    let from_key_error = |e: api_keys::ApiKeyError| match e {
+        api_keys::ApiKeyError::Db(e) => unavailable(e),
+        other => CliError::Usage(other.to_string()),
+    };
+    match command {
+        ApiKeyCommand::Create { config, name } => {
+            let pool = open_pool(&Config::load(&config)?).await?;
+            let result = db::run(&pool, move |conn| Ok(api_keys::create(conn, &name)))
+                .await
+                .map_err(unavailable)?;
+            let (key, secret) = result.map_err(from_key_error)?;
+            println!("API key {:?} (shown only now): {secret}", key.name);
+        }
+        ApiKeyCommand::List { config } => {
+            let pool = open_pool(&Config::load(&config)?).await?;
+            let keys = db::run(&pool, api_keys::list).await.map_err(unavailable)?;
+            println!("{:<24} {:<14} {:<12} {:<12} status", "name", "prefix", "created", "last used");
+            for key in keys {
+                let date = |t: Option<i64>| {
+                    t.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+                        .map(|t| t.date().to_string())
+                        .unwrap_or_else(|| "-".into())
+                };
+                println!(
+                    "{:<24} {:<14} {:<12} {:<12} {}",
+                    key.name,
+                    key.prefix,
+                    date(Some(key.created_at)),
+                    date(key.last_used_at),
+                    if key.revoked_at.is_some() { "revoked" } else { "active" }
+                );
+            }
+        }
+        ApiKeyCommand::Revoke { config, name } => {
+            let pool = open_pool(&Config::load(&config)?).await?;
+            let shown = name.clone();
+            db::run(&pool, move |conn| Ok(api_keys::revoke(conn, &name)))
+                .await
+                .map_err(unavailable)?
+                .map_err(from_key_error)?;
+            println!("API key {shown:?} revoked");
+        }
+    }
+    Ok(())
+}

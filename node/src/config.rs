@@ -1,0 +1,481 @@
+//! The node's configuration: `node.toml`, with `ONCE_…` environment overrides
+//! (`ONCE_PEER__LISTEN=0.0.0.0:9443` sets `peer.listen`).
+//!
+//! Relative paths are resolved against the directory of the configuration file. The
+//! configuration is read and checked once, at start-up, and then passed around; there is no
+//! global.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use once_pki::MemberId;
+use serde::{Deserialize, Serialize};
+
+/// A configuration problem: which field, and what is wrong with it. Start-up stops with this
+/// one line and exit code 64.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration: {field}: {message}")]
+pub struct ConfigError {
+    /// The field, dotted (`tls.cert`), or the file when the file itself is the problem.
+    pub field: String,
+    /// What is wrong, in words an operator can act on.
+    pub message: String,
+}
+
+impl ConfigError {
+    /// A problem with one field.
+    pub fn new(field: impl Into<String>, message: impl fmt::Display) -> Self {
+        ConfigError {
+            field: field.into(),
+            message: message.to_string(),
+        }
+    }
+}
+
+/// The top-level fields; environment variables naming anything else are not configuration.
+const TOP_LEVEL_FIELDS: &[&str] = &[
+    "member_id",
+    "database_url",
+    "peer",
+    "application",
+    "tls",
+    "signing",
+    "health",
+    "server",
+];
+
+/// The node's configuration.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// This node's member id, e.g. `DE-HB:KOMMUNE:04011000`. Must equal the member id in the
+    /// TLS and signing certificates.
+    pub member_id: MemberId,
+    /// Where the node keeps its data: a SQLite file (`node.db`, `sqlite://node.db`) or a
+    /// PostgreSQL URL (`postgres://user:password@host/db`).
+    pub database_url: String,
+    /// The peer endpoint, where other nodes connect with mutual TLS.
+    pub peer: PeerConfig,
+    /// The application endpoint, for the authority's own application services.
+    #[serde(default)]
+    pub application: ApplicationConfig,
+    /// The node's TLS identity and the federation trust anchors.
+    pub tls: TlsConfig,
+    /// The node's message-signing identity.
+    pub signing: SigningConfig,
+    /// Readiness thresholds.
+    #[serde(default)]
+    pub health: HealthConfig,
+    /// Server tuning.
+    #[serde(default)]
+    pub server: ServerConfig,
+}
+
+/// The peer endpoint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerConfig {
+    /// Address to listen on, e.g. `0.0.0.0:8443`.
+    pub listen: SocketAddr,
+}
+
+/// How application services authenticate at the application endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationAuth {
+    /// `Authorization: Bearer <key>`; keys are created with `once node api-key create` and
+    /// stored hashed.
+    #[default]
+    ApiKey,
+    /// A client certificate issued by `application.client_ca` (requires `application.tls`).
+    Mtls,
+}
+
+/// The application endpoint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationConfig {
+    /// Address to listen on; loopback by default so only this host's services reach it.
+    #[serde(default = "default_app_listen")]
+    pub listen: SocketAddr,
+    /// How callers authenticate.
+    #[serde(default)]
+    pub auth: ApplicationAuth,
+    /// Serve the application endpoint over TLS with the node's TLS certificate.
+    #[serde(default)]
+    pub tls: bool,
+    /// With `auth = "mtls"`: the CA whose certificates application clients present. Defaults to
+    /// the federation root (`tls.ca`).
+    #[serde(default)]
+    pub client_ca: Option<PathBuf>,
+}
+
+impl Default for ApplicationConfig {
+    fn default() -> Self {
+        ApplicationConfig {
+            listen: default_app_listen(),
+            auth: ApplicationAuth::default(),
+            tls: false,
+            client_ca: None,
+        }
+    }
+}
+
+fn default_app_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+/// What to do when the CRL is past its nextUpdate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CrlExpiredPolicy {
+    /// Refuse every peer until a current CRL is loaded (safe default).
+    #[default]
+    Refuse,
+    /// Keep using the old CRL, report not-ready and log a warning.
+    Warn,
+}
+
+/// TLS identity and trust anchors.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The federation root certificate (PEM).
+    pub ca: PathBuf,
+    /// The federation CRL (PEM); reloaded when the file changes or on SIGHUP.
+    pub crl: PathBuf,
+    /// This node's TLS certificate (PEM), issued by the federation CA.
+    pub cert: PathBuf,
+    /// Its private key (PEM).
+    pub key: PathBuf,
+    /// How often to look for a changed CRL file, in seconds.
+    #[serde(default = "default_crl_reload_seconds")]
+    pub crl_reload_seconds: u64,
+    /// What to do with a CRL past its nextUpdate.
+    #[serde(default)]
+    pub crl_expired: CrlExpiredPolicy,
+}
+
+fn default_crl_reload_seconds() -> u64 {
+    10
+}
+
+/// Message-signing identity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigningConfig {
+    /// This node's signing certificate (PEM), issued by the federation CA.
+    pub cert: PathBuf,
+    /// Its private key (PEM).
+    pub key: PathBuf,
+}
+
+/// Readiness thresholds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthConfig {
+    /// `/readyz` fails when a certificate of this node expires within this many days.
+    #[serde(default = "default_min_certificate_days")]
+    pub min_certificate_days: i64,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        HealthConfig {
+            min_certificate_days: default_min_certificate_days(),
+        }
+    }
+}
+
+fn default_min_certificate_days() -> i64 {
+    14
+}
+
+/// Server tuning.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Worker threads per endpoint; 0 means one per CPU core.
+    #[serde(default)]
+    pub workers: usize,
+    /// On shutdown, how long in-flight requests may take to finish, in seconds.
+    #[serde(default = "default_grace_seconds")]
+    pub shutdown_grace_seconds: u64,
+    /// Database connections in the pool.
+    #[serde(default = "default_pool_size")]
+    pub pool_size: u32,
+    /// How long a request waits for a database connection before it gets a 503, in
+    /// milliseconds.
+    #[serde(default = "default_pool_timeout_ms")]
+    pub pool_timeout_ms: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            workers: 0,
+            shutdown_grace_seconds: default_grace_seconds(),
+            pool_size: default_pool_size(),
+            pool_timeout_ms: default_pool_timeout_ms(),
+        }
+    }
+}
+
+fn default_grace_seconds() -> u64 {
+    30
+}
+fn default_pool_size() -> u32 {
+    8
+}
+fn default_pool_timeout_ms() -> u64 {
+    3000
+}
+
+impl Config {
+    /// Reads `path`, applies `ONCE_…` environment overrides, resolves relative paths against the
+    /// file's directory and checks the values that need no I/O.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new(path.display().to_string(), format!("cannot read: {e}")))?;
+        let env = Env::prefixed("ONCE_")
+            .split("__")
+            .filter(|key| {
+                let top = key.as_str().split('.').next().unwrap_or_default();
+                TOP_LEVEL_FIELDS.contains(&top)
+            });
+        let config: Config = Figment::new()
+            .merge(Toml::string(&text))
+            .merge(env)
+            .extract()
+            .map_err(|e| figment_error(path, e))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let config = config.resolve_paths(base);
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Makes every relative path absolute against `base`.
+    pub fn resolve_paths(mut self, base: &Path) -> Config {
+        let join = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        join(&mut self.tls.ca);
+        join(&mut self.tls.crl);
+        join(&mut self.tls.cert);
+        join(&mut self.tls.key);
+        join(&mut self.signing.cert);
+        join(&mut self.signing.key);
+        if let Some(ca) = self.application.client_ca.as_mut() {
+            join(ca);
+        }
+        if let Ok(crate::db::DatabaseUrl::Sqlite(file)) =
+            crate::db::DatabaseUrl::parse(&self.database_url)
+            && file.is_relative()
+        {
+            self.database_url = base.join(file).display().to_string();
+        }
+        self
+    }
+
+    /// Checks what can be checked without touching files or the network.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        crate::db::DatabaseUrl::parse(&self.database_url)
+            .map_err(|e| ConfigError::new("database_url", e))?;
+        if self.application.auth == ApplicationAuth::Mtls && !self.application.tls {
+            return Err(ConfigError::new(
+                "application.auth",
+                "\"mtls\" needs application.tls = true",
+            ));
+        }
+        if self.peer.listen == self.application.listen && self.peer.listen.port() != 0 {
+            return Err(ConfigError::new(
+                "application.listen",
+                "must differ from peer.listen",
+            ));
+        }
+        if self.server.pool_size == 0 {
+            return Err(ConfigError::new("server.pool_size", "must be at least 1"));
+        }
+        if self.tls.crl_reload_seconds == 0 {
+            return Err(ConfigError::new("tls.crl_reload_seconds", "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// The application client CA: `application.client_ca`, or the federation root.
+    pub fn application_client_ca(&self) -> &Path {
+        self.application.client_ca.as_deref().unwrap_or(&self.tls.ca)
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("member_id", &self.member_id)
+            .field("database_url", &crate::db::mask_password(&self.database_url))
+            .field("peer", &self.peer)
+            .field("application", &self.application)
+            .field("tls", &self.tls)
+            .field("signing", &self.signing)
+            .field("health", &self.health)
+            .field("server", &self.server)
+            .finish()
+    }
+}
+
+fn figment_error(path: &Path, error: figment::Error) -> ConfigError {
+    let field = if error.path.is_empty() {
+        path.display().to_string()
+    } else {
+        error.path.join(".")
+    };
+    let mut message = error.kind.to_string();
+    if let Some(source) = error.metadata.as_ref().and_then(|m| m.source.as_ref()) {
+        message.push_str(&format!(" (from {source})"));
+    }
+    ConfigError::new(field, message)
+}
+
+/// The commented `node.toml` that `once node init` writes.
+pub fn render_node_toml(
+    member_id: &MemberId,
+    peer_listen: SocketAddr,
+    app_listen: SocketAddr,
+    database_url: &str,
+) -> String {
+    format!(
+        r#"# Configuration of the once node for member {member_id}.
+# Relative paths are relative to this file. Every field can be overridden by an environment
+# variable: ONCE_<FIELD>, with __ between levels, e.g. ONCE_PEER__LISTEN=0.0.0.0:9443.
+
+# This node's member id; it must equal the member id in the certificates below.
+member_id = "{member_id}"
+
+# A SQLite file (the default, one file per node) or a PostgreSQL URL for production,
+# e.g. "postgres://once:secret@db.example/once" (several replicas may share one).
+database_url = "{database_url}"
+
+[peer]
+# Where other nodes of the federation connect, with mutual TLS.
+listen = "{peer_listen}"
+
+[application]
+# Where this authority's own application services connect. Keep it on loopback or an
+# internal network.
+listen = "{app_listen}"
+# "api_key" (Authorization: Bearer <key>; keys from `once node api-key create`) or
+# "mtls" (client certificates from client_ca; needs tls = true).
+auth = "api_key"
+tls = false
+# client_ca = "app-clients-ca.pem"
+
+[tls]
+# The federation root and its CRL. The CRL is reloaded when the file changes and on SIGHUP.
+ca = "ca.pem"
+crl = "crl.pem"
+# This node's TLS certificate and key (serverAuth + clientAuth).
+cert = "tls.pem"
+key = "tls.key"
+crl_reload_seconds = 10
+# When the CRL is past its nextUpdate: "refuse" every peer (safe) or "warn".
+crl_expired = "refuse"
+
+[signing]
+# The message-signing certificate and key (digitalSignature + nonRepudiation).
+cert = "signing.pem"
+key = "signing.key"
+
+[health]
+# /readyz reports not ready when a certificate expires within this many days.
+min_certificate_days = 14
+
+[server]
+# Worker threads per endpoint (0: one per CPU core).
+workers = 0
+# On shutdown, in-flight requests get this long to finish.
+shutdown_grace_seconds = 30
+pool_size = 8
+pool_timeout_ms = 3000
+"#
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, text: &str) -> PathBuf {
+        let path = dir.join("node.toml");
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+
+    #[test]
+    fn the_rendered_file_loads_and_resolves_paths() {
+        let dir = tempfile::tempdir().expect("dir");
+        let member: MemberId = "DE:BUND:bva".parse().expect("id");
+        let text = render_node_toml(
+            &member,
+            "127.0.0.1:0".parse().expect("addr"),
+            "127.0.0.1:8080".parse().expect("addr"),
+            "node.db",
+        );
+        let config = Config::load(&write(dir.path(), &text)).expect("load");
+        assert_eq!(config.member_id, member);
+        assert_eq!(config.tls.cert, dir.path().join("tls.pem"));
+        assert_eq!(config.database_url, dir.path().join("node.db").display().to_string());
+        assert_eq!(config.application.auth, ApplicationAuth::ApiKey);
+    }
+
+    #[test]
+    fn names_the_field_that_is_wrong() {
+        let dir = tempfile::tempdir().expect("dir");
+        let member: MemberId = "DE:BUND:bva".parse().expect("id");
+        let good = render_node_toml(
+            &member,
+            "127.0.0.1:8443".parse().expect("addr"),
+            "127.0.0.1:8080".parse().expect("addr"),
+            "node.db",
+        );
+        let bad_member = good.replace("member_id = \"DE:BUND:bva\"", "member_id = \"DE:bund\"");
+        let err = Config::load(&write(dir.path(), &bad_member)).unwrap_err();
+        assert_eq!(err.field, "member_id");
+        assert!(err.message.contains("three parts"), "{err}");
+
+        let unknown = good.replace("[peer]", "[peer]\nlisten_twice = 1");
+        let err = Config::load(&write(dir.path(), &unknown)).unwrap_err();
+        assert!(err.message.contains("listen_twice"), "{err}");
+
+        let bad_addr = good.replace("listen = \"127.0.0.1:8443\"", "listen = \"nowhere\"");
+        let err = Config::load(&write(dir.path(), &bad_addr)).unwrap_err();
+        assert_eq!(err.field, "peer.listen", "{err}");
+
+        let mtls_without_tls = good.replace("auth = \"api_key\"", "auth = \"mtls\"");
+        let err = Config::load(&write(dir.path(), &mtls_without_tls)).unwrap_err();
+        assert_eq!(err.field, "application.auth");
+
+        let err = Config::load(&dir.path().join("missing.toml")).unwrap_err();
+        assert!(err.message.contains("cannot read"), "{err}");
+    }
+
+    #[test]
+    fn debug_output_masks_the_database_password() {
+        let dir = tempfile::tempdir().expect("dir");
+        let member: MemberId = "DE:BUND:bva".parse().expect("id");
+        let text = render_node_toml(
+            &member,
+            "127.0.0.1:8443".parse().expect("addr"),
+            "127.0.0.1:8080".parse().expect("addr"),
+            "postgres://once:s3cret@db.example/once",
+        );
+        let config = Config::load(&write(dir.path(), &text)).expect("load");
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("s3cret"), "{debug}");
+        assert!(debug.contains("postgres://once:***@db.example/once"), "{debug}");
+    }
+}

@@ -1,0 +1,5 @@
+//! Thin HTTP handlers: extract, call one `service::` function, map the result.
+
+pub mod app;
+pub mod extract;
+pub mod peer;

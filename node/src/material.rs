@@ -1,0 +1,169 @@
+//! The node's credentials and trust anchors, loaded and cross-checked at start-up: every
+//! problem is a [`ConfigError`] naming the field.
+
+use std::path::Path;
+
+use once_pki::files::{read_certs, read_crl, read_key};
+use once_pki::inspect::{CertInfo, CrlInfo, check_cert_and_key};
+use once_pki::{MemberId, PeerIdentity};
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
+use time::OffsetDateTime;
+
+use crate::config::{Config, ConfigError};
+
+/// The node's certificates, keys and trust anchors.
+pub struct NodeMaterial {
+    /// The federation root(s).
+    pub ca_certs: Vec<CertificateDer<'static>>,
+    /// The TLS certificate chain (end entity first).
+    pub tls_chain: Vec<CertificateDer<'static>>,
+    /// The TLS key.
+    pub tls_key: PrivateKeyDer<'static>,
+    /// What the TLS certificate says.
+    pub tls_info: CertInfo,
+    /// What the signing certificate says.
+    pub signing_info: CertInfo,
+}
+
+impl std::fmt::Debug for NodeMaterial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeMaterial")
+            .field("tls", &self.tls_info.serial)
+            .field("signing", &self.signing_info.serial)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A loaded CRL.
+#[derive(Debug, Clone)]
+pub struct LoadedCrl {
+    /// The CRL.
+    pub der: CertificateRevocationListDer<'static>,
+    /// What it says.
+    pub info: CrlInfo,
+    /// The file's modification time when it was read.
+    pub modified: Option<std::time::SystemTime>,
+}
+
+impl LoadedCrl {
+    /// Reads and parses the CRL file.
+    pub fn read(path: &Path) -> Result<LoadedCrl, once_pki::PkiError> {
+        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        let der = read_crl(path)?;
+        let info = CrlInfo::from_der(&der)?;
+        Ok(LoadedCrl { der, info, modified })
+    }
+
+    /// Whether the CRL is past its nextUpdate at `now`.
+    pub fn is_expired(&self, now: OffsetDateTime) -> bool {
+        self.info.next_update.is_some_and(|t| t < now)
+    }
+}
+
+impl NodeMaterial {
+    /// Loads and checks everything the configuration names: the CA is readable, each certificate
+    /// matches its key, was issued by the CA, is currently valid, is for the configured member
+    /// and has the key usages of its purpose.
+    pub fn load(config: &Config) -> Result<(NodeMaterial, LoadedCrl), ConfigError> {
+        let ca_certs = read_certs(&config.tls.ca).map_err(|e| ConfigError::new("tls.ca", e))?;
+        let crl = LoadedCrl::read(&config.tls.crl).map_err(|e| ConfigError::new("tls.crl", e))?;
+        let now = OffsetDateTime::now_utc();
+
+        let (tls_chain, tls_key, tls_info) = load_pair(
+            config,
+            ("tls.cert", &config.tls.cert),
+            ("tls.key", &config.tls.key),
+            &ca_certs,
+            now,
+        )?;
+        for usage in ["serverAuth", "clientAuth"] {
+            if !tls_info.extended_key_usages.iter().any(|u| u == usage) {
+                return Err(ConfigError::new(
+                    "tls.cert",
+                    format!("certificate lacks the extended key usage {usage}; issue it with `once pki issue`"),
+                ));
+            }
+        }
+        let (_, _, signing_info) = load_pair(
+            config,
+            ("signing.cert", &config.signing.cert),
+            ("signing.key", &config.signing.key),
+            &ca_certs,
+            now,
+        )?;
+        if !signing_info.key_usages.contains(&"nonRepudiation") {
+            return Err(ConfigError::new(
+                "signing.cert",
+                "certificate lacks the key usage nonRepudiation; it is not a signing certificate",
+            ));
+        }
+        Ok((
+            NodeMaterial {
+                ca_certs,
+                tls_chain,
+                tls_key,
+                tls_info,
+                signing_info,
+            },
+            crl,
+        ))
+    }
+}
+
+type Pair = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>, CertInfo);
+
+fn load_pair(
+    config: &Config,
+    (cert_field, cert_path): (&str, &Path),
+    (key_field, key_path): (&str, &Path),
+    ca_certs: &[CertificateDer<'static>],
+    now: OffsetDateTime,
+) -> Result<Pair, ConfigError> {
+    let key = read_key(key_path).map_err(|e| ConfigError::new(key_field, e))?;
+    let chain = read_certs(cert_path).map_err(|e| ConfigError::new(cert_field, e))?;
+    let issued_by_any = ca_certs
+        .iter()
+        .map(|ca| check_cert_and_key(cert_path, key_path, &config.tls.ca, ca))
+        .find(|r| !matches!(r, Err(once_pki::PkiError::NotIssuedByCa { .. })));
+    match issued_by_any {
+        Some(Ok(_)) => {}
+        Some(Err(e)) => return Err(ConfigError::new(cert_field, e)),
+        None => {
+            return Err(ConfigError::new(
+                cert_field,
+                format!(
+                    "certificate {} was not issued by the federation CA {}",
+                    cert_path.display(),
+                    config.tls.ca.display()
+                ),
+            ));
+        }
+    }
+    let info = CertInfo::from_der(&chain[0]).map_err(|e| ConfigError::new(cert_field, e))?;
+    let identity =
+        PeerIdentity::from_certificate(&chain[0]).map_err(|e| ConfigError::new(cert_field, e))?;
+    check_member(cert_field, &identity.member_id, &config.member_id)?;
+    if info.not_after < now {
+        return Err(ConfigError::new(
+            cert_field,
+            format!("certificate expired on {}; issue a new one", info.not_after.date()),
+        ));
+    }
+    if info.not_before > now {
+        return Err(ConfigError::new(
+            cert_field,
+            format!("certificate is not valid before {}", info.not_before),
+        ));
+    }
+    Ok((chain, key, info))
+}
+
+fn check_member(field: &str, found: &MemberId, configured: &MemberId) -> Result<(), ConfigError> {
+    if found != configured {
+        return Err(ConfigError::new(
+            field,
+            format!("certificate is for member {found}, but member_id is {configured}"),
+        ));
+    }
+    Ok(())
+}

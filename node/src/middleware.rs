@@ -1,0 +1,75 @@
+//! Middleware: a tracing span per request, and authentication of application callers.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{AUTHORIZATION, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, web};
+use once_pki::PeerIdentity;
+use tracing::Instrument;
+
+use crate::service::auth::{self, AppClientCertificate};
+use crate::state::NodeState;
+
+/// The response header that carries the request id.
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Opens the request's root span (request id, peer member id, method, path), logs the outcome
+/// once, and returns the request id in `x-request-id`.
+pub async fn request_span(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let request_id = uuid::Uuid::now_v7().to_string();
+    let peer = req
+        .conn_data::<PeerIdentity>()
+        .map(|p| p.member_id.to_string())
+        .unwrap_or_default();
+    let span = tracing::info_span!(
+        "request",
+        request.id = %request_id,
+        peer.member_id = %peer,
+        http.method = %req.method(),
+        http.path = %req.path(),
+    );
+    async move {
+        let started = Instant::now();
+        let mut response = next.call(req).await?;
+        let status = response.status().as_u16();
+        let elapsed_us = started.elapsed().as_micros() as u64;
+        if status >= 500 {
+            tracing::error!(http.status = status, duration_us = elapsed_us, "request failed");
+        } else {
+            tracing::info!(http.status = status, duration_us = elapsed_us, "request");
+        }
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            response.headers_mut().insert(REQUEST_ID_HEADER, value);
+        }
+        Ok(response)
+    }
+    .instrument(span)
+    .await
+}
+
+/// Authenticates the application caller and stores it in the request's extensions.
+pub async fn require_app_auth(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let Some(state) = req.app_data::<web::Data<NodeState>>().cloned() else {
+        return Err(actix_web::error::ErrorInternalServerError("node state missing"));
+    };
+    let bearer = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .map(ToOwned::to_owned);
+    let certificate = req.conn_data::<AppClientCertificate>().cloned();
+    let caller = auth::authenticate(&state, bearer.as_deref(), certificate).await?;
+    req.extensions_mut().insert(caller);
+    next.call(req).await
+}

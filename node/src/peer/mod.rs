@@ -1,0 +1,3 @@
+//! Talking to other nodes.
+
+pub mod client;

@@ -1,0 +1,286 @@
+//! Starting and stopping a node: load and check the configuration's material, open the
+//! database, bind the peer and application endpoints, watch the CRL.
+
+use std::any::Any;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_tls::accept::rustls_0_23::TlsStream;
+use actix_web::dev::{Extensions, Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::rt::net::TcpStream;
+use actix_web::{App, HttpServer, web};
+use arc_swap::ArcSwap;
+use once_pki::tls::{PeerRequirement, PeerVerifier, server_config, server_config_without_client_auth};
+use once_pki::{PeerIdentity, sha256_hex};
+
+use crate::config::{ApplicationAuth, Config, ConfigError, CrlExpiredPolicy};
+use crate::db::{self, DbError};
+use crate::material::NodeMaterial;
+use crate::middleware::request_span;
+use crate::service::auth::AppClientCertificate;
+use crate::service::crl::{self, CrlReloadError};
+use crate::state::NodeState;
+use crate::routes;
+
+/// Why a node did not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The configuration is wrong (exit code 64).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The database could not be opened or migrated (exit code 69).
+    #[error("database_url: {0}")]
+    Database(#[from] DbError),
+    /// An address could not be bound (exit code 69).
+    #[error("cannot listen on {address} ({field}): {source}")]
+    Bind {
+        /// The configuration field.
+        field: &'static str,
+        /// The address.
+        address: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A running node.
+#[derive(Debug)]
+pub struct RunningNode {
+    /// Where the peer endpoint listens.
+    pub peer_addr: SocketAddr,
+    /// Where the application endpoint listens.
+    pub app_addr: SocketAddr,
+    state: Arc<NodeState>,
+    peer: ServerHandle,
+    app: ServerHandle,
+    servers: tokio::task::JoinHandle<()>,
+    watcher: tokio::task::JoinHandle<()>,
+}
+
+impl RunningNode {
+    /// Loads everything, binds both endpoints and starts serving. Must be called inside a tokio
+    /// runtime.
+    pub async fn start(config: Config) -> Result<RunningNode, StartError> {
+        let (material, crl) = NodeMaterial::load(&config)?;
+        let pool_timeout = Duration::from_millis(config.server.pool_timeout_ms);
+        let (url, size) = (config.database_url.clone(), config.server.pool_size);
+        let pool = tokio::task::spawn_blocking(move || db::open(&url, size, pool_timeout))
+            .await
+            .map_err(|e| DbError::Task(e.to_string()))??;
+
+        let enforce = config.tls.crl_expired == CrlExpiredPolicy::Refuse;
+        let peer_verifier = PeerVerifier::new(
+            material.ca_certs.clone(),
+            vec![crl.der.clone()],
+            PeerRequirement::MemberId,
+            enforce,
+        )
+        .map_err(|e| ConfigError::new("tls.ca", e))?;
+        let mut crl_verifiers = vec![peer_verifier.clone()];
+        let peer_tls = server_config(
+            material.tls_chain.clone(),
+            material.tls_key.clone_key(),
+            peer_verifier,
+        )
+        .map_err(|e| ConfigError::new("tls.cert", e))?;
+
+        let app_tls = if config.application.tls {
+            let tls = match config.application.auth {
+                ApplicationAuth::Mtls => {
+                    let client_ca = config.application_client_ca();
+                    let roots = once_pki::files::read_certs(client_ca)
+                        .map_err(|e| ConfigError::new("application.client_ca", e))?;
+                    // The federation CRL applies when application clients hold federation
+                    // certificates; a separate client CA has no CRL here.
+                    let same_ca = client_ca == config.tls.ca;
+                    let crls = if same_ca { vec![crl.der.clone()] } else { Vec::new() };
+                    let verifier =
+                        PeerVerifier::new(roots, crls, PeerRequirement::ChainOnly, enforce && same_ca)
+                            .map_err(|e| ConfigError::new("application.client_ca", e))?;
+                    if same_ca {
+                        crl_verifiers.push(verifier.clone());
+                    }
+                    server_config(material.tls_chain.clone(), material.tls_key.clone_key(), verifier)
+                }
+                ApplicationAuth::ApiKey => server_config_without_client_auth(
+                    material.tls_chain.clone(),
+                    material.tls_key.clone_key(),
+                ),
+            };
+            Some(tls.map_err(|e| ConfigError::new("application.tls", e))?)
+        } else {
+            None
+        };
+
+        crl::warn_if_expired(&crl, config.tls.crl_expired);
+        let state = Arc::new(NodeState {
+            config,
+            material,
+            pool,
+            crl: ArcSwap::from_pointee(crl),
+            crl_verifiers,
+        });
+        let data = web::Data::from(state.clone());
+        let workers = match state.config.server.workers {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        };
+        let grace = state.config.server.shutdown_grace_seconds;
+
+        let peer_listener = bind("peer.listen", state.config.peer.listen)?;
+        let peer_addr = local_addr("peer.listen", &peer_listener)?;
+        let peer_data = data.clone();
+        let peer_server = HttpServer::new(move || {
+            App::new()
+                .app_data(peer_data.clone())
+                .wrap(from_fn(request_span))
+                .configure(routes::peer)
+        })
+        .workers(workers)
+        .shutdown_timeout(grace)
+        .disable_signals()
+        .on_connect(record_peer_identity)
+        .listen_rustls_0_23(peer_listener, peer_tls)
+        .map_err(|source| StartError::Bind {
+            field: "peer.listen",
+            address: peer_addr,
+            source,
+        })?
+        .run();
+
+        let app_listener = bind("application.listen", state.config.application.listen)?;
+        let app_addr = local_addr("application.listen", &app_listener)?;
+        let app_data = data.clone();
+        let app_builder = HttpServer::new(move || {
+            App::new()
+                .app_data(app_data.clone())
+                .wrap(from_fn(request_span))
+                .configure(routes::application)
+        })
+        .workers(workers)
+        .shutdown_timeout(grace)
+        .disable_signals();
+        let app_bound = match app_tls {
+            Some(tls) => app_builder
+                .on_connect(record_app_client)
+                .listen_rustls_0_23(app_listener, tls),
+            None => app_builder.listen(app_listener),
+        };
+        let app_server = app_bound
+            .map_err(|source| StartError::Bind {
+                field: "application.listen",
+                address: app_addr,
+                source,
+            })?
+            .run();
+
+        let (peer, app) = (peer_server.handle(), app_server.handle());
+        let servers = tokio::spawn(serve_both(peer_server, app_server));
+        let watcher = tokio::spawn(crl::watch(state.clone()));
+        tracing::info!(
+            node.member_id = %state.config.member_id,
+            peer.addr = %peer_addr,
+            app.addr = %app_addr,
+            app.tls = state.config.application.tls,
+            "node listening"
+        );
+        Ok(RunningNode {
+            peer_addr,
+            app_addr,
+            state,
+            peer,
+            app,
+            servers,
+            watcher,
+        })
+    }
+
+    /// The node's shared state.
+    pub fn state(&self) -> &Arc<NodeState> {
+        &self.state
+    }
+
+    /// Reads the CRL file now (what SIGHUP does).
+    pub async fn reload_crl(&self) -> Result<(), CrlReloadError> {
+        let state = self.state.clone();
+        tokio::task::spawn_blocking(move || crl::reload(&state).map(|_| ()))
+            .await
+            .unwrap_or_else(|e| {
+                Err(CrlReloadError::Read(once_pki::PkiError::Tls(format!(
+                    "reload task failed: {e}"
+                ))))
+            })
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish within the grace period
+    /// (`graceful`) or drops them, and waits until both endpoints are closed.
+    pub async fn stop(self, graceful: bool) {
+        self.watcher.abort();
+        tokio::join!(self.peer.stop(graceful), self.app.stop(graceful));
+        let _ = self.servers.await;
+        tracing::info!(node.member_id = %self.state.config.member_id, "node stopped");
+    }
+}
+
+async fn serve_both(peer: Server, app: Server) {
+    let (peer, app) = tokio::join!(peer, app);
+    for (name, result) in [("peer", peer), ("application", app)] {
+        if let Err(e) = result {
+            tracing::error!(endpoint = name, error = %e, "endpoint stopped with an error");
+        }
+    }
+}
+
+fn bind(field: &'static str, address: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(address).map_err(|source| StartError::Bind {
+        field,
+        address,
+        source,
+    })
+}
+
+fn local_addr(field: &'static str, listener: &TcpListener) -> Result<SocketAddr, StartError> {
+    listener.local_addr().map_err(|source| StartError::Bind {
+        field,
+        address: SocketAddr::from(([0, 0, 0, 0], 0)),
+        source,
+    })
+}
+
+/// Reads the peer's member id from its verified end-entity certificate (the first of the
+/// chain) when the TLS connection is established.
+fn record_peer_identity(connection: &dyn Any, extensions: &mut Extensions) {
+    let Some(tls) = connection.downcast_ref::<TlsStream<TcpStream>>() else {
+        return;
+    };
+    let Some(end_entity) = tls.get_ref().1.peer_certificates().and_then(|c| c.first()) else {
+        return;
+    };
+    match PeerIdentity::from_certificate(end_entity) {
+        Ok(identity) => {
+            tracing::debug!(peer.member_id = %identity.member_id, "peer connected");
+            extensions.insert(identity);
+        }
+        // The verifier already refused such certificates; this is a second line of defence.
+        Err(e) => tracing::warn!(error = %e, "peer certificate without a member id"),
+    }
+}
+
+/// Records the client certificate of an application-endpoint connection.
+fn record_app_client(connection: &dyn Any, extensions: &mut Extensions) {
+    let Some(tls) = connection.downcast_ref::<TlsStream<TcpStream>>() else {
+        return;
+    };
+    let Some(end_entity) = tls.get_ref().1.peer_certificates().and_then(|c| c.first()) else {
+        return;
+    };
+    if let Ok(info) = once_pki::inspect::CertInfo::from_der(end_entity) {
+        extensions.insert(AppClientCertificate {
+            subject: info.subject,
+            fingerprint: sha256_hex(end_entity),
+        });
+    }
+}

@@ -1,0 +1,80 @@
+//! Liveness and readiness.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::db;
+use crate::state::NodeState;
+
+/// One readiness check.
+#[derive(Debug, Serialize)]
+pub struct Check {
+    /// What was checked.
+    pub name: &'static str,
+    /// Whether it passed.
+    pub ok: bool,
+    /// What was found.
+    pub detail: String,
+}
+
+/// The readiness report.
+#[derive(Debug, Serialize)]
+pub struct Readiness {
+    /// `ready` or `not_ready`.
+    pub status: &'static str,
+    /// Every check, in a fixed order.
+    pub checks: Vec<Check>,
+}
+
+impl Readiness {
+    /// Whether every check passed.
+    pub fn is_ready(&self) -> bool {
+        self.checks.iter().all(|c| c.ok)
+    }
+}
+
+/// Database reachable; own certificates valid for at least `health.min_certificate_days`; CRL
+/// loaded and not past its nextUpdate.
+pub async fn readiness(state: &NodeState) -> Readiness {
+    let mut checks = Vec::with_capacity(4);
+    let database = db::run(&state.pool, |conn| db::ping(conn)).await;
+    checks.push(Check {
+        name: "database",
+        ok: database.is_ok(),
+        detail: match database {
+            Ok(()) => "reachable".into(),
+            Err(e) => e.to_string(),
+        },
+    });
+    let now = OffsetDateTime::now_utc();
+    let min_days = state.config.health.min_certificate_days;
+    for (name, info) in [
+        ("tls_certificate", &state.material.tls_info),
+        ("signing_certificate", &state.material.signing_info),
+    ] {
+        let days = info.days_to_expiry(now);
+        checks.push(Check {
+            name,
+            ok: days >= min_days,
+            detail: format!("expires in {days} days (minimum {min_days})"),
+        });
+    }
+    let crl = state.crl.load();
+    checks.push(Check {
+        name: "crl",
+        ok: !crl.is_expired(now),
+        detail: match crl.info.next_update {
+            Some(next) if next < now => format!("past its nextUpdate {next}"),
+            Some(next) => format!(
+                "{} revoked, next update {next}",
+                crl.info.revoked_serials.len()
+            ),
+            None => format!("{} revoked, no nextUpdate", crl.info.revoked_serials.len()),
+        },
+    });
+    let ready = checks.iter().all(|c| c.ok);
+    Readiness {
+        status: if ready { "ready" } else { "not_ready" },
+        checks,
+    }
+}

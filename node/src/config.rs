@@ -238,14 +238,13 @@ impl Config {
     /// Reads `path`, applies `ONCE_…` environment overrides, resolves relative paths against the
     /// file's directory and checks the values that need no I/O.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::new(path.display().to_string(), format!("cannot read: {e}")))?;
-        let env = Env::prefixed("ONCE_")
-            .split("__")
-            .filter(|key| {
-                let top = key.as_str().split('.').next().unwrap_or_default();
-                TOP_LEVEL_FIELDS.contains(&top)
-            });
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError::new(path.display().to_string(), format!("cannot read: {e}"))
+        })?;
+        let env = Env::prefixed("ONCE_").split("__").filter(|key| {
+            let top = key.as_str().split('.').next().unwrap_or_default();
+            TOP_LEVEL_FIELDS.iter().any(|f| f.eq_ignore_ascii_case(top))
+        });
         let config: Config = Figment::new()
             .merge(Toml::string(&text))
             .merge(env)
@@ -302,14 +301,20 @@ impl Config {
             return Err(ConfigError::new("server.pool_size", "must be at least 1"));
         }
         if self.tls.crl_reload_seconds == 0 {
-            return Err(ConfigError::new("tls.crl_reload_seconds", "must be at least 1"));
+            return Err(ConfigError::new(
+                "tls.crl_reload_seconds",
+                "must be at least 1",
+            ));
         }
         Ok(())
     }
 
     /// The application client CA: `application.client_ca`, or the federation root.
     pub fn application_client_ca(&self) -> &Path {
-        self.application.client_ca.as_deref().unwrap_or(&self.tls.ca)
+        self.application
+            .client_ca
+            .as_deref()
+            .unwrap_or(&self.tls.ca)
     }
 }
 
@@ -317,7 +322,10 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("member_id", &self.member_id)
-            .field("database_url", &crate::db::mask_password(&self.database_url))
+            .field(
+                "database_url",
+                &crate::db::mask_password(&self.database_url),
+            )
             .field("peer", &self.peer)
             .field("application", &self.application)
             .field("tls", &self.tls)
@@ -335,8 +343,14 @@ fn figment_error(path: &Path, error: figment::Error) -> ConfigError {
         error.path.join(".")
     };
     let mut message = error.kind.to_string();
-    if let Some(source) = error.metadata.as_ref().and_then(|m| m.source.as_ref()) {
-        message.push_str(&format!(" (from {source})"));
+    // Say where the value came from: the file, or which environment variable.
+    if let Some(metadata) = error.metadata.as_ref() {
+        if metadata.name.contains("environment") {
+            let variable = format!("ONCE_{}", error.path.join("__").to_uppercase());
+            message.push_str(&format!(" (from the environment variable {variable})"));
+        } else {
+            message.push_str(&format!(" (in {})", path.display()));
+        }
     }
     ConfigError::new(field, message)
 }
@@ -428,7 +442,10 @@ mod tests {
         let config = Config::load(&write(dir.path(), &text)).expect("load");
         assert_eq!(config.member_id, member);
         assert_eq!(config.tls.cert, dir.path().join("tls.pem"));
-        assert_eq!(config.database_url, dir.path().join("node.db").display().to_string());
+        assert_eq!(
+            config.database_url,
+            dir.path().join("node.db").display().to_string()
+        );
         assert_eq!(config.application.auth, ApplicationAuth::ApiKey);
     }
 
@@ -476,6 +493,9 @@ mod tests {
         let config = Config::load(&write(dir.path(), &text)).expect("load");
         let debug = format!("{config:?}");
         assert!(!debug.contains("s3cret"), "{debug}");
-        assert!(debug.contains("postgres://once:***@db.example/once"), "{debug}");
+        assert!(
+            debug.contains("postgres://once:***@db.example/once"),
+            "{debug}"
+        );
     }
 }

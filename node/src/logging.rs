@@ -19,7 +19,13 @@ pub enum LogFormat {
 /// Installs the global subscriber. Logs go to standard error. Safe to call more than once (the
 /// first call wins).
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_env("ONCE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    init_with_default(format, "info");
+}
+
+/// Like [`init`], with another level when `ONCE_LOG` is not set.
+pub fn init_with_default(format: LogFormat, default_level: &str) {
+    let filter =
+        EnvFilter::try_from_env("ONCE_LOG").unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -10,7 +10,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     once_node::logging::init(cli.log_format);
     once_pki::install_crypto_provider();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

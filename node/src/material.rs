@@ -51,7 +51,11 @@ impl LoadedCrl {
         let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
         let der = read_crl(path)?;
         let info = CrlInfo::from_der(&der)?;
-        Ok(LoadedCrl { der, info, modified })
+        Ok(LoadedCrl {
+            der,
+            info,
+            modified,
+        })
     }
 
     /// Whether the CRL is past its nextUpdate at `now`.
@@ -80,7 +84,9 @@ impl NodeMaterial {
             if !tls_info.extended_key_usages.iter().any(|u| u == usage) {
                 return Err(ConfigError::new(
                     "tls.cert",
-                    format!("certificate lacks the extended key usage {usage}; issue it with `once pki issue`"),
+                    format!(
+                        "certificate lacks the extended key usage {usage}; issue it with `once pki issue`"
+                    ),
                 ));
             }
         }
@@ -110,7 +116,11 @@ impl NodeMaterial {
     }
 }
 
-type Pair = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>, CertInfo);
+type Pair = (
+    Vec<CertificateDer<'static>>,
+    PrivateKeyDer<'static>,
+    CertInfo,
+);
 
 fn load_pair(
     config: &Config,
@@ -146,7 +156,10 @@ fn load_pair(
     if info.not_after < now {
         return Err(ConfigError::new(
             cert_field,
-            format!("certificate expired on {}; issue a new one", info.not_after.date()),
+            format!(
+                "certificate expired on {}; issue a new one",
+                info.not_after.date()
+            ),
         ));
     }
     if info.not_before > now {

@@ -36,14 +36,22 @@ pub async fn request_span(
     );
     async move {
         let started = Instant::now();
-        let mut response = next.call(req).await?;
-        let status = response.status().as_u16();
+        let result = next.call(req).await;
         let elapsed_us = started.elapsed().as_micros() as u64;
+        let status = match &result {
+            Ok(response) => response.status().as_u16(),
+            Err(error) => error.as_response_error().status_code().as_u16(),
+        };
         if status >= 500 {
-            tracing::error!(http.status = status, duration_us = elapsed_us, "request failed");
+            tracing::error!(
+                http.status = status,
+                duration_us = elapsed_us,
+                "request failed"
+            );
         } else {
             tracing::info!(http.status = status, duration_us = elapsed_us, "request");
         }
+        let mut response = result?;
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             response.headers_mut().insert(REQUEST_ID_HEADER, value);
         }
@@ -59,7 +67,9 @@ pub async fn require_app_auth(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let Some(state) = req.app_data::<web::Data<NodeState>>().cloned() else {
-        return Err(actix_web::error::ErrorInternalServerError("node state missing"));
+        return Err(actix_web::error::ErrorInternalServerError(
+            "node state missing",
+        ));
     };
     let bearer = req
         .headers()

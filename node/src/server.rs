@@ -12,17 +12,19 @@ use actix_web::middleware::from_fn;
 use actix_web::rt::net::TcpStream;
 use actix_web::{App, HttpServer, web};
 use arc_swap::ArcSwap;
-use once_pki::tls::{PeerRequirement, PeerVerifier, server_config, server_config_without_client_auth};
+use once_pki::tls::{
+    PeerRequirement, PeerVerifier, server_config, server_config_without_client_auth,
+};
 use once_pki::{PeerIdentity, sha256_hex};
 
 use crate::config::{ApplicationAuth, Config, ConfigError, CrlExpiredPolicy};
 use crate::db::{self, DbError};
 use crate::material::NodeMaterial;
 use crate::middleware::request_span;
+use crate::routes;
 use crate::service::auth::AppClientCertificate;
 use crate::service::crl::{self, CrlReloadError};
 use crate::state::NodeState;
-use crate::routes;
 
 /// Why a node did not start.
 #[derive(Debug, thiserror::Error)]
@@ -96,14 +98,26 @@ impl RunningNode {
                     // The federation CRL applies when application clients hold federation
                     // certificates; a separate client CA has no CRL here.
                     let same_ca = client_ca == config.tls.ca;
-                    let crls = if same_ca { vec![crl.der.clone()] } else { Vec::new() };
-                    let verifier =
-                        PeerVerifier::new(roots, crls, PeerRequirement::ChainOnly, enforce && same_ca)
-                            .map_err(|e| ConfigError::new("application.client_ca", e))?;
+                    let crls = if same_ca {
+                        vec![crl.der.clone()]
+                    } else {
+                        Vec::new()
+                    };
+                    let verifier = PeerVerifier::new(
+                        roots,
+                        crls,
+                        PeerRequirement::ChainOnly,
+                        enforce && same_ca,
+                    )
+                    .map_err(|e| ConfigError::new("application.client_ca", e))?;
                     if same_ca {
                         crl_verifiers.push(verifier.clone());
                     }
-                    server_config(material.tls_chain.clone(), material.tls_key.clone_key(), verifier)
+                    server_config(
+                        material.tls_chain.clone(),
+                        material.tls_key.clone_key(),
+                        verifier,
+                    )
                 }
                 ApplicationAuth::ApiKey => server_config_without_client_auth(
                     material.tls_chain.clone(),

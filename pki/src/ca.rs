@@ -55,8 +55,9 @@ impl CertPurpose {
                     KeyUsagePurpose::DigitalSignature,
                     KeyUsagePurpose::ContentCommitment,
                 ];
-                params.extended_key_usages =
-                    vec![ExtendedKeyUsagePurpose::Other(OID_KP_DOCUMENT_SIGNING.to_vec())];
+                params.extended_key_usages = vec![ExtendedKeyUsagePurpose::Other(
+                    OID_KP_DOCUMENT_SIGNING.to_vec(),
+                )];
             }
         }
     }
@@ -155,9 +156,18 @@ impl NodeCredentials {
     pub fn write_to(&self, dir: &Path, ca_pem: &str) -> Result<(), PkiError> {
         create_private_dir(dir)?;
         write_private_new(&dir.join(node_files::TLS_KEY), self.tls_key_pem.as_bytes())?;
-        write_private_new(&dir.join(node_files::SIGNING_KEY), self.signing_key_pem.as_bytes())?;
-        write_public(&dir.join(node_files::TLS_CERT), self.tls_cert_pem.as_bytes())?;
-        write_public(&dir.join(node_files::SIGNING_CERT), self.signing_cert_pem.as_bytes())?;
+        write_private_new(
+            &dir.join(node_files::SIGNING_KEY),
+            self.signing_key_pem.as_bytes(),
+        )?;
+        write_public(
+            &dir.join(node_files::TLS_CERT),
+            self.tls_cert_pem.as_bytes(),
+        )?;
+        write_public(
+            &dir.join(node_files::SIGNING_CERT),
+            self.signing_cert_pem.as_bytes(),
+        )?;
         write_public(&dir.join(node_files::CA_CERT), ca_pem.as_bytes())
     }
 }
@@ -184,7 +194,9 @@ impl Ca {
     pub fn init(dir: &Path, name: &str, days: i64) -> Result<Ca, PkiError> {
         let name = name.trim();
         if name.is_empty() {
-            return Err(PkiError::CsrRefused("the federation name must not be empty".into()));
+            return Err(PkiError::CsrRefused(
+                "the federation name must not be empty".into(),
+            ));
         }
         create_private_dir(dir)?;
         let cert_path = dir.join("ca.pem");
@@ -298,9 +310,14 @@ impl Ca {
         let signing_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
         let tls_params = node_params(member, hosts, CertPurpose::Tls, validity)?;
         let signing_params = node_params(member, &[], CertPurpose::Signing, validity)?;
-        let (tls_cert, tls_serial) = self.sign(tls_params, &tls_key, Some(member), CertPurpose::Tls)?;
-        let (signing_cert, signing_serial) =
-            self.sign(signing_params, &signing_key, Some(member), CertPurpose::Signing)?;
+        let (tls_cert, tls_serial) =
+            self.sign(tls_params, &tls_key, Some(member), CertPurpose::Tls)?;
+        let (signing_cert, signing_serial) = self.sign(
+            signing_params,
+            &signing_key,
+            Some(member),
+            CertPurpose::Signing,
+        )?;
         self.save_index()?;
         Ok(NodeCredentials {
             tls_cert_pem: tls_cert,
@@ -527,7 +544,9 @@ pub(crate) fn host_san(host: &str) -> Result<SanType, PkiError> {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         });
     if !valid {
         return Err(PkiError::BadHost(host.to_owned()));
@@ -573,16 +592,26 @@ mod tests {
         let mut ca = Ca::init(dir.path(), "Test Federation", 30).expect("init");
         let member: MemberId = "DE-HB:KOMMUNE:04011000".parse().expect("id");
         let creds = ca
-            .issue_node(&member, &["node.example".into(), "127.0.0.1".into()], Validity::days_from_now(5))
+            .issue_node(
+                &member,
+                &["node.example".into(), "127.0.0.1".into()],
+                Validity::days_from_now(5),
+            )
             .expect("issue");
         let tls = CertInfo::from_pem(&creds.tls_cert_pem).expect("parse tls");
         assert_eq!(tls.member_id.as_deref(), Some("DE-HB:KOMMUNE:04011000"));
-        assert!(tls.subject_alt_names.contains(&"DNS:node.example".to_string()));
+        assert!(
+            tls.subject_alt_names
+                .contains(&"DNS:node.example".to_string())
+        );
         assert!(tls.subject_alt_names.contains(&"IP:127.0.0.1".to_string()));
         assert_eq!(tls.extended_key_usages, vec!["serverAuth", "clientAuth"]);
         assert_eq!(tls.serial, creds.tls_serial);
         let signing = CertInfo::from_pem(&creds.signing_cert_pem).expect("parse signing");
-        assert_eq!(signing.key_usages, vec!["digitalSignature", "nonRepudiation"]);
+        assert_eq!(
+            signing.key_usages,
+            vec!["digitalSignature", "nonRepudiation"]
+        );
         assert_eq!(signing.extended_key_usages, vec!["documentSigning"]);
         assert_eq!(signing.member_id.as_deref(), Some("DE-HB:KOMMUNE:04011000"));
         assert_eq!(ca.issued().len(), 2);
@@ -607,7 +636,10 @@ mod tests {
             .join(":");
         let record = ca.revoke(&colon_upper).expect("revoke");
         assert!(record.revoked_at.is_some());
-        assert!(matches!(ca.revoke("abcdef"), Err(PkiError::UnknownSerial(_))));
+        assert!(matches!(
+            ca.revoke("abcdef"),
+            Err(PkiError::UnknownSerial(_))
+        ));
         assert!(matches!(ca.revoke("xyz"), Err(PkiError::BadSerial(_))));
         let crl_path = ca.write_crl(1).expect("crl");
         let crl = crate::inspect::CrlInfo::from_path(&crl_path).expect("crl info");
@@ -637,18 +669,38 @@ mod tests {
         let (csr_pem, _key) =
             crate::csr::create(&member, &["10.0.0.1".into()], CertPurpose::Tls).expect("csr");
         let (cert, _) = ca
-            .sign_csr(&csr_pem, &member, CertPurpose::Tls, Validity::days_from_now(3))
+            .sign_csr(
+                &csr_pem,
+                &member,
+                CertPurpose::Tls,
+                Validity::days_from_now(3),
+            )
             .expect("sign");
         let info = CertInfo::from_pem(&cert).expect("parse");
         assert_eq!(info.member_id.as_deref(), Some("DE:LAND:elterngeld"));
         assert!(info.subject_alt_names.contains(&"IP:10.0.0.1".to_string()));
         let other: MemberId = "DE:BUND:bva".parse().expect("id");
         let refused = ca
-            .sign_csr(&csr_pem, &other, CertPurpose::Tls, Validity::days_from_now(3))
+            .sign_csr(
+                &csr_pem,
+                &other,
+                CertPurpose::Tls,
+                Validity::days_from_now(3),
+            )
             .unwrap_err();
-        assert!(refused.to_string().contains("names member DE:LAND:elterngeld"), "{refused}");
+        assert!(
+            refused
+                .to_string()
+                .contains("names member DE:LAND:elterngeld"),
+            "{refused}"
+        );
         assert!(matches!(
-            ca.sign_csr("garbage", &member, CertPurpose::Tls, Validity::days_from_now(3)),
+            ca.sign_csr(
+                "garbage",
+                &member,
+                CertPurpose::Tls,
+                Validity::days_from_now(3)
+            ),
             Err(PkiError::CsrRefused(_))
         ));
     }

@@ -16,7 +16,11 @@ pub fn create(
     purpose: CertPurpose,
 ) -> Result<(String, String), PkiError> {
     let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
-    let hosts = if purpose == CertPurpose::Tls { hosts } else { &[] };
+    let hosts = if purpose == CertPurpose::Tls {
+        hosts
+    } else {
+        &[]
+    };
     let params = node_params(member, hosts, purpose, Validity::days_from_now(1))?;
     let csr = params.serialize_request(&key)?;
     Ok((csr.pem()?, key.serialize_pem()))

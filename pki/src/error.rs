@@ -42,7 +42,9 @@ pub enum PkiError {
     #[error(transparent)]
     MemberId(#[from] MemberIdError),
     /// A certificate carries no member id, or more than one.
-    #[error("certificate {subject:?} carries {found} member URI SANs (urn:once:member:…); exactly one is required")]
+    #[error(
+        "certificate {subject:?} carries {found} member URI SANs (urn:once:member:…); exactly one is required"
+    )]
     MemberUri {
         /// The certificate's subject.
         subject: String,
@@ -91,7 +93,11 @@ pub enum PkiError {
 }
 
 impl PkiError {
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
         PkiError::Io {
             action,
             path: path.into(),

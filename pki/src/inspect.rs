@@ -89,7 +89,11 @@ impl CertInfo {
                 (ku.key_cert_sign(), "keyCertSign"),
                 (ku.crl_sign(), "cRLSign"),
             ];
-            key_usages = flags.iter().filter(|(on, _)| *on).map(|(_, n)| *n).collect();
+            key_usages = flags
+                .iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, n)| *n)
+                .collect();
         }
         let mut extended_key_usages = Vec::new();
         if let Ok(Some(eku)) = cert.extended_key_usage() {
@@ -151,13 +155,25 @@ impl fmt::Display for CertInfo {
             "member id:           {}",
             self.member_id.as_deref().unwrap_or("(none)")
         )?;
-        writeln!(f, "subject alt names:   {}", self.subject_alt_names.join(", "))?;
+        writeln!(
+            f,
+            "subject alt names:   {}",
+            self.subject_alt_names.join(", ")
+        )?;
         writeln!(f, "not before:          {}", rfc3339(self.not_before))?;
         writeln!(f, "not after:           {}", rfc3339(self.not_after))?;
         writeln!(f, "serial:              {}", self.serial)?;
         writeln!(f, "key usages:          {}", self.key_usages.join(", "))?;
-        writeln!(f, "extended key usages: {}", self.extended_key_usages.join(", "))?;
-        writeln!(f, "CA:                  {}", if self.is_ca { "yes" } else { "no" })?;
+        writeln!(
+            f,
+            "extended key usages: {}",
+            self.extended_key_usages.join(", ")
+        )?;
+        writeln!(
+            f,
+            "CA:                  {}",
+            if self.is_ca { "yes" } else { "no" }
+        )?;
         write!(f, "SHA-256 fingerprint: {}", self.fingerprint_sha256)
     }
 }

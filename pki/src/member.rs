@@ -73,7 +73,9 @@ pub enum MemberIdError {
     )]
     Instance(String),
     /// The class part breaks its rule.
-    #[error("member id {0:?}: the class must be 2 to 16 capital letters A-Z (e.g. BUND, LAND, KOMMUNE)")]
+    #[error(
+        "member id {0:?}: the class must be 2 to 16 capital letters A-Z (e.g. BUND, LAND, KOMMUNE)"
+    )]
     Class(String),
     /// The code part breaks its rule.
     #[error(
@@ -166,7 +168,10 @@ mod tests {
         assert_eq!(id.code(), "04011000");
         assert_eq!(id.to_string(), "DE-HB:KOMMUNE:04011000");
         let id: MemberId = "DE:BUND:bva".parse().expect("valid id");
-        assert_eq!((id.instance(), id.class(), id.code()), ("DE", "BUND", "bva"));
+        assert_eq!(
+            (id.instance(), id.class(), id.code()),
+            ("DE", "BUND", "bva")
+        );
         assert_eq!(id.to_uri(), "urn:once:member:DE:BUND:bva");
     }
 
@@ -175,11 +180,23 @@ mod tests {
         let cases = [
             ("", MemberIdError::Parts(String::new())),
             ("DE:BUND", MemberIdError::Parts("DE:BUND".into())),
-            ("DE:BUND:bva:x", MemberIdError::Parts("DE:BUND:bva:x".into())),
+            (
+                "DE:BUND:bva:x",
+                MemberIdError::Parts("DE:BUND:bva:x".into()),
+            ),
             ("de:BUND:bva", MemberIdError::Instance("de:BUND:bva".into())),
-            ("DEU:BUND:bva", MemberIdError::Instance("DEU:BUND:bva".into())),
-            ("DE-:BUND:bva", MemberIdError::Instance("DE-:BUND:bva".into())),
-            ("DE-HBXX:BUND:bva", MemberIdError::Instance("DE-HBXX:BUND:bva".into())),
+            (
+                "DEU:BUND:bva",
+                MemberIdError::Instance("DEU:BUND:bva".into()),
+            ),
+            (
+                "DE-:BUND:bva",
+                MemberIdError::Instance("DE-:BUND:bva".into()),
+            ),
+            (
+                "DE-HBXX:BUND:bva",
+                MemberIdError::Instance("DE-HBXX:BUND:bva".into()),
+            ),
             ("DE:bund:bva", MemberIdError::Class("DE:bund:bva".into())),
             ("DE:B:bva", MemberIdError::Class("DE:B:bva".into())),
             ("DE:BUND:", MemberIdError::Code("DE:BUND:".into())),
@@ -191,9 +208,15 @@ mod tests {
             assert_eq!(text.parse::<MemberId>(), Err(expected), "{text:?}");
         }
         let long = format!("DE:BUND:{}", "a".repeat(65));
-        assert!(matches!(long.parse::<MemberId>(), Err(MemberIdError::Code(_))));
+        assert!(matches!(
+            long.parse::<MemberId>(),
+            Err(MemberIdError::Code(_))
+        ));
         let message = "DE:bund:x".parse::<MemberId>().unwrap_err().to_string();
-        assert!(message.contains("class must be 2 to 16 capital letters"), "{message}");
+        assert!(
+            message.contains("class must be 2 to 16 capital letters"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -212,7 +235,10 @@ mod tests {
     #[test]
     fn serde_round_trip_rejects_bad_ids() {
         let id: MemberId = serde_json::from_str("\"DE:LAND:elterngeld\"").expect("valid");
-        assert_eq!(serde_json::to_string(&id).expect("serialise"), "\"DE:LAND:elterngeld\"");
+        assert_eq!(
+            serde_json::to_string(&id).expect("serialise"),
+            "\"DE:LAND:elterngeld\""
+        );
         assert!(serde_json::from_str::<MemberId>("\"DE:LAND\"").is_err());
     }
 }

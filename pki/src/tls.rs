@@ -16,9 +16,7 @@ use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, DistinguishedName, Error as TlsError,
     RootCertStore, ServerConfig, SignatureScheme,
 };
-use rustls_pki_types::{
-    CertificateDer, CertificateRevocationListDer, PrivateKeyDer, UnixTime,
-};
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer, UnixTime};
 use time::OffsetDateTime;
 use x509_parser::extensions::GeneralName;
 
@@ -60,9 +58,8 @@ impl PeerIdentity {
                 found: members.len(),
             });
         }
-        let not_after =
-            OffsetDateTime::from_unix_timestamp(cert.validity().not_after.timestamp())
-                .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let not_after = OffsetDateTime::from_unix_timestamp(cert.validity().not_after.timestamp())
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
         Ok(PeerIdentity {
             member_id: members.remove(0),
             cert_fingerprint: sha256_hex(der),
@@ -265,11 +262,10 @@ pub fn client_config(
     key: PrivateKeyDer<'static>,
 ) -> Result<ClientConfig, PkiError> {
     let roots = Arc::new(root_store(roots)?);
-    let verifier =
-        rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider())
-            .with_crls(crls)
-            .build()
-            .map_err(|e| PkiError::Tls(format!("server verifier: {e}")))?;
+    let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider())
+        .with_crls(crls)
+        .build()
+        .map_err(|e| PkiError::Tls(format!("server verifier: {e}")))?;
     ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| PkiError::Tls(e.to_string()))?

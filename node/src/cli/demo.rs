@@ -27,8 +27,14 @@ pub(super) struct DemoArgs {
 }
 
 const MEMBERS: [(&str, &str); 2] = [
-    ("DE-HB:LAND:elterngeld", "Elterngeldstelle Bremen (requester)"),
-    ("DE-HB:KOMMUNE:04011000", "Stadt Bremen, population register (provider)"),
+    (
+        "DE-HB:LAND:elterngeld",
+        "Elterngeldstelle Bremen (requester)",
+    ),
+    (
+        "DE-HB:KOMMUNE:04011000",
+        "Stadt Bremen, population register (provider)",
+    ),
 ];
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -127,7 +133,10 @@ fn load_keys(dir: &Path) -> Result<DemoKeys, CliError> {
 async fn check(nodes: &[RunningNode]) -> Result<(), CliError> {
     let (requester, provider) = (&nodes[0], &nodes[1]);
     let client = crate::peer::client::build(requester.state(), Duration::from_secs(5))?;
-    let url = format!("https://localhost:{}/v1/identity", provider.peer_addr.port());
+    let url = format!(
+        "https://localhost:{}/v1/identity",
+        provider.peer_addr.port()
+    );
     let answer: serde_json::Value = client
         .get(&url)
         .send()
@@ -144,7 +153,10 @@ async fn check(nodes: &[RunningNode]) -> Result<(), CliError> {
             MEMBERS[0].0
         )));
     }
-    println!("[ok] {} reached {} over mutual TLS; the provider sees it as {seen}", MEMBERS[0].0, MEMBERS[1].0);
+    println!(
+        "[ok] {} reached {} over mutual TLS; the provider sees it as {seen}",
+        MEMBERS[0].0, MEMBERS[1].0
+    );
 
     let ca = once_pki::files::read_certs(&requester.state().config.tls.ca)?;
     let no_cert_tls = rustls::ClientConfig::builder_with_provider(once_pki::tls::provider())
@@ -153,7 +165,9 @@ async fn check(nodes: &[RunningNode]) -> Result<(), CliError> {
         .with_root_certificates({
             let mut roots = rustls::RootCertStore::empty();
             for cert in ca {
-                roots.add(cert).map_err(|e| CliError::Failed(e.to_string()))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| CliError::Failed(e.to_string()))?;
             }
             roots
         })
@@ -164,7 +178,9 @@ async fn check(nodes: &[RunningNode]) -> Result<(), CliError> {
         .build()
         .map_err(|e| CliError::Failed(e.to_string()))?;
     match anonymous.get(&url).send().await {
-        Err(_) => println!("[ok] a client without a federation certificate is refused in the TLS handshake"),
+        Err(_) => println!(
+            "[ok] a client without a federation certificate is refused in the TLS handshake"
+        ),
         Ok(r) => {
             return Err(CliError::Failed(format!(
                 "a client without a certificate got HTTP {}",

@@ -82,9 +82,11 @@ impl From<once_pki::PkiError> for CliError {
     fn from(e: once_pki::PkiError) -> Self {
         use once_pki::PkiError as P;
         match e {
-            P::MemberId(_) | P::BadSerial(_) | P::UnknownSerial(_) | P::BadHost(_) | P::Exists(_) => {
-                CliError::Usage(e.to_string())
-            }
+            P::MemberId(_)
+            | P::BadSerial(_)
+            | P::UnknownSerial(_)
+            | P::BadHost(_)
+            | P::Exists(_) => CliError::Usage(e.to_string()),
             other => CliError::Failed(other.to_string()),
         }
     }
@@ -101,7 +103,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 
 /// Parses a member id on the command line (one parser, with the rule in the message).
 fn parse_member(text: &str) -> Result<once_pki::MemberId, String> {
-    text.parse().map_err(|e: once_pki::MemberIdError| e.to_string())
+    text.parse()
+        .map_err(|e: once_pki::MemberIdError| e.to_string())
 }
 
 /// A path argument that must name an existing directory.

@@ -98,9 +98,21 @@ pub(super) async fn run(command: NodeCommand) -> Result<(), CliError> {
             app_listen,
             database_url,
         } => {
-            let key = init(&dir, &member, &ca, &hosts, peer_listen, app_listen, &database_url).await?;
+            let key = init(
+                &dir,
+                &member,
+                &ca,
+                &hosts,
+                peer_listen,
+                app_listen,
+                &database_url,
+            )
+            .await?;
             println!("node {member} set up in {}", dir.display());
-            println!("  start it:     once node run --config {}", dir.join("node.toml").display());
+            println!(
+                "  start it:     once node run --config {}",
+                dir.join("node.toml").display()
+            );
             println!("  API key \"default\" (shown only now): {key}");
         }
         NodeCommand::Run { config } => serve(&config).await?,
@@ -138,11 +150,15 @@ pub(super) async fn init(
             toml_path.display()
         )));
     }
-    db::DatabaseUrl::parse(database_url).map_err(|e| CliError::Usage(format!("--database-url: {e}")))?;
+    db::DatabaseUrl::parse(database_url)
+        .map_err(|e| CliError::Usage(format!("--database-url: {e}")))?;
     let mut ca = Ca::open(ca_dir)?;
     let creds = ca.issue_node(member, hosts, Validity::days_from_now(DEFAULT_NODE_DAYS))?;
     creds.write_to(dir, ca.cert_pem())?;
-    write_public(&dir.join("crl.pem"), read_text(&ca_dir.join("crl.pem"))?.as_bytes())?;
+    write_public(
+        &dir.join("crl.pem"),
+        read_text(&ca_dir.join("crl.pem"))?.as_bytes(),
+    )?;
     write_public(
         &toml_path,
         render_node_toml(member, peer_listen, app_listen, database_url).as_bytes(),
@@ -190,7 +206,10 @@ async fn serve(config_path: &Path) -> Result<(), CliError> {
             _ = tokio::signal::ctrl_c() => break,
         }
     }
-    tracing::info!(grace_seconds = grace, "stopping: no new connections, finishing in-flight requests");
+    tracing::info!(
+        grace_seconds = grace,
+        "stopping: no new connections, finishing in-flight requests"
+    );
     node.stop(true).await;
     Ok(())
 }
@@ -213,7 +232,10 @@ async fn api_key(command: ApiKeyCommand) -> Result<(), CliError> {
         ApiKeyCommand::List { config } => {
             let pool = open_pool(&Config::load(&config)?).await?;
             let keys = db::run(&pool, api_keys::list).await.map_err(unavailable)?;
-            println!("{:<24} {:<14} {:<12} {:<12} status", "name", "prefix", "created", "last used");
+            println!(
+                "{:<24} {:<14} {:<12} {:<12} status",
+                "name", "prefix", "created", "last used"
+            );
             for key in keys {
                 let date = |t: Option<i64>| {
                     t.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
@@ -226,7 +248,11 @@ async fn api_key(command: ApiKeyCommand) -> Result<(), CliError> {
                     key.prefix,
                     date(Some(key.created_at)),
                     date(key.last_used_at),
-                    if key.revoked_at.is_some() { "revoked" } else { "active" }
+                    if key.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    }
                 );
             }
         }

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
 use once_pki::MemberId;
-use once_pki::ca::{Ca, CertPurpose, DEFAULT_CA_DAYS, DEFAULT_CRL_DAYS, DEFAULT_NODE_DAYS, Validity};
+use once_pki::ca::{
+    Ca, CertPurpose, DEFAULT_CA_DAYS, DEFAULT_CRL_DAYS, DEFAULT_NODE_DAYS, Validity,
+};
 use once_pki::files::{create_private_dir, read_text, write_private_new, write_public};
 use once_pki::inspect::{CertInfo, CrlInfo};
 
@@ -128,7 +130,9 @@ impl Purpose {
 
 fn check_days(days: i64) -> Result<(), CliError> {
     if !(1..=36500).contains(&days) {
-        return Err(CliError::Usage(format!("--days {days}: must be 1 to 36500")));
+        return Err(CliError::Usage(format!(
+            "--days {days}: must be 1 to 36500"
+        )));
     }
     Ok(())
 }
@@ -144,15 +148,30 @@ pub(super) fn run(command: PkiCommand) -> Result<(), CliError> {
                 dir.display()
             );
         }
-        PkiCommand::Issue { dir, member, hosts, out, days } => {
+        PkiCommand::Issue {
+            dir,
+            member,
+            hosts,
+            out,
+            days,
+        } => {
             check_days(days)?;
             let mut ca = Ca::open(&dir)?;
             let creds = ca.issue_node(&member, &hosts, Validity::days_from_now(days))?;
             creds.write_to(&out, ca.cert_pem())?;
-            write_public(&out.join("crl.pem"), read_text(&dir.join("crl.pem"))?.as_bytes())?;
+            write_public(
+                &out.join("crl.pem"),
+                read_text(&dir.join("crl.pem"))?.as_bytes(),
+            )?;
             println!("issued for {member} into {}:", out.display());
-            println!("  tls.pem      TLS certificate, serial {}", creds.tls_serial);
-            println!("  signing.pem  signing certificate, serial {}", creds.signing_serial);
+            println!(
+                "  tls.pem      TLS certificate, serial {}",
+                creds.tls_serial
+            );
+            println!(
+                "  signing.pem  signing certificate, serial {}",
+                creds.signing_serial
+            );
             println!("  tls.key, signing.key (mode 0600), ca.pem, crl.pem");
         }
         PkiCommand::Revoke { dir, serial } => {
@@ -192,9 +211,16 @@ pub(super) fn run(command: PkiCommand) -> Result<(), CliError> {
                 println!("{}", CertInfo::from_path(&file)?);
             }
         }
-        PkiCommand::Csr { member, purpose, hosts, out } => {
+        PkiCommand::Csr {
+            member,
+            purpose,
+            hosts,
+            out,
+        } => {
             if matches!(purpose, Purpose::Tls) && hosts.is_empty() {
-                return Err(CliError::Usage("a TLS request needs at least one --host".into()));
+                return Err(CliError::Usage(
+                    "a TLS request needs at least one --host".into(),
+                ));
             }
             let (csr, key) = once_pki::csr::create(&member, &hosts, purpose.cert_purpose())?;
             create_private_dir(&out)?;
@@ -206,7 +232,14 @@ pub(super) fn run(command: PkiCommand) -> Result<(), CliError> {
                 out.display()
             );
         }
-        PkiCommand::SignCsr { dir, csr, member, purpose, out, days } => {
+        PkiCommand::SignCsr {
+            dir,
+            csr,
+            member,
+            purpose,
+            out,
+            days,
+        } => {
             check_days(days)?;
             if out.exists() {
                 return Err(CliError::Usage(format!("{} exists already", out.display())));
@@ -219,7 +252,11 @@ pub(super) fn run(command: PkiCommand) -> Result<(), CliError> {
                 Validity::days_from_now(days),
             )?;
             write_public(&out, cert.as_bytes())?;
-            println!("signed {member} ({}), serial {serial}: {}", purpose.file_stem(), out.display());
+            println!(
+                "signed {member} ({}), serial {serial}: {}",
+                purpose.file_stem(),
+                out.display()
+            );
         }
     }
     Ok(())

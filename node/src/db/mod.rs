@@ -126,7 +126,9 @@ impl ManageConnection for ConnectionManager {
 
     fn connect(&self) -> Result<AnyConnection, diesel::ConnectionError> {
         match &self.url {
-            DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(AnyConnection::Postgresql),
+            DatabaseUrl::Postgres(url) => {
+                PgConnection::establish(url).map(AnyConnection::Postgresql)
+            }
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(&path.display().to_string())?;
                 conn.batch_execute(
@@ -183,7 +185,8 @@ fn migrate(conn: &mut AnyConnection) -> Result<(), DbError> {
     let failed = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
     match conn {
         AnyConnection::Sqlite(conn) => {
-            conn.run_pending_migrations(SQLITE_MIGRATIONS).map_err(failed)?;
+            conn.run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(failed)?;
         }
         AnyConnection::Postgresql(conn) => {
             diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
@@ -250,7 +253,10 @@ mod tests {
 
     #[test]
     fn masks_passwords() {
-        assert_eq!(mask_password("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            mask_password("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
         assert_eq!(mask_password("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(mask_password("node.db"), "node.db");
     }

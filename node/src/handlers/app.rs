@@ -27,7 +27,10 @@ pub async fn readyz(state: web::Data<NodeState>) -> HttpResponse {
 pub async fn node_info(caller: Caller, state: web::Data<NodeState>) -> HttpResponse {
     let caller = match caller.0 {
         AppCaller::ApiKey { name } => json!({ "api_key": name }),
-        AppCaller::Certificate { subject, fingerprint } => {
+        AppCaller::Certificate {
+            subject,
+            fingerprint,
+        } => {
             json!({ "certificate": { "subject": subject, "sha256": fingerprint } })
         }
     };

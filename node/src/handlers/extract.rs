@@ -24,7 +24,9 @@ impl FromRequest for Peer {
             req.conn_data::<PeerIdentity>()
                 .cloned()
                 .map(Peer)
-                .ok_or(ApiError::Unauthorized("no authenticated peer on this connection")),
+                .ok_or(ApiError::Unauthorized(
+                    "no authenticated peer on this connection",
+                )),
         )
     }
 }

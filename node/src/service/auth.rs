@@ -45,9 +45,11 @@ pub async fn authenticate(
                     "send an API key as Authorization: Bearer <key> (create one with `once node api-key create`)",
                 ))?
                 .to_owned();
-            let key = db::run(&state.pool, move |conn| api_keys::authenticate(conn, &secret))
-                .await?
-                .ok_or(ApiError::Unauthorized("unknown or revoked API key"))?;
+            let key = db::run(&state.pool, move |conn| {
+                api_keys::authenticate(conn, &secret)
+            })
+            .await?
+            .ok_or(ApiError::Unauthorized("unknown or revoked API key"))?;
             Ok(AppCaller::ApiKey { name: key.name })
         }
         ApplicationAuth::Mtls => {

@@ -37,7 +37,7 @@ impl Readiness {
 /// loaded and not past its nextUpdate.
 pub async fn readiness(state: &NodeState) -> Readiness {
     let mut checks = Vec::with_capacity(4);
-    let database = db::run(&state.pool, |conn| db::ping(conn)).await;
+    let database = db::run(&state.pool, db::ping).await;
     checks.push(Check {
         name: "database",
         ok: database.is_ok(),

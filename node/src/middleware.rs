@@ -2,11 +2,11 @@
 
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage, web};
+use actix_web::{Error, HttpMessage, ResponseError, web};
 use once_pki::PeerIdentity;
 use tracing::Instrument;
 
@@ -61,11 +61,12 @@ pub async fn request_span(
     .await
 }
 
-/// Authenticates the application caller and stores it in the request's extensions.
+/// Authenticates the application caller and stores it in the request's extensions. A refusal
+/// is answered here, so the request span still logs it and adds the request id.
 pub async fn require_app_auth(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let Some(state) = req.app_data::<web::Data<NodeState>>().cloned() else {
         return Err(actix_web::error::ErrorInternalServerError(
             "node state missing",
@@ -79,7 +80,13 @@ pub async fn require_app_auth(
         .map(str::trim)
         .map(ToOwned::to_owned);
     let certificate = req.conn_data::<AppClientCertificate>().cloned();
-    let caller = auth::authenticate(&state, bearer.as_deref(), certificate).await?;
-    req.extensions_mut().insert(caller);
-    next.call(req).await
+    match auth::authenticate(&state, bearer.as_deref(), certificate).await {
+        Ok(caller) => {
+            req.extensions_mut().insert(caller);
+            Ok(next.call(req).await?.map_into_left_body())
+        }
+        Err(refusal) => Ok(req
+            .into_response(refusal.error_response())
+            .map_into_right_body()),
+    }
 }

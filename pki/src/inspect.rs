@@ -189,6 +189,8 @@ pub struct CrlInfo {
     pub next_update: Option<OffsetDateTime>,
     /// Serials of the revoked certificates, lowercase hex.
     pub revoked_serials: Vec<String>,
+    /// The CRL number (RFC 5280 5.2.3), increasing with every CRL the CA writes.
+    pub number: Option<x509_parser::num_bigint::BigUint>,
 }
 
 impl CrlInfo {
@@ -211,6 +213,7 @@ impl CrlInfo {
                 .iter_revoked_certificates()
                 .map(|r| hex::encode(r.raw_serial()))
                 .collect(),
+            number: crl.crl_number().cloned(),
         })
     }
 }

@@ -190,11 +190,7 @@ impl TestFederation {
         Ok(())
     }
 
-    async fn add_node(
-        &mut self,
-        member: MemberId,
-        customise: &[Customise],
-    ) -> anyhow::Result<()> {
+    async fn add_node(&mut self, member: MemberId, customise: &[Customise]) -> anyhow::Result<()> {
         let dir = self.dir.path().join(member.as_str().replace(':', "_"));
         let credentials = self.ca.issue_node(
             &member,

@@ -16,13 +16,16 @@ pub enum CrlReloadError {
     /// The file could not be read or parsed.
     #[error("CRL not reloaded, the previous one stays in force: {0}")]
     Read(#[from] once_pki::PkiError),
-    /// The new CRL is older than the one in force.
-    #[error("CRL not reloaded: its thisUpdate {new} is older than the one in force ({current})")]
+    /// The new CRL has a lower CRL number than the one in force (a rollback would un-revoke
+    /// certificates).
+    #[error(
+        "CRL not reloaded: its CRL number {new} is lower than that of the CRL in force ({current})"
+    )]
     Older {
-        /// thisUpdate of the file.
-        new: OffsetDateTime,
-        /// thisUpdate of the CRL in force.
-        current: OffsetDateTime,
+        /// CRL number of the file.
+        new: String,
+        /// CRL number of the CRL in force.
+        current: String,
     },
 }
 
@@ -30,10 +33,12 @@ pub enum CrlReloadError {
 pub fn reload(state: &NodeState) -> Result<Arc<LoadedCrl>, CrlReloadError> {
     let crl = LoadedCrl::read(&state.config.tls.crl)?;
     let current = state.crl.load();
-    if crl.info.this_update < current.info.this_update {
+    if let (Some(new), Some(current)) = (&crl.info.number, &current.info.number)
+        && new < current
+    {
         return Err(CrlReloadError::Older {
-            new: crl.info.this_update,
-            current: current.info.this_update,
+            new: new.to_string(),
+            current: current.to_string(),
         });
     }
     for verifier in &state.crl_verifiers {

@@ -40,6 +40,17 @@ enum Command {
     Node(node::NodeCommand),
 }
 
+impl Cli {
+    /// The log level when `ONCE_LOG` is not set: the demo prints its own progress, so only
+    /// warnings are logged there; servers log requests.
+    pub fn default_log_level(&self) -> &'static str {
+        match self.command {
+            Command::Demo(_) => "warn",
+            _ => "info",
+        }
+    }
+}
+
 /// A failed command: one line for the operator and an exit code.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use once_pki::files::{read_certs, read_crl, read_key};
-use once_pki::inspect::{CertInfo, CrlInfo, check_cert_and_key};
+use once_pki::inspect::{CertInfo, CrlInfo, PairError, check_pair};
 use once_pki::{MemberId, PeerIdentity};
 use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use time::OffsetDateTime;
@@ -131,14 +131,26 @@ fn load_pair(
 ) -> Result<Pair, ConfigError> {
     let key = read_key(key_path).map_err(|e| ConfigError::new(key_field, e))?;
     let chain = read_certs(cert_path).map_err(|e| ConfigError::new(cert_field, e))?;
-    let issued_by_any = ca_certs
-        .iter()
-        .map(|ca| check_cert_and_key(cert_path, key_path, &config.tls.ca, ca))
-        .find(|r| !matches!(r, Err(once_pki::PkiError::NotIssuedByCa { .. })));
-    match issued_by_any {
-        Some(Ok(_)) => {}
-        Some(Err(e)) => return Err(ConfigError::new(cert_field, e)),
-        None => {
+    let mut outcome = Err(PairError::NotIssuedByCa);
+    for ca in ca_certs {
+        outcome = check_pair(&chain[0], &key, ca);
+        if outcome != Err(PairError::NotIssuedByCa) {
+            break;
+        }
+    }
+    match outcome {
+        Ok(()) => {}
+        Err(PairError::KeyMismatch) => {
+            return Err(ConfigError::new(
+                cert_field,
+                format!(
+                    "certificate {} does not match key {}",
+                    cert_path.display(),
+                    key_path.display()
+                ),
+            ));
+        }
+        Err(PairError::NotIssuedByCa) => {
             return Err(ConfigError::new(
                 cert_field,
                 format!(
@@ -148,6 +160,7 @@ fn load_pair(
                 ),
             ));
         }
+        Err(e) => return Err(ConfigError::new(cert_field, e)),
     }
     let info = CertInfo::from_der(&chain[0]).map_err(|e| ConfigError::new(cert_field, e))?;
     let identity =

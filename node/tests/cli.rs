@@ -392,6 +392,14 @@ struct RunningChild {
     child: Child,
     peer: String,
     app: String,
+    logs: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+}
+
+impl RunningChild {
+    /// The JSON log events so far.
+    fn events(&self) -> Vec<serde_json::Value> {
+        self.logs.lock().expect("logs").clone()
+    }
 }
 
 fn start_node(config: &Path, envs: &[(&str, &str)]) -> RunningChild {
@@ -425,10 +433,23 @@ fn start_node(config: &Path, envs: &[(&str, &str)]) -> RunningChild {
             break;
         }
     }
-    // Keep draining the log so the node never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+    // Keep reading the log so the node never blocks on a full pipe; keep the events.
+    let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = logs.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let event = serde_json::from_str(&line)
+                .unwrap_or_else(|_| serde_json::json!({ "not_json": line }));
+            sink.lock().expect("logs").push(event);
+        }
+    });
     let (peer, app) = found.expect("the node logged its addresses");
-    RunningChild { child, peer, app }
+    RunningChild {
+        child,
+        peer,
+        app,
+        logs,
+    }
 }
 
 fn curl(args: &[&str]) -> Output {
@@ -540,6 +561,36 @@ fn curl_talks_to_a_node_and_a_revoked_peer_is_refused_after_sighup() {
     signal(&running.child, "TERM");
     let status = running.child.wait().expect("wait");
     assert!(status.success(), "exit status {status}");
+
+    // Every log line is JSON; each request has its span with a request id and the peer's
+    // member id; the API key never appears.
+    let events = running.events();
+    assert!(
+        events.iter().all(|e| e.get("not_json").is_none()),
+        "{events:?}"
+    );
+    let identity = events
+        .iter()
+        .find(|e| e["message"] == "request" && e["span"]["http.path"] == "/v1/identity")
+        .expect("a request event for /v1/identity");
+    assert_eq!(
+        identity["span"]["peer.member_id"], "DE:BUND:bva",
+        "{identity}"
+    );
+    assert_eq!(identity["http.status"], 200, "{identity}");
+    assert!(
+        identity["span"]["request.id"]
+            .as_str()
+            .is_some_and(|id| id.len() == 36),
+        "{identity}"
+    );
+    assert!(
+        events.iter().any(|e| e["message"] == "CRL loaded"),
+        "SIGHUP reload was logged"
+    );
+    let all = serde_json::to_string(&events).expect("json");
+    assert!(!all.contains(&node.api_key), "the API key was logged");
+    assert!(!all.contains("PRIVATE KEY"));
 }
 
 #[test]

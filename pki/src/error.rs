@@ -76,14 +76,6 @@ pub enum PkiError {
         /// The key file.
         key: PathBuf,
     },
-    /// A certificate was not issued by the federation CA.
-    #[error("certificate {cert} was not issued by the federation CA {ca}")]
-    NotIssuedByCa {
-        /// The certificate file.
-        cert: PathBuf,
-        /// The CA certificate file.
-        ca: PathBuf,
-    },
     /// A host name is neither a DNS name nor an IP address.
     #[error("host {0:?} is neither a DNS name nor an IP address")]
     BadHost(String),

@@ -4,12 +4,12 @@ use std::fmt;
 use std::path::Path;
 
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, CertificateRevocationListDer};
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use time::OffsetDateTime;
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{X509Certificate, parse_x509_certificate, parse_x509_crl};
 
-use crate::files::{read_certs, read_crl, read_key};
+use crate::files::{read_certs, read_crl};
 use crate::{MemberId, OID_KP_DOCUMENT_SIGNING, PkiError, sha256_hex};
 
 /// What a certificate says.
@@ -144,10 +144,6 @@ impl CertInfo {
 
 impl fmt::Display for CertInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rfc3339 = |t: OffsetDateTime| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_else(|_| t.to_string())
-        };
         writeln!(f, "subject:             {}", self.subject)?;
         writeln!(f, "issuer:              {}", self.issuer)?;
         writeln!(
@@ -218,35 +214,42 @@ impl CrlInfo {
     }
 }
 
-/// Checks that `cert_path` holds a certificate whose public key belongs to the key in
-/// `key_path`, and that it was issued (signed) by the CA certificate `ca`.
-pub fn check_cert_and_key(
-    cert_path: &Path,
-    key_path: &Path,
-    ca_path: &Path,
+/// Why a certificate and key pair is not usable with a CA.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PairError {
+    /// The certificate's public key is not the key's.
+    #[error("the certificate does not match the key")]
+    KeyMismatch,
+    /// The certificate was not signed by the CA.
+    #[error("the certificate was not issued by the CA")]
+    NotIssuedByCa,
+    /// Something could not be parsed.
+    #[error("{0}")]
+    Unreadable(String),
+}
+
+/// Checks that `cert` belongs to `key` and was issued (signed) by `ca`.
+pub fn check_pair(
+    cert: &CertificateDer<'_>,
+    key: &PrivateKeyDer<'_>,
     ca: &CertificateDer<'_>,
-) -> Result<CertificateDer<'static>, PkiError> {
-    let certs = read_certs(cert_path)?;
-    let key_der = read_key(key_path)?;
-    let key = rcgen::KeyPair::try_from(&key_der).map_err(|e| PkiError::Pem {
-        path: key_path.to_owned(),
-        what: format!("not a usable private key: {e}"),
-    })?;
-    let cert = parse_cert(&certs[0])?;
+) -> Result<(), PairError> {
+    let key = rcgen::KeyPair::try_from(key)
+        .map_err(|e| PairError::Unreadable(format!("not a usable private key: {e}")))?;
+    let cert = parse_cert(cert).map_err(|e| PairError::Unreadable(e.to_string()))?;
     if cert.public_key().raw != rcgen::PublicKeyData::subject_public_key_info(&key).as_slice() {
-        return Err(PkiError::KeyMismatch {
-            cert: cert_path.to_owned(),
-            key: key_path.to_owned(),
-        });
+        return Err(PairError::KeyMismatch);
     }
-    let ca_cert = parse_cert(ca)?;
-    if cert.verify_signature(Some(ca_cert.public_key())).is_err() {
-        return Err(PkiError::NotIssuedByCa {
-            cert: cert_path.to_owned(),
-            ca: ca_path.to_owned(),
-        });
-    }
-    Ok(certs[0].clone())
+    let ca = parse_cert(ca).map_err(|e| PairError::Unreadable(e.to_string()))?;
+    cert.verify_signature(Some(ca.public_key()))
+        .map_err(|_| PairError::NotIssuedByCa)
+}
+
+/// A time as RFC 3339 text (`2026-11-23T09:13:13Z`).
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
 }
 
 /// The SubjectPublicKeyInfo (DER) of the first certificate in a PEM text.

@@ -8,7 +8,7 @@ use once_pki::ca::{
     Ca, CertPurpose, DEFAULT_CA_DAYS, DEFAULT_CRL_DAYS, DEFAULT_NODE_DAYS, Validity,
 };
 use once_pki::files::{create_private_dir, read_text, write_private_new, write_public};
-use once_pki::inspect::{CertInfo, CrlInfo};
+use once_pki::inspect::{CertInfo, CrlInfo, rfc3339};
 
 use super::{CliError, existing_dir, parse_member};
 
@@ -194,7 +194,7 @@ pub(super) fn run(command: PkiCommand) -> Result<(), CliError> {
                 "wrote {} ({} revoked, next update {})",
                 path.display(),
                 info.revoked_serials.len(),
-                info.next_update.map(|t| t.to_string()).unwrap_or_default()
+                info.next_update.map(rfc3339).unwrap_or_default()
             );
         }
         PkiCommand::Show { file } => {
@@ -202,9 +202,12 @@ pub(super) fn run(command: PkiCommand) -> Result<(), CliError> {
             if text.contains("-----BEGIN X509 CRL-----") {
                 let info = CrlInfo::from_path(&file)?;
                 println!("CRL issuer:  {}", info.issuer);
-                println!("this update: {}", info.this_update);
+                println!("this update: {}", rfc3339(info.this_update));
                 if let Some(next) = info.next_update {
-                    println!("next update: {next}");
+                    println!("next update: {}", rfc3339(next));
+                }
+                if let Some(number) = &info.number {
+                    println!("CRL number:  {number}");
                 }
                 println!("revoked:     {}", info.revoked_serials.join(", "));
             } else {

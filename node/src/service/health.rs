@@ -3,6 +3,8 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use once_pki::inspect::rfc3339;
+
 use crate::db;
 use crate::state::NodeState;
 
@@ -64,10 +66,11 @@ pub async fn readiness(state: &NodeState) -> Readiness {
         name: "crl",
         ok: !crl.is_expired(now),
         detail: match crl.info.next_update {
-            Some(next) if next < now => format!("past its nextUpdate {next}"),
+            Some(next) if next < now => format!("past its nextUpdate {}", rfc3339(next)),
             Some(next) => format!(
-                "{} revoked, next update {next}",
-                crl.info.revoked_serials.len()
+                "{} revoked, next update {}",
+                crl.info.revoked_serials.len(),
+                rfc3339(next)
             ),
             None => format!("{} revoked, no nextUpdate", crl.info.revoked_serials.len()),
         },

@@ -1,0 +1,22 @@
+//! Codec micro-benchmarks: reading a typical evidence request (the Commission's birth
+//! certificate sample, 5 KB) and writing one.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use once_xml::Limits;
+use once_xml::request::EvidenceRequest;
+
+fn codec(c: &mut Criterion) {
+    let path = once_xml::schema_dir().join("../tests/samples/birth_request.xml");
+    let bytes = std::fs::read(&path).expect("sample request");
+    let limits = Limits::default();
+    let request = EvidenceRequest::from_xml(&bytes, &limits).expect("parse");
+    c.bench_function("request_parse", |b| {
+        b.iter(|| EvidenceRequest::from_xml(std::hint::black_box(&bytes), &limits).expect("parse"))
+    });
+    c.bench_function("request_serialise", |b| {
+        b.iter(|| std::hint::black_box(&request).to_xml())
+    });
+}
+
+criterion_group!(benches, codec);
+criterion_main!(benches);

@@ -1,0 +1,28 @@
+//! The messages of the once evidence exchange: the OOTS Evidence Data Model on OASIS ebRS 4.0.
+//!
+//! - [`tree`]: a namespace-aware reader (quick-xml's `NsReader`) into a small element tree, with
+//!   limits on size, depth, element count, attribute and text length; no DOCTYPE, no entity but the
+//!   five predefined ones, valid UTF-8 only. Every refusal is an [`EdmError`] with the rule it broke.
+//! - [`request`]: the evidence request (`query:QueryRequest`), read from a tree with its slots found
+//!   by name, and written as XML that validates against `schemas/once-exchange.xsd`.
+//! - [`taxid`]: the German tax identification number with its check digit.
+//! - [`edm`]: the EDM error codes.
+//!
+//! The XSDs live in `schemas/` (see its README for sources and licences). This crate knows nothing
+//! of HTTP or databases.
+#![forbid(unsafe_code)]
+
+pub mod edm;
+pub mod ns;
+pub mod request;
+pub mod taxid;
+pub mod tree;
+mod write;
+
+pub use edm::{EdmCode, EdmError};
+pub use tree::Limits;
+
+/// The directory of the XSDs in the source tree (`schemas/`), for validation in tests and tools.
+pub fn schema_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas")
+}

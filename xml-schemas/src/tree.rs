@@ -1,0 +1,356 @@
+//! A namespace-aware reader of incoming messages into a small element tree.
+//!
+//! Names are resolved to (namespace URI, local name), so a document is understood whatever
+//! prefixes it uses, and an element in the wrong namespace is not mistaken for the right one.
+//! Hostile input is refused before it costs anything: a body over `max_bytes`, invalid UTF-8, any
+//! DOCTYPE (so no entity is ever declared or expanded), references other than the five predefined
+//! entities and character references, nesting deeper than `max_depth`, more than `max_elements`
+//! elements, attribute values or texts over their limits.
+
+use quick_xml::NsReader;
+use quick_xml::XmlVersion;
+use quick_xml::events::Event;
+use quick_xml::name::ResolveResult;
+
+use crate::EdmError;
+
+/// Limits on incoming documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest document, in bytes.
+    pub max_bytes: usize,
+    /// Deepest nesting of elements.
+    pub max_depth: usize,
+    /// Most elements in a document.
+    pub max_elements: usize,
+    /// Longest attribute value, in bytes.
+    pub max_attribute_bytes: usize,
+    /// Longest text of one element, in bytes.
+    pub max_text_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: 1024 * 1024,
+            max_depth: 32,
+            max_elements: 10_000,
+            max_attribute_bytes: 4096,
+            max_text_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// An attribute with its resolved namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribute {
+    /// Namespace URI (`None` for unprefixed attributes).
+    pub ns: Option<String>,
+    /// Local name.
+    pub local: String,
+    /// Value, with references resolved and whitespace normalised as XML 1.0 says.
+    pub value: String,
+}
+
+/// An element with its resolved namespace, attributes, child elements and text.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Element {
+    /// Namespace URI (`None` when unbound).
+    pub ns: Option<String>,
+    /// Local name.
+    pub local: String,
+    /// Attributes (namespace declarations excluded).
+    pub attributes: Vec<Attribute>,
+    /// Child elements, in order.
+    pub children: Vec<Element>,
+    /// The element's own text (concatenated; text between child elements included).
+    pub text: String,
+}
+
+impl Element {
+    /// Whether this element has this namespace and local name.
+    pub fn is(&self, ns: &str, local: &str) -> bool {
+        self.local == local && self.ns.as_deref() == Some(ns)
+    }
+
+    /// The child elements with this namespace and local name.
+    pub fn children_named<'a, 'n>(
+        &'a self,
+        ns: &'n str,
+        local: &'n str,
+    ) -> impl Iterator<Item = &'a Element> + use<'a, 'n> {
+        self.children.iter().filter(move |c| c.is(ns, local))
+    }
+
+    /// The first child element with this namespace and local name.
+    pub fn child(&self, ns: &str, local: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.is(ns, local))
+    }
+
+    /// The value of the attribute with this namespace (`None`: unprefixed) and local name.
+    pub fn attribute(&self, ns: Option<&str>, local: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|a| a.local == local && a.ns.as_deref() == ns)
+            .map(|a| a.value.as_str())
+    }
+
+    /// The text with surrounding whitespace removed.
+    pub fn trimmed_text(&self) -> &str {
+        self.text.trim()
+    }
+}
+
+/// Reads a document into its root element, or refuses it with EDM:ERR:0003 and the rule it broke.
+pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, EdmError> {
+    if bytes.len() > limits.max_bytes {
+        return Err(EdmError::invalid(format!(
+            "the message has {} bytes, more than the limit of {}",
+            bytes.len(),
+            limits.max_bytes
+        )));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        EdmError::invalid(format!(
+            "the message is not valid UTF-8 (at byte {})",
+            e.valid_up_to()
+        ))
+    })?;
+    let mut reader = NsReader::from_str(text);
+    let config = reader.config_mut();
+    config.expand_empty_elements = true;
+    config.check_end_names = true;
+    config.check_comments = true;
+
+    let mut stack: Vec<Element> = Vec::new();
+    let mut root: Option<Element> = None;
+    let mut elements = 0usize;
+    loop {
+        let position = reader.buffer_position();
+        let (resolved, event) = reader.read_resolved_event().map_err(|e| {
+            EdmError::invalid(format!("not well-formed XML at byte {position}: {e}"))
+        })?;
+        match event {
+            Event::Start(start) => {
+                if root.is_some() {
+                    return Err(EdmError::invalid("content after the root element"));
+                }
+                elements += 1;
+                if elements > limits.max_elements {
+                    return Err(EdmError::invalid(format!(
+                        "more than {} elements",
+                        limits.max_elements
+                    )));
+                }
+                if stack.len() >= limits.max_depth {
+                    return Err(EdmError::invalid(format!(
+                        "elements nested deeper than {} levels",
+                        limits.max_depth
+                    )));
+                }
+                let local = start.local_name().as_ref().to_owned();
+                let ns = namespace(resolved, &local)?;
+                let mut attributes = Vec::new();
+                for attribute in start.attributes().with_checks(true) {
+                    let attribute = attribute.map_err(|e| {
+                        EdmError::invalid(format!("bad attribute on element {local}: {e}"))
+                    })?;
+                    let key = attribute.key;
+                    if key.as_namespace_binding().is_some() {
+                        continue;
+                    }
+                    if attribute.value.len() > limits.max_attribute_bytes {
+                        return Err(EdmError::invalid(format!(
+                            "an attribute of element {local} is longer than {} bytes",
+                            limits.max_attribute_bytes
+                        )));
+                    }
+                    let (attr_ns, attr_local) = reader.resolver().resolve_attribute(key);
+                    let attr_local = attr_local.as_ref().to_owned();
+                    let attr_ns = match attr_ns {
+                        ResolveResult::Bound(ns) => Some(ns.as_ref().to_owned()),
+                        ResolveResult::Unbound => None,
+                        ResolveResult::Unknown(prefix) => {
+                            return Err(EdmError::invalid(format!(
+                                "attribute {attr_local} uses the undeclared namespace prefix {prefix:?}"
+                            )));
+                        }
+                    };
+                    let value = attribute.normalized_value(XmlVersion::Implicit1_0).map_err(|e| {
+                        EdmError::invalid(format!(
+                            "attribute {attr_local} of element {local}: {e} (only the predefined entities and character references are allowed)"
+                        ))
+                    })?;
+                    attributes.push(Attribute {
+                        ns: attr_ns,
+                        local: attr_local,
+                        value: value.into_owned(),
+                    });
+                }
+                stack.push(Element {
+                    ns,
+                    local,
+                    attributes,
+                    ..Element::default()
+                });
+            }
+            Event::End(_) => {
+                let Some(done) = stack.pop() else {
+                    return Err(EdmError::invalid("an end tag without a start tag"));
+                };
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(done),
+                    None => root = Some(done),
+                }
+            }
+            Event::Text(text) => {
+                let content = text.xml10_content();
+                append_text(&mut stack, &content, limits, &mut root)?;
+            }
+            Event::CData(data) => {
+                let content = data.as_ref().to_owned();
+                append_text(&mut stack, &content, limits, &mut root)?;
+            }
+            Event::GeneralRef(reference) => {
+                let resolved = if reference.is_char_ref() {
+                    reference
+                        .resolve_char_ref()
+                        .ok()
+                        .flatten()
+                        .ok_or_else(|| EdmError::invalid("an invalid character reference"))?
+                } else {
+                    let name = reference.xml10_content();
+                    predefined_entity(&name).ok_or_else(|| {
+                        EdmError::invalid(format!(
+                            "the entity reference &{name}; is not allowed (only &lt; &gt; &amp; &apos; &quot;)"
+                        ))
+                    })?
+                };
+                append_text(
+                    &mut stack,
+                    resolved.encode_utf8(&mut [0; 4]),
+                    limits,
+                    &mut root,
+                )?;
+            }
+            Event::DocType(_) => {
+                return Err(EdmError::invalid(
+                    "a DOCTYPE is not allowed (no DTDs, no entity declarations)",
+                ));
+            }
+            Event::Decl(decl) => {
+                if let Some(Ok(encoding)) = decl.encoding()
+                    && !encoding.eq_ignore_ascii_case("utf-8")
+                {
+                    return Err(EdmError::invalid(format!(
+                        "the encoding {encoding:?} is not supported; send UTF-8"
+                    )));
+                }
+            }
+            Event::Comment(_) | Event::PI(_) => {}
+            Event::Empty(_) => {
+                // expand_empty_elements turns these into Start + End.
+                return Err(EdmError::invalid("unexpected empty element event"));
+            }
+            Event::Eof => break,
+        }
+    }
+    if !stack.is_empty() {
+        return Err(EdmError::invalid("the document ends inside an element"));
+    }
+    root.ok_or_else(|| EdmError::invalid("the message has no root element"))
+}
+
+fn namespace(resolved: ResolveResult<'_>, local: &str) -> Result<Option<String>, EdmError> {
+    match resolved {
+        ResolveResult::Bound(ns) => Ok(Some(ns.as_ref().to_owned())),
+        ResolveResult::Unbound => Ok(None),
+        ResolveResult::Unknown(prefix) => Err(EdmError::invalid(format!(
+            "element {local} uses the undeclared namespace prefix {prefix:?}"
+        ))),
+    }
+}
+
+fn predefined_entity(name: &str) -> Option<char> {
+    match name {
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "amp" => Some('&'),
+        "apos" => Some('\''),
+        "quot" => Some('"'),
+        _ => None,
+    }
+}
+
+fn append_text(
+    stack: &mut [Element],
+    content: &str,
+    limits: &Limits,
+    root: &mut Option<Element>,
+) -> Result<(), EdmError> {
+    match stack.last_mut() {
+        Some(element) => {
+            if element.text.len() + content.len() > limits.max_text_bytes {
+                return Err(EdmError::invalid(format!(
+                    "the text of element {} is longer than {} bytes",
+                    element.local, limits.max_text_bytes
+                )));
+            }
+            element.text.push_str(content);
+            Ok(())
+        }
+        // Whitespace around the root element is fine; anything else is not.
+        None if content.trim().is_empty() => Ok(()),
+        None if root.is_some() => Err(EdmError::invalid("text after the root element")),
+        None => Err(EdmError::invalid("text before the root element")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_namespaces_whatever_the_prefix() {
+        let doc = br#"<?xml version="1.0" encoding="UTF-8"?>
+            <q:QueryRequest xmlns:q="urn:oasis:names:tc:ebxml-regrep:xsd:query:4.0" id="x&amp;y">
+              <r:Slot xmlns:r="urn:oasis:names:tc:ebxml-regrep:xsd:rim:4.0" name="A">a &lt; b &#x41;</r:Slot>
+            </q:QueryRequest>"#;
+        let root = parse(doc, &Limits::default()).expect("parse");
+        assert!(root.is(crate::ns::QUERY, "QueryRequest"));
+        assert_eq!(root.attribute(None, "id"), Some("x&y"));
+        let slot = root.child(crate::ns::RIM, "Slot").expect("slot");
+        assert_eq!(slot.trimmed_text(), "a < b A");
+    }
+
+    #[test]
+    fn refuses_what_could_hurt() {
+        let limits = Limits {
+            max_depth: 4,
+            max_elements: 50,
+            ..Limits::default()
+        };
+        let cases: &[(&[u8], &str)] = &[
+            (b"<!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>", "DOCTYPE"),
+            (b"<a>&x;</a>", "entity reference &x;"),
+            (b"<a><b><c><d><e/></d></c></b></a>", "deeper than 4"),
+            (b"<a>\xff</a>", "not valid UTF-8"),
+            (b"<a><b></a>", "not well-formed"),
+            (b"<p:a/>", "undeclared namespace prefix"),
+            (b"<a x='1' x='2'/>", "bad attribute"),
+            (b"<a/><b/>", "after the root"),
+            (b"", "no root element"),
+            (
+                b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a/>",
+                "ISO-8859-1",
+            ),
+        ];
+        for (doc, expected) in cases {
+            let err = parse(doc, &limits).expect_err(expected);
+            assert_eq!(err.code, crate::EdmCode::InvalidRequest);
+            assert!(err.detail.contains(expected), "{expected}: {}", err.detail);
+        }
+        let many = format!("<a>{}</a>", "<b/>".repeat(60));
+        assert!(parse(many.as_bytes(), &limits).is_err());
+    }
+}

@@ -267,10 +267,7 @@ fn local_addr(field: &'static str, listener: &TcpListener) -> Result<SocketAddr,
 /// Reads the peer's member id from its verified end-entity certificate (the first of the
 /// chain) when the TLS connection is established.
 fn record_peer_identity(connection: &dyn Any, extensions: &mut Extensions) {
-    let Some(tls) = connection.downcast_ref::<TlsStream<TcpStream>>() else {
-        return;
-    };
-    let Some(end_entity) = tls.get_ref().1.peer_certificates().and_then(|c| c.first()) else {
+    let Some(end_entity) = client_end_entity(connection) else {
         return;
     };
     match PeerIdentity::from_certificate(end_entity) {
@@ -285,10 +282,7 @@ fn record_peer_identity(connection: &dyn Any, extensions: &mut Extensions) {
 
 /// Records the client certificate of an application-endpoint connection.
 fn record_app_client(connection: &dyn Any, extensions: &mut Extensions) {
-    let Some(tls) = connection.downcast_ref::<TlsStream<TcpStream>>() else {
-        return;
-    };
-    let Some(end_entity) = tls.get_ref().1.peer_certificates().and_then(|c| c.first()) else {
+    let Some(end_entity) = client_end_entity(connection) else {
         return;
     };
     if let Ok(info) = once_pki::inspect::CertInfo::from_der(end_entity) {
@@ -297,4 +291,11 @@ fn record_app_client(connection: &dyn Any, extensions: &mut Extensions) {
             fingerprint: sha256_hex(end_entity),
         });
     }
+}
+
+/// The client's end-entity certificate (the first of the chain it presented) on a TLS
+/// connection; `None` on plain connections or without a client certificate.
+fn client_end_entity(connection: &dyn Any) -> Option<&rustls_pki_types::CertificateDer<'static>> {
+    let tls = connection.downcast_ref::<TlsStream<TcpStream>>()?;
+    tls.get_ref().1.peer_certificates()?.first()
 }

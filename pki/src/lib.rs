@@ -18,6 +18,7 @@ mod error;
 pub mod files;
 pub mod inspect;
 mod member;
+pub mod signing;
 pub mod tls;
 
 pub use error::PkiError;

@@ -1,0 +1,210 @@
+//! Checking the certificate that signed a message: it must chain to the federation root, carry
+//! the documentSigning extended key usage (so a TLS certificate cannot sign messages), not be
+//! revoked by the current CRL, and name exactly one member.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, TrustAnchor, UnixTime};
+use webpki::{
+    CertRevocationList, EndEntityCert, ExpirationPolicy, KeyUsage, OwnedCertRevocationList,
+    RevocationCheckDepth, RevocationOptionsBuilder, UnknownStatusPolicy,
+};
+
+use crate::{MemberId, PeerIdentity, PkiError};
+
+/// The DER content of the documentSigning OID 1.3.6.1.5.5.7.3.36.
+const DOCUMENT_SIGNING_OID: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x24];
+
+/// Why a signing certificate is not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignerError {
+    /// The message carries no certificate.
+    #[error("the signature carries no certificate")]
+    NoCertificate,
+    /// The certificate does not chain to the federation root, is expired, revoked, or not for
+    /// document signing.
+    #[error("the signing certificate is not acceptable: {0}")]
+    Untrusted(String),
+    /// The certificate names no member, or more than one.
+    #[error("the signing certificate names no single member: {0}")]
+    NoMember(String),
+}
+
+/// Verifies signing certificates against the federation roots and the current CRLs; the CRLs can
+/// be replaced at run time.
+pub struct SignerVerifier {
+    roots: Vec<CertificateDer<'static>>,
+    enforce_crl_expiry: bool,
+    crls: ArcSwap<Vec<CertRevocationList<'static>>>,
+}
+
+impl std::fmt::Debug for SignerVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignerVerifier")
+            .field("roots", &self.roots.len())
+            .field("crls", &self.crls.load().len())
+            .finish()
+    }
+}
+
+impl SignerVerifier {
+    /// A verifier for these roots and CRLs. With `enforce_crl_expiry`, a CRL past its nextUpdate
+    /// makes every verification fail.
+    pub fn new(
+        roots: Vec<CertificateDer<'static>>,
+        crls: &[CertificateRevocationListDer<'static>],
+        enforce_crl_expiry: bool,
+    ) -> Result<Arc<SignerVerifier>, PkiError> {
+        if roots.is_empty() {
+            return Err(PkiError::Tls("no root certificate given".into()));
+        }
+        for root in &roots {
+            webpki::anchor_from_trusted_cert(root)
+                .map_err(|e| PkiError::Tls(format!("unusable root certificate: {e:?}")))?;
+        }
+        Ok(Arc::new(SignerVerifier {
+            roots,
+            enforce_crl_expiry,
+            crls: ArcSwap::from_pointee(parse_crls(crls)?),
+        }))
+    }
+
+    /// Replaces the CRLs.
+    pub fn reload_crls(
+        &self,
+        crls: &[CertificateRevocationListDer<'static>],
+    ) -> Result<(), PkiError> {
+        self.crls.store(Arc::new(parse_crls(crls)?));
+        Ok(())
+    }
+
+    /// Checks a signer's chain (end entity first) at `now` and returns the member it names.
+    pub fn verify(
+        &self,
+        chain: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<MemberId, SignerError> {
+        let (end_entity, intermediates) = chain.split_first().ok_or(SignerError::NoCertificate)?;
+        let cert = EndEntityCert::try_from(end_entity)
+            .map_err(|e| SignerError::Untrusted(format!("unparseable certificate: {e:?}")))?;
+        let anchors: Vec<TrustAnchor<'_>> = self
+            .roots
+            .iter()
+            .filter_map(|r| webpki::anchor_from_trusted_cert(r).ok())
+            .collect();
+        let crls = self.crls.load();
+        let crl_refs: Vec<&CertRevocationList<'_>> = crls.iter().collect();
+        let revocation = RevocationOptionsBuilder::new(&crl_refs)
+            .map(|b| {
+                b.with_depth(RevocationCheckDepth::Chain)
+                    .with_status_policy(UnknownStatusPolicy::Deny)
+                    .with_expiration_policy(if self.enforce_crl_expiry {
+                        ExpirationPolicy::Enforce
+                    } else {
+                        ExpirationPolicy::Ignore
+                    })
+                    .build()
+            })
+            .ok();
+        cert.verify_for_usage(
+            webpki::ALL_VERIFICATION_ALGS,
+            &anchors,
+            intermediates,
+            now,
+            KeyUsage::required(DOCUMENT_SIGNING_OID),
+            revocation,
+            None,
+        )
+        .map_err(|e| SignerError::Untrusted(describe(&e)))?;
+        PeerIdentity::from_certificate(end_entity)
+            .map(|identity| identity.member_id)
+            .map_err(|e| SignerError::NoMember(e.to_string()))
+    }
+}
+
+fn parse_crls(
+    crls: &[CertificateRevocationListDer<'static>],
+) -> Result<Vec<CertRevocationList<'static>>, PkiError> {
+    crls.iter()
+        .map(|der| {
+            OwnedCertRevocationList::from_der(der.as_ref())
+                .map(CertRevocationList::from)
+                .map_err(|e| PkiError::Parse {
+                    what: "CRL".into(),
+                    detail: format!("{e:?}"),
+                })
+        })
+        .collect()
+}
+
+fn describe(e: &webpki::Error) -> String {
+    match e {
+        webpki::Error::CertExpired { .. } => "it has expired".into(),
+        webpki::Error::CertNotValidYet { .. } => "it is not valid yet".into(),
+        webpki::Error::CertRevoked => "it has been revoked".into(),
+        webpki::Error::UnknownIssuer => "it was not issued by the federation CA".into(),
+        webpki::Error::RequiredEkuNotFoundContext(_) => {
+            "it is not a document-signing certificate".into()
+        }
+        webpki::Error::CrlExpired { .. } => "the federation CRL is past its nextUpdate".into(),
+        webpki::Error::UnknownRevocationStatus => {
+            "its revocation status is unknown (no CRL from its issuer)".into()
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ca::{Ca, Validity};
+    use crate::files::{read_certs_from_pem, read_crl};
+
+    fn chain(pem: &str) -> Vec<CertificateDer<'static>> {
+        read_certs_from_pem(pem).unwrap()
+    }
+
+    #[test]
+    fn accepts_a_signing_certificate_and_refuses_tls_revoked_and_foreign_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ca = Ca::init(&dir.path().join("ca"), "Test Federation", 30).unwrap();
+        let member: MemberId = "DE-HB:KOMMUNE:04011000".parse().unwrap();
+        let creds = ca
+            .issue_node(&member, &["localhost".into()], Validity::days_from_now(5))
+            .unwrap();
+        let crl = read_crl(&ca.write_crl(7).unwrap()).unwrap();
+        let root = chain(ca.cert_pem());
+        let verifier = SignerVerifier::new(root, &[crl], true).unwrap();
+        let now = UnixTime::now();
+        let signing = chain(&creds.signing_cert_pem);
+        assert_eq!(verifier.verify(&signing, now), Ok(member.clone()));
+
+        let refused = verifier
+            .verify(&chain(&creds.tls_cert_pem), now)
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains("document-signing"),
+            "{refused}"
+        );
+
+        let other = tempfile::tempdir().unwrap();
+        let mut foreign = Ca::init(&other.path().join("ca"), "Other", 30).unwrap();
+        let foreign_creds = foreign
+            .issue_node(&member, &["localhost".into()], Validity::days_from_now(5))
+            .unwrap();
+        let refused = verifier
+            .verify(&chain(&foreign_creds.signing_cert_pem), now)
+            .unwrap_err();
+        assert!(refused.to_string().contains("not issued by"), "{refused}");
+
+        ca.revoke(&creds.signing_serial).unwrap();
+        verifier
+            .reload_crls(&[read_crl(&ca.write_crl(7).unwrap()).unwrap()])
+            .unwrap();
+        let refused = verifier.verify(&signing, now).unwrap_err();
+        assert!(refused.to_string().contains("revoked"), "{refused}");
+        assert_eq!(verifier.verify(&[], now), Err(SignerError::NoCertificate));
+    }
+}

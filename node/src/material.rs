@@ -21,6 +21,10 @@ pub struct NodeMaterial {
     pub tls_key: PrivateKeyDer<'static>,
     /// What the TLS certificate says.
     pub tls_info: CertInfo,
+    /// The signing certificate chain (end entity first).
+    pub signing_chain: Vec<CertificateDer<'static>>,
+    /// The signing key.
+    pub signing_key: PrivateKeyDer<'static>,
     /// What the signing certificate says.
     pub signing_info: CertInfo,
 }
@@ -90,7 +94,7 @@ impl NodeMaterial {
                 ));
             }
         }
-        let (_, _, signing_info) = load_pair(
+        let (signing_chain, signing_key, signing_info) = load_pair(
             config,
             ("signing.cert", &config.signing.cert),
             ("signing.key", &config.signing.key),
@@ -109,11 +113,46 @@ impl NodeMaterial {
                 tls_chain,
                 tls_key,
                 tls_info,
+                signing_chain,
+                signing_key,
                 signing_info,
             },
             crl,
         ))
     }
+}
+
+impl NodeMaterial {
+    /// The signer of message-log checkpoints, with the signing key.
+    pub fn checkpoint_signer(
+        &self,
+        member: &MemberId,
+    ) -> Result<crate::service::checkpoint::CheckpointSigner, ConfigError> {
+        let pem = self
+            .signing_chain
+            .iter()
+            .map(|c| pem_certificate(c))
+            .collect::<String>();
+        crate::service::checkpoint::CheckpointSigner::new(
+            member.clone(),
+            self.signing_key.secret_der(),
+            pem,
+        )
+        .map_err(|e| ConfigError::new("signing.key", e))
+    }
+}
+
+/// A certificate as PEM.
+pub fn pem_certificate(der: &CertificateDer<'_>) -> String {
+    use base64::Engine;
+    let body = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in body.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out
 }
 
 type Pair = (

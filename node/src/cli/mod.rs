@@ -1,8 +1,10 @@
 //! The `once` command line: `once pki …`, `once node …`, `once demo`.
 
 mod demo;
+mod log;
 mod node;
 mod pki;
+mod register;
 
 use std::path::PathBuf;
 
@@ -38,6 +40,15 @@ enum Command {
     /// Set up, check and run a node.
     #[command(subcommand)]
     Node(node::NodeCommand),
+    /// Registers this node serves evidence from, and their records.
+    #[command(subcommand)]
+    Register(register::RegisterCommand),
+    /// Access rules: which requester may receive which evidence (default deny).
+    #[command(subcommand)]
+    Rules(register::RulesCommand),
+    /// The message log: verify the hash chain and checkpoints, sign a checkpoint.
+    #[command(subcommand)]
+    Log(log::LogCommand),
 }
 
 impl Cli {
@@ -109,6 +120,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Demo(args) => demo::run(args).await,
         Command::Pki(command) => pki::run(command),
         Command::Node(command) => node::run(command).await,
+        Command::Register(command) => register::register(command).await,
+        Command::Rules(command) => register::rules(command).await,
+        Command::Log(command) => log::run(command).await,
     }
 }
 

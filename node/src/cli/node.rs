@@ -176,7 +176,7 @@ pub(super) async fn init(
     Ok(secret)
 }
 
-async fn open_pool(config: &Config) -> Result<db::DbPool, CliError> {
+pub(super) async fn open_pool(config: &Config) -> Result<db::DbPool, CliError> {
     let (url, size) = (config.database_url.clone(), config.server.pool_size);
     let timeout = Duration::from_millis(config.server.pool_timeout_ms);
     tokio::task::spawn_blocking(move || db::open(&url, size, timeout))

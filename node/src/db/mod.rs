@@ -5,7 +5,13 @@
 //! connection onto tokio's blocking pool, so diesel never runs on an actix worker thread.
 
 pub mod api_keys;
+pub mod log;
+pub mod previews;
+pub mod registers;
+pub mod replay;
+pub mod rules;
 pub mod schema;
+pub mod secrets;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -61,6 +67,12 @@ pub enum DbError {
     /// The blocking task failed (it panicked or was cancelled).
     #[error("database task failed: {0}")]
     Task(String),
+    /// A stored value is not what this version of the node wrote.
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    /// A write conflicts with data already stored.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 /// Where the data is: a SQLite file or a PostgreSQL URL.

@@ -1,0 +1,10 @@
+DROP TABLE log_lock;
+DROP TABLE node_secrets;
+DROP TABLE preview_mailbox;
+DROP TABLE previews;
+DROP TABLE log_checkpoints;
+DROP TABLE message_log;
+DROP TABLE seen_requests;
+DROP TABLE access_rules;
+DROP TABLE register_records;
+DROP TABLE registers;

@@ -12,6 +12,8 @@
 //! of HTTP or databases.
 #![forbid(unsafe_code)]
 
+pub mod c14n;
+pub mod dsig;
 pub mod edm;
 pub mod ns;
 pub mod request;

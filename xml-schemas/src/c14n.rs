@@ -1,0 +1,919 @@
+//! Exclusive XML Canonicalization 1.0 without comments
+//! (<http://www.w3.org/2001/10/xml-exc-c14n#>), as XML Signature uses it.
+//!
+//! One streaming pass over quick-xml events of the input text; no tree is built. The output is
+//! what the W3C recommendation prescribes for the selected node set:
+//!
+//! - the XML declaration is dropped; a DOCTYPE and entities other than the five predefined ones
+//!   are refused (no DTD is ever read); character and predefined entity references are expanded;
+//! - line endings are normalised (`\r\n` and a lone `\r` become `\n`) as an XML parser does;
+//! - empty elements become a start and an end tag; comments are removed; processing
+//!   instructions are kept (outside the document element followed or preceded by `\n`, as the
+//!   recommendation says); whitespace outside the document element is dropped;
+//! - namespace declarations are rendered only where a prefix is visibly utilised (by the
+//!   element's name or one of its attributes), at the outermost output element using it, and not
+//!   again where an output ancestor already rendered the same binding; `xmlns=""` only when an
+//!   output ancestor rendered a non-empty default namespace; they come first, sorted by prefix
+//!   (the default namespace first);
+//! - attributes are sorted by (namespace URI, local name), unqualified ones first; their values
+//!   are normalised (a literal tab, newline or carriage return becomes a space) and escaped
+//!   (`&amp;` `&lt;` `&quot;` `&#x9;` `&#xA;` `&#xD;`); text is escaped (`&amp;` `&lt;` `&gt;`
+//!   `&#xD;`).
+//!
+//! Two selections are supported: a whole document less one element subtree (the
+//! enveloped-signature transform followed by exclusive C14N), and one element subtree in the
+//! namespace context of its ancestors (`ds:SignedInfo`). Exclusive C14N inherits no `xml:`
+//! attributes from ancestors, so only namespace bindings are taken from outside the subtree. The
+//! `InclusiveNamespaces PrefixList` parameter is not supported.
+
+use std::borrow::Cow;
+
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::PrefixDeclaration;
+
+/// The algorithm URI of exclusive XML canonicalization 1.0 without comments.
+pub const ALGORITHM: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+
+const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
+
+/// Why a document could not be canonicalised.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum C14nError {
+    /// The input is not well-formed XML.
+    #[error("not well-formed XML at byte {position}: {detail}")]
+    Syntax {
+        /// Byte offset where the problem was found.
+        position: usize,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The input has a DOCTYPE; DTDs are never processed.
+    #[error("a DOCTYPE is not allowed (no DTDs, no entity declarations)")]
+    Doctype,
+    /// A reference to an entity other than the five predefined ones, or an invalid character
+    /// reference.
+    #[error(
+        "the reference &{0}; is not allowed (only &lt; &gt; &amp; &apos; &quot; and references to valid characters)"
+    )]
+    Reference(String),
+    /// A name uses a namespace prefix that is not declared, or a declaration is invalid.
+    #[error("namespace error at byte {position}: {detail}")]
+    Namespace {
+        /// Byte offset of the start tag.
+        position: usize,
+        /// What is wrong.
+        detail: String,
+    },
+    /// No element starts at the byte offset given to select or leave out an element.
+    #[error("no element starts at byte {0}")]
+    NoElementAt(usize),
+}
+
+/// Canonicalises a whole document, leaving out the element whose start tag begins at byte
+/// offset `exclude` (with its subtree), if given: the enveloped-signature transform followed by
+/// exclusive C14N.
+pub fn document(xml: &str, exclude: Option<usize>) -> Result<Vec<u8>, C14nError> {
+    Canonicaliser::new(xml, Selection::Document { exclude }).run()
+}
+
+/// Canonicalises the element whose start tag begins at byte offset `start`, with its subtree, in
+/// the namespace context of its ancestors (e.g. `ds:SignedInfo` before signing or verifying).
+/// The document is read only up to the end of that element.
+pub fn element(xml: &str, start: usize) -> Result<Vec<u8>, C14nError> {
+    Canonicaliser::new(xml, Selection::Element { start }).run()
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Selection {
+    Document { exclude: Option<usize> },
+    Element { start: usize },
+}
+
+/// A namespace binding: prefix (`""` for the default namespace) and URI (`""`: undeclared).
+#[derive(Debug)]
+struct Binding {
+    prefix: String,
+    uri: String,
+}
+
+/// An open element.
+#[derive(Debug)]
+struct Frame {
+    /// Length of `scope` before the element's declarations.
+    scope_len: usize,
+    /// Length of `rendered` before the element's rendered declarations.
+    rendered_len: usize,
+    /// Whether the element is in the output.
+    output: bool,
+    /// Whether this is the selected element of `Selection::Element`.
+    apex: bool,
+}
+
+#[derive(Debug)]
+struct Canonicaliser<'a> {
+    input: &'a str,
+    selection: Selection,
+    out: Vec<u8>,
+    /// Namespace bindings in scope, innermost last.
+    scope: Vec<Binding>,
+    /// Bindings rendered by the open output elements, innermost last.
+    rendered: Vec<Binding>,
+    frames: Vec<Frame>,
+    /// Depth inside the left-out element (0: not inside).
+    skipping: usize,
+    /// Whether the element named by the selection was seen.
+    found: bool,
+    /// Whether the document element has ended.
+    root_done: bool,
+}
+
+/// An attribute of the element being rendered.
+#[derive(Debug)]
+struct Attr<'t> {
+    qname: &'t str,
+    prefix: Option<&'t str>,
+    local: &'t str,
+    value: Cow<'t, str>,
+}
+
+impl<'a> Canonicaliser<'a> {
+    fn new(input: &'a str, selection: Selection) -> Self {
+        Canonicaliser {
+            input,
+            selection,
+            out: Vec::with_capacity(input.len()),
+            scope: Vec::new(),
+            rendered: Vec::new(),
+            frames: Vec::new(),
+            skipping: 0,
+            found: false,
+            root_done: false,
+        }
+    }
+
+    fn run(mut self) -> Result<Vec<u8>, C14nError> {
+        let mut reader = Reader::from_str(self.input);
+        let config = reader.config_mut();
+        config.check_end_names = true;
+        config.check_comments = true;
+        let mut root_seen = false;
+        loop {
+            let position = offset(reader.buffer_position());
+            let event = reader.read_event().map_err(|e| C14nError::Syntax {
+                position,
+                detail: e.to_string(),
+            })?;
+            match event {
+                Event::Start(tag) => {
+                    root_seen = true;
+                    self.start(&tag, position, false)?;
+                }
+                Event::Empty(tag) => {
+                    root_seen = true;
+                    if self.start(&tag, position, true)? {
+                        return Ok(self.out);
+                    }
+                }
+                Event::End(tag) => {
+                    if self.end(tag.name().0)? {
+                        return Ok(self.out);
+                    }
+                }
+                Event::Text(text) => self.text(&text, position, true)?,
+                Event::CData(data) => self.text(&data, position, true)?,
+                Event::GeneralRef(reference) => {
+                    let c = resolve_reference(&reference)?;
+                    if self.frames.is_empty() {
+                        return Err(syntax(position, "a reference outside the document element"));
+                    }
+                    if self.in_output() {
+                        let mut buf = [0; 4];
+                        self.text(c.encode_utf8(&mut buf), position, false)?;
+                    }
+                }
+                Event::PI(pi) => self.processing_instruction(pi.target(), pi.content()),
+                Event::DocType(_) => return Err(C14nError::Doctype),
+                Event::Decl(_) | Event::Comment(_) => {}
+                Event::Eof => break,
+            }
+        }
+        if !self.frames.is_empty() {
+            return Err(syntax(
+                self.input.len(),
+                "the document ends inside an element",
+            ));
+        }
+        if !root_seen {
+            return Err(syntax(0, "no document element"));
+        }
+        match self.selection {
+            Selection::Document { exclude: Some(at) } | Selection::Element { start: at }
+                if !self.found =>
+            {
+                Err(C14nError::NoElementAt(at))
+            }
+            _ => Ok(self.out),
+        }
+    }
+
+    fn in_output(&self) -> bool {
+        self.skipping == 0 && self.frames.last().is_some_and(|f| f.output)
+    }
+
+    /// Handles a start tag; returns true when the selected element of `Selection::Element` is
+    /// complete (an empty element).
+    fn start(
+        &mut self,
+        tag: &BytesStart<'_>,
+        position: usize,
+        empty: bool,
+    ) -> Result<bool, C14nError> {
+        if self.skipping > 0 {
+            if !empty {
+                self.skipping += 1;
+            }
+            return Ok(false);
+        }
+        if self.frames.is_empty() && self.root_done {
+            return Err(syntax(position, "a second document element"));
+        }
+        let (output, apex) = match self.selection {
+            Selection::Document { exclude } => {
+                if exclude == Some(position) {
+                    if self.frames.is_empty() {
+                        return Err(syntax(position, "the document element cannot be left out"));
+                    }
+                    self.found = true;
+                    if !empty {
+                        self.skipping = 1;
+                    }
+                    return Ok(false);
+                }
+                (true, false)
+            }
+            Selection::Element { start } => {
+                let apex = start == position;
+                if apex {
+                    self.found = true;
+                }
+                (apex || self.frames.last().is_some_and(|f| f.output), apex)
+            }
+        };
+
+        let scope_len = self.scope.len();
+        let rendered_len = self.rendered.len();
+        let mut attrs: Vec<Attr<'_>> = Vec::new();
+        for attribute in tag.attributes().with_checks(true) {
+            let attribute = attribute.map_err(|e| syntax(position, e.to_string()))?;
+            let qname = attribute.key.0;
+            let value = match attribute.value {
+                Cow::Borrowed(raw) => attribute_value(raw, position)?,
+                Cow::Owned(raw) => Cow::Owned(attribute_value(&raw, position)?.into_owned()),
+            };
+            match attribute.key.as_namespace_binding() {
+                Some(declaration) => self.declare(declaration, value, position)?,
+                None => {
+                    let (local, prefix) = attribute.key.decompose();
+                    attrs.push(Attr {
+                        qname,
+                        prefix: prefix.map(|p| p.into_inner()),
+                        local: local.into_inner(),
+                        value,
+                    });
+                }
+            }
+        }
+
+        if output {
+            self.render_start(tag.name().0, &attrs, position)?;
+        }
+        if empty {
+            if output {
+                self.render_end(tag.name().0);
+            }
+            self.scope.truncate(scope_len);
+            self.rendered.truncate(rendered_len);
+            if self.frames.is_empty() {
+                self.root_done = true;
+            }
+            return Ok(apex);
+        }
+        self.frames.push(Frame {
+            scope_len,
+            rendered_len,
+            output,
+            apex,
+        });
+        Ok(false)
+    }
+
+    /// Records a namespace declaration of the element being read.
+    fn declare(
+        &mut self,
+        declaration: PrefixDeclaration<'_>,
+        uri: Cow<'_, str>,
+        position: usize,
+    ) -> Result<(), C14nError> {
+        let prefix = match declaration {
+            PrefixDeclaration::Default => "",
+            PrefixDeclaration::Named(prefix) => prefix,
+        };
+        let refuse = |detail: String| Err(C14nError::Namespace { position, detail });
+        match prefix {
+            "xml" if uri == XML_NS => return Ok(()),
+            "xml" | "xmlns" => return refuse(format!("the prefix {prefix} cannot be declared")),
+            _ if uri == XML_NS || uri == XMLNS_NS => {
+                return refuse(format!("the namespace {uri} cannot be bound to a prefix"));
+            }
+            "" if matches!(declaration, PrefixDeclaration::Named(_)) => {
+                return refuse("an empty prefix in xmlns:".into());
+            }
+            "" => {}
+            _ if uri.is_empty() => {
+                return refuse(format!(
+                    "the prefix {prefix} is bound to an empty namespace name"
+                ));
+            }
+            _ => {}
+        }
+        self.scope.push(Binding {
+            prefix: prefix.to_owned(),
+            uri: uri.into_owned(),
+        });
+        Ok(())
+    }
+
+    fn render_start(
+        &mut self,
+        qname: &str,
+        attrs: &[Attr<'_>],
+        position: usize,
+    ) -> Result<(), C14nError> {
+        let undeclared = |prefix: &str| C14nError::Namespace {
+            position,
+            detail: format!("the prefix {prefix} is not declared"),
+        };
+        // The visibly utilised prefixes: the element's own (or the default namespace) and those
+        // of its qualified attributes.
+        let element_prefix = qname.split_once(':').map_or("", |(p, _)| p);
+        let mut utilised: Vec<&str> = Vec::with_capacity(1 + attrs.len());
+        utilised.push(element_prefix);
+        for attr in attrs {
+            if let Some(prefix) = attr.prefix
+                && !utilised.contains(&prefix)
+            {
+                utilised.push(prefix);
+            }
+        }
+        let mut declarations: Vec<(&str, &str)> = Vec::new();
+        for prefix in utilised {
+            if prefix == "xml" {
+                continue;
+            }
+            if prefix == "xmlns" {
+                return Err(C14nError::Namespace {
+                    position,
+                    detail: "the prefix xmlns is reserved".into(),
+                });
+            }
+            let uri = in_scope(&self.scope, prefix).ok_or_else(|| undeclared(prefix))?;
+            let rendered = self
+                .rendered
+                .iter()
+                .rev()
+                .find(|b| b.prefix == prefix)
+                .map(|b| b.uri.as_str());
+            let already = match rendered {
+                Some(rendered) => rendered == uri,
+                // Nothing rendered: an undeclared default namespace needs no xmlns="".
+                None => prefix.is_empty() && uri.is_empty(),
+            };
+            if !already {
+                declarations.push((prefix, uri));
+            }
+        }
+        declarations.sort_unstable_by(|a, b| a.0.cmp(b.0));
+
+        let mut sorted: Vec<(&str, &Attr<'_>)> = Vec::with_capacity(attrs.len());
+        for attr in attrs {
+            let ns = match attr.prefix {
+                Some(prefix) => in_scope(&self.scope, prefix).ok_or_else(|| undeclared(prefix))?,
+                None => "",
+            };
+            sorted.push((ns, attr));
+        }
+        sorted.sort_unstable_by(|a, b| (a.0, a.1.local).cmp(&(b.0, b.1.local)));
+        if let Some(pair) = sorted
+            .windows(2)
+            .find(|w| w[0].0 == w[1].0 && w[0].1.local == w[1].1.local)
+        {
+            return Err(C14nError::Namespace {
+                position,
+                detail: format!(
+                    "the attributes {} and {} have the same namespace and local name",
+                    pair[0].1.qname, pair[1].1.qname
+                ),
+            });
+        }
+
+        let out = &mut self.out;
+        out.push(b'<');
+        out.extend_from_slice(qname.as_bytes());
+        for (prefix, uri) in &declarations {
+            out.extend_from_slice(b" xmlns");
+            if !prefix.is_empty() {
+                out.push(b':');
+                out.extend_from_slice(prefix.as_bytes());
+            }
+            out.extend_from_slice(b"=\"");
+            escape_attribute(out, uri);
+            out.push(b'"');
+        }
+        for (_, attr) in &sorted {
+            out.push(b' ');
+            out.extend_from_slice(attr.qname.as_bytes());
+            out.extend_from_slice(b"=\"");
+            escape_attribute(out, &attr.value);
+            out.push(b'"');
+        }
+        out.push(b'>');
+        let new: Vec<Binding> = declarations
+            .iter()
+            .map(|(prefix, uri)| Binding {
+                prefix: (*prefix).to_owned(),
+                uri: (*uri).to_owned(),
+            })
+            .collect();
+        self.rendered.extend(new);
+        Ok(())
+    }
+
+    fn render_end(&mut self, qname: &str) {
+        self.out.extend_from_slice(b"</");
+        self.out.extend_from_slice(qname.as_bytes());
+        self.out.push(b'>');
+    }
+
+    /// Handles an end tag; returns true when the selected element of `Selection::Element` ended.
+    fn end(&mut self, qname: &str) -> Result<bool, C14nError> {
+        if self.skipping > 0 {
+            self.skipping -= 1;
+            return Ok(false);
+        }
+        let frame = self
+            .frames
+            .pop()
+            .ok_or_else(|| syntax(self.input.len(), "an end tag without a start tag"))?;
+        if frame.output {
+            self.render_end(qname);
+        }
+        self.scope.truncate(frame.scope_len);
+        self.rendered.truncate(frame.rendered_len);
+        if self.frames.is_empty() {
+            self.root_done = true;
+        }
+        Ok(frame.apex)
+    }
+
+    /// Handles character data: raw text (`raw`: line endings still to normalise) or one
+    /// character from a reference.
+    fn text(&mut self, content: &str, position: usize, raw: bool) -> Result<(), C14nError> {
+        if self.frames.is_empty() {
+            return if content
+                .bytes()
+                .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+            {
+                Ok(())
+            } else {
+                Err(syntax(position, "text outside the document element"))
+            };
+        }
+        if self.in_output() {
+            escape_text(&mut self.out, content, raw, position)?;
+        }
+        Ok(())
+    }
+
+    fn processing_instruction(&mut self, target: &str, content: &str) {
+        let outside = self.frames.is_empty();
+        // Outside the document element, only a whole document renders processing instructions.
+        let rendered = if outside {
+            matches!(self.selection, Selection::Document { .. })
+        } else {
+            self.in_output()
+        };
+        if !rendered {
+            return;
+        }
+        let data = content.trim_start_matches([' ', '\t', '\n', '\r']);
+        let out = &mut self.out;
+        if outside && self.root_done {
+            out.push(b'\n');
+        }
+        out.extend_from_slice(b"<?");
+        out.extend_from_slice(target.as_bytes());
+        if !data.is_empty() {
+            out.push(b' ');
+            push_normalised_eol(out, data);
+        }
+        out.extend_from_slice(b"?>");
+        if outside && !self.root_done {
+            out.push(b'\n');
+        }
+    }
+}
+
+/// The namespace URI bound to `prefix` (`""` for the default namespace) in `scope`; `""` when
+/// the default namespace is undeclared, `None` for an undeclared prefix.
+fn in_scope<'s>(scope: &'s [Binding], prefix: &str) -> Option<&'s str> {
+    if prefix == "xml" {
+        return Some(XML_NS);
+    }
+    match scope.iter().rev().find(|b| b.prefix == prefix) {
+        Some(binding) => Some(&binding.uri),
+        None if prefix.is_empty() => Some(""),
+        None => None,
+    }
+}
+
+fn offset(position: u64) -> usize {
+    usize::try_from(position).unwrap_or(usize::MAX)
+}
+
+fn syntax(position: usize, detail: impl Into<String>) -> C14nError {
+    C14nError::Syntax {
+        position,
+        detail: detail.into(),
+    }
+}
+
+/// Whether `c` is a character XML 1.0 allows in a document.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// The character a reference (the text between `&` and `;`) stands for: a character reference
+/// to a valid XML character, or one of the five predefined entities.
+fn resolve_reference(name: &str) -> Result<char, C14nError> {
+    let refuse = || C14nError::Reference(name.to_owned());
+    let code = if let Some(hex) = name.strip_prefix("#x") {
+        if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(refuse());
+        }
+        u32::from_str_radix(hex, 16).map_err(|_| refuse())?
+    } else if let Some(decimal) = name.strip_prefix('#') {
+        if decimal.is_empty() || !decimal.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(refuse());
+        }
+        decimal.parse::<u32>().map_err(|_| refuse())?
+    } else {
+        return match name {
+            "lt" => Ok('<'),
+            "gt" => Ok('>'),
+            "amp" => Ok('&'),
+            "apos" => Ok('\''),
+            "quot" => Ok('"'),
+            _ => Err(refuse()),
+        };
+    };
+    char::from_u32(code)
+        .filter(|c| is_xml_char(*c))
+        .ok_or_else(refuse)
+}
+
+/// The normalised value of an attribute from its raw text: references expanded, a literal
+/// tab, newline, carriage return or CR LF pair replaced by one space (XML 1.0, 3.3.3, for CDATA
+/// attributes: without a DTD every attribute is CDATA).
+fn attribute_value(raw: &str, position: usize) -> Result<Cow<'_, str>, C14nError> {
+    if !raw
+        .bytes()
+        .any(|b| matches!(b, b'&' | b'\t' | b'\n' | b'\r' | b'<') || b < 0x20)
+    {
+        return Ok(Cow::Borrowed(raw));
+    }
+    let mut value = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(c) = rest.chars().next() {
+        rest = &rest[c.len_utf8()..];
+        match c {
+            '&' => {
+                let (name, after) = rest
+                    .split_once(';')
+                    .ok_or_else(|| C14nError::Reference(rest.to_owned()))?;
+                value.push(resolve_reference(name)?);
+                rest = after;
+            }
+            '\r' => {
+                rest = rest.strip_prefix('\n').unwrap_or(rest);
+                value.push(' ');
+            }
+            '\t' | '\n' => value.push(' '),
+            '<' => return Err(syntax(position, "a < in an attribute value")),
+            c if !is_xml_char(c) => {
+                return Err(syntax(
+                    position,
+                    format!("the character U+{:04X} is not allowed in XML", c as u32),
+                ));
+            }
+            c => value.push(c),
+        }
+    }
+    Ok(Cow::Owned(value))
+}
+
+/// Appends an attribute value escaped as C14N says: `&` `<` `"` tab, newline, carriage return.
+fn escape_attribute(out: &mut Vec<u8>, value: &str) {
+    let bytes = value.as_bytes();
+    let mut run = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        let escaped: &[u8] = match b {
+            b'&' => b"&amp;",
+            b'<' => b"&lt;",
+            b'"' => b"&quot;",
+            b'\t' => b"&#x9;",
+            b'\n' => b"&#xA;",
+            b'\r' => b"&#xD;",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[run..i]);
+        out.extend_from_slice(escaped);
+        run = i + 1;
+    }
+    out.extend_from_slice(&bytes[run..]);
+}
+
+/// Appends text escaped as C14N says: `&` `<` `>` and carriage return. With `raw`, the text
+/// comes straight from the document and its line endings are normalised first (so a carriage
+/// return only survives when it came from a character reference).
+fn escape_text(out: &mut Vec<u8>, text: &str, raw: bool, position: usize) -> Result<(), C14nError> {
+    let bytes = text.as_bytes();
+    let mut run = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let escaped: &[u8] = match b {
+            b'&' => b"&amp;",
+            b'<' => b"&lt;",
+            b'>' => b"&gt;",
+            b'\r' if raw => b"\n",
+            b'\r' => b"&#xD;",
+            b'\t' | b'\n' => {
+                i += 1;
+                continue;
+            }
+            0..0x20 => {
+                return Err(syntax(
+                    position,
+                    format!("the character U+{b:04X} is not allowed in XML"),
+                ));
+            }
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.extend_from_slice(&bytes[run..i]);
+        out.extend_from_slice(escaped);
+        i += 1;
+        if raw && b == b'\r' && bytes.get(i) == Some(&b'\n') {
+            i += 1;
+        }
+        run = i;
+    }
+    out.extend_from_slice(&bytes[run..]);
+    Ok(())
+}
+
+/// Appends `text` with `\r\n` and lone `\r` replaced by `\n`.
+fn push_normalised_eol(out: &mut Vec<u8>, text: &str) {
+    let mut rest = text;
+    while let Some(i) = rest.find('\r') {
+        out.extend_from_slice(&rest.as_bytes()[..i]);
+        out.push(b'\n');
+        rest = &rest[i + 1..];
+        rest = rest.strip_prefix('\n').unwrap_or(rest);
+    }
+    out.extend_from_slice(rest.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use std::process::Command;
+
+    use super::*;
+
+    fn c14n(xml: &str) -> String {
+        String::from_utf8(document(xml, None).expect("canonicalise")).expect("UTF-8")
+    }
+
+    /// libxml2's exclusive C14N of a whole document (`xmllint --exc-c14n`), the referee. It keeps
+    /// comments, so the documents compared have none.
+    fn xmllint(xml: &str) -> String {
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = dir.path().join("doc.xml");
+        std::fs::write(&file, xml).expect("write");
+        let output = Command::new("xmllint")
+            .arg("--nonet")
+            .arg("--exc-c14n")
+            .arg(&file)
+            .output()
+            .expect("xmllint is installed (Debian package libxml2-utils)");
+        assert!(
+            output.status.success(),
+            "xmllint: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).expect("UTF-8")
+    }
+
+    #[test]
+    fn matches_libxml2() {
+        let documents = [
+            // Namespaces: unused ones dropped, rendered where first used, not repeated,
+            // re-bound prefixes rendered again, default namespace and xmlns="".
+            concat!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
+                "<a:r xmlns:a=\"urn:a\" xmlns=\"urn:d\" xmlns:b=\"urn:b\" xmlns:unused=\"urn:u\">",
+                "<e/><b:f xmlns:a=\"urn:a\"><a:g/><g xmlns=\"\"><h xmlns=\"urn:d\"/></g></b:f>",
+                "<a:k xmlns:a=\"urn:other\"><a:l xmlns:a=\"urn:a\"/></a:k>",
+                "<m xmlns=\"\"/></a:r>\n"
+            ),
+            // Attribute order: unqualified first, then by namespace URI (not prefix), then
+            // local name; values normalised and escaped.
+            concat!(
+                "<r xmlns:z=\"urn:a\" xmlns:a=\"urn:b\" a:x=\"1\" z:y=\"2\" z:b=\"3\" c=\"4\" b=\"5\"",
+                " xml:lang=\"de\" t=\"tab\there&#9;&#10;&#13;&#x20;end\r\nx\" q='&quot;\"&lt;&gt;&amp;&apos;'>",
+                "<z:e z:a=\"&amp;\"/></r>"
+            ),
+            // Text: escaping, references, line endings, CDATA, mixed content, non-ASCII.
+            concat!(
+                "<r>a &lt; b &gt; c &amp; d &quot;&apos; &#x41;&#66;\r\nline\rnext&#13;&#10;",
+                "<![CDATA[<&>\r\n]]> Müller-Lüdenscheidt ☃ 𝄞<i> x </i>\n</r>"
+            ),
+            // Processing instructions inside and outside, whitespace around the root.
+            concat!(
+                "<?xml version=\"1.0\"?>\n<?before  some\r\ndata ?>\n\n<r><?inside?><?in  x?></r>\n",
+                "<?after?>\n"
+            ),
+            // A realistic ebRS fragment with prefixes declared at the root.
+            concat!(
+                "<query:QueryRequest xmlns:query=\"urn:oasis:names:tc:ebxml-regrep:xsd:query:4.0\"",
+                " xmlns:rim=\"urn:oasis:names:tc:ebxml-regrep:xsd:rim:4.0\"",
+                " xmlns:sdg=\"http://data.europa.eu/p4s\"",
+                " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" id=\"x\">\n",
+                "  <rim:Slot name=\"A\"><rim:SlotValue xsi:type=\"rim:AnyValueType\">",
+                "<sdg:Agent><sdg:Name lang=\"de\">Stadt</sdg:Name></sdg:Agent>",
+                "</rim:SlotValue></rim:Slot>\n  <query:Query/>\n</query:QueryRequest>"
+            ),
+        ];
+        for doc in documents {
+            assert_eq!(c14n(doc), xmllint(doc), "document:\n{doc}");
+        }
+    }
+
+    #[test]
+    fn removes_comments_and_the_declaration() {
+        assert_eq!(
+            c14n("<?xml version=\"1.0\"?><!-- a --><r><!-- b -->x<!--c--></r><!-- d -->"),
+            "<r>x</r>"
+        );
+    }
+
+    #[test]
+    fn writes_empty_elements_as_start_and_end_tags() {
+        assert_eq!(
+            c14n("<r><e a='1' /><f/></r>"),
+            "<r><e a=\"1\"></e><f></f></r>"
+        );
+    }
+
+    #[test]
+    fn normalises_line_endings_but_keeps_referenced_carriage_returns() {
+        assert_eq!(
+            c14n("<r>a\r\nb\rc\n&#13;&#xD;</r>"),
+            "<r>a\nb\nc\n&#xD;&#xD;</r>"
+        );
+        assert_eq!(c14n("<r>\r<![CDATA[\r\n]]>\r</r>"), "<r>\n\n\n</r>");
+    }
+
+    #[test]
+    fn normalises_and_escapes_attribute_values() {
+        assert_eq!(
+            c14n("<r a=\"x\ty\nz\r\nw\rv\" b=\"&#9;&#10;&#13;\" c='\"&lt;>&amp;'/>"),
+            "<r a=\"x y z w v\" b=\"&#x9;&#xA;&#xD;\" c=\"&quot;&lt;>&amp;\"></r>"
+        );
+    }
+
+    #[test]
+    fn escapes_text() {
+        assert_eq!(
+            c14n("<r>&lt;&gt;&amp;&quot;&apos;\"'></r>"),
+            "<r>&lt;&gt;&amp;\"'\"'&gt;</r>"
+        );
+    }
+
+    #[test]
+    fn sorts_attributes_by_namespace_uri_then_local_name() {
+        assert_eq!(
+            c14n("<r xmlns:z='urn:1' xmlns:a='urn:2' a:b='1' z:c='2' z:a='3' d='4' c='5'/>"),
+            "<r xmlns:a=\"urn:2\" xmlns:z=\"urn:1\" c=\"5\" d=\"4\" z:a=\"3\" z:c=\"2\" a:b=\"1\"></r>"
+        );
+    }
+
+    #[test]
+    fn renders_only_visibly_utilised_namespaces_default_first() {
+        assert_eq!(
+            c14n(
+                "<r xmlns='urn:d' xmlns:b='urn:b' xmlns:a='urn:a' xmlns:n='urn:n' a:x='1' b:y='2'/>"
+            ),
+            "<r xmlns=\"urn:d\" xmlns:a=\"urn:a\" xmlns:b=\"urn:b\" a:x=\"1\" b:y=\"2\"></r>"
+        );
+        // Declared at the root but first used below: rendered there, once per output subtree.
+        assert_eq!(
+            c14n("<p:r xmlns:p='urn:p' xmlns:q='urn:q'><q:a><q:b/></q:a><q:c/></p:r>"),
+            "<p:r xmlns:p=\"urn:p\"><q:a xmlns:q=\"urn:q\"><q:b></q:b></q:a><q:c xmlns:q=\"urn:q\"></q:c></p:r>"
+        );
+    }
+
+    #[test]
+    fn renders_an_empty_default_namespace_only_to_undo_a_rendered_one() {
+        assert_eq!(
+            c14n("<r xmlns='urn:d'><a xmlns=''/></r>"),
+            "<r xmlns=\"urn:d\"><a xmlns=\"\"></a></r>"
+        );
+        assert_eq!(
+            c14n("<p:r xmlns:p='urn:p' xmlns='urn:d'><a xmlns=''/></p:r>"),
+            "<p:r xmlns:p=\"urn:p\"><a></a></p:r>"
+        );
+        assert_eq!(c14n("<r xmlns=''><a/></r>"), "<r><a></a></r>");
+    }
+
+    #[test]
+    fn leaves_out_one_element() {
+        let doc = "<r xmlns:ds='urn:ds'>a<x><ds:S><ds:I/>text</ds:S></x>b<ds:S/></r>";
+        let at = doc.find("<ds:S>").expect("S");
+        assert_eq!(
+            String::from_utf8(document(doc, Some(at)).expect("c14n")).expect("utf8"),
+            "<r>a<x></x>b<ds:S xmlns:ds=\"urn:ds\"></ds:S></r>"
+        );
+        let empty = doc.find("<ds:S/>").expect("empty S");
+        assert_eq!(
+            String::from_utf8(document(doc, Some(empty)).expect("c14n")).expect("utf8"),
+            "<r>a<x><ds:S xmlns:ds=\"urn:ds\"><ds:I></ds:I>text</ds:S></x>b</r>"
+        );
+        assert_eq!(document(doc, Some(1)), Err(C14nError::NoElementAt(1)));
+        assert!(matches!(
+            document(doc, Some(0)),
+            Err(C14nError::Syntax { .. })
+        ));
+    }
+
+    #[test]
+    fn canonicalises_a_subtree_in_the_context_of_its_ancestors() {
+        let doc = concat!(
+            "<r xmlns='urn:d' xmlns:ds='urn:ds' xmlns:u='urn:unused' xml:lang='de'>",
+            "<ds:Signature><ds:SignedInfo Id='i'>\n  <ds:M A='1'/>\n  <v/>\n</ds:SignedInfo>",
+            "</ds:Signature></r>"
+        );
+        let at = doc.find("<ds:SignedInfo").expect("SignedInfo");
+        assert_eq!(
+            String::from_utf8(element(doc, at).expect("c14n")).expect("utf8"),
+            concat!(
+                "<ds:SignedInfo xmlns:ds=\"urn:ds\" Id=\"i\">\n  <ds:M A=\"1\"></ds:M>\n",
+                "  <v xmlns=\"urn:d\"></v>\n</ds:SignedInfo>"
+            )
+        );
+        assert_eq!(element(doc, 3), Err(C14nError::NoElementAt(3)));
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_canonicalise_faithfully() {
+        let cases: &[(&str, &str)] = &[
+            ("<!DOCTYPE r [<!ENTITY e 'x'>]><r>&e;</r>", "DOCTYPE"),
+            ("<r>&e;</r>", "&e;"),
+            ("<r a='&e;'/>", "&e;"),
+            ("<r>&#0;</r>", "&#0;"),
+            ("<r>&#xD800;</r>", "&#xD800;"),
+            ("<r>\u{1}</r>", "U+0001"),
+            ("<p:r/>", "prefix p is not declared"),
+            ("<r p:a='1'/>", "prefix p is not declared"),
+            ("<r xmlns:p=''/>", "empty namespace name"),
+            (
+                "<r xmlns:a='urn:x' xmlns:b='urn:x' a:x='1' b:x='2'/>",
+                "same namespace",
+            ),
+            ("<r/><s/>", "second document element"),
+            ("x<r/>", "text outside"),
+            ("<r><s></r>", "not well-formed"),
+            ("<r>", "ends inside"),
+            ("", "no document element"),
+        ];
+        for (doc, expected) in cases {
+            let err = document(doc, None).expect_err(doc).to_string();
+            assert!(err.contains(expected), "{doc}: {err}");
+        }
+    }
+}

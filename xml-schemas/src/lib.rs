@@ -5,6 +5,13 @@
 //!   five predefined ones, valid UTF-8 only. Every refusal is an [`EdmError`] with the rule it broke.
 //! - [`request`]: the evidence request (`query:QueryRequest`), read from a tree with its slots found
 //!   by name, and written as XML that validates against `schemas/once-exchange.xsd`.
+//! - [`response`]: the answer (`query:QueryResponse`), evidence or one `rs:Exception`, read and
+//!   written the same way; digests bind it to its request and to its evidence parts.
+//! - [`evidence`]: the evidence documents (residence, income, birth certificate) with their XSDs
+//!   in `schemas/evidence/`, and their fields as flat dotted names.
+//! - [`multipart`]: `multipart/related`, how a message travels with its evidence; strict, bounded,
+//!   without copies.
+//! - [`c14n`], [`dsig`]: exclusive canonicalization and the enveloped XML signature.
 //! - [`taxid`]: the German tax identification number with its check digit.
 //! - [`edm`]: the EDM error codes.
 //!
@@ -15,8 +22,12 @@
 pub mod c14n;
 pub mod dsig;
 pub mod edm;
+pub mod evidence;
+pub mod multipart;
 pub mod ns;
 pub mod request;
+pub mod response;
+mod slots;
 pub mod taxid;
 pub mod tree;
 mod write;

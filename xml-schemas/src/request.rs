@@ -6,10 +6,15 @@
 //! `schemas/once-exchange.xsd`.
 
 use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
-use crate::ns::{QUERY, RIM, SDG, XML};
+use crate::ns::{QUERY, SDG};
+use crate::slots::{
+    Slots, any_values, date_time_value, distribution, distribution_write, legal_person,
+    legal_person_write, localized_child, localized_element, localized_value, natural_person,
+    natural_person_write, sdg_text, simple_element, single_agent, single_child, single_sdg,
+    slot_agent, slot_localized, slot_name, slot_string, slot_typed, string_value, titles,
+};
 use crate::taxid::TaxId;
 use crate::tree::{self, Element, Limits};
 use crate::{EdmError, write};
@@ -285,27 +290,18 @@ impl EvidenceRequest {
         out.push_str(r#"<query:ResponseOption returnType="LeafClassWithRepositoryItem"/><query:Query queryDefinition="DocumentQuery">"#);
         match &self.subject {
             Subject::NaturalPerson(person) => {
-                out.push_str(r#"<rim:Slot name="NaturalPerson"><rim:SlotValue xsi:type="rim:AnyValueType"><sdg:Person>"#);
-                if let Some(loa) = &person.level_of_assurance {
-                    simple_element(&mut out, "sdg:LevelOfAssurance", loa);
-                }
-                if let Some(id) = &person.identifier {
-                    identifier_element(&mut out, id);
-                }
-                simple_element(&mut out, "sdg:FamilyName", &person.family_name);
-                simple_element(&mut out, "sdg:GivenName", &person.given_name);
-                let born = person
-                    .date_of_birth
-                    .format(format_description!("[year]-[month]-[day]"))
-                    .unwrap_or_default();
-                simple_element(&mut out, "sdg:DateOfBirth", &born);
-                out.push_str("</sdg:Person></rim:SlotValue></rim:Slot>");
+                out.push_str(
+                    r#"<rim:Slot name="NaturalPerson"><rim:SlotValue xsi:type="rim:AnyValueType">"#,
+                );
+                natural_person_write(&mut out, "sdg:Person", person);
+                out.push_str("</rim:SlotValue></rim:Slot>");
             }
             Subject::LegalPerson(org) => {
-                out.push_str(r#"<rim:Slot name="LegalPerson"><rim:SlotValue xsi:type="rim:AnyValueType"><sdg:LegalPerson>"#);
-                identifier_element(&mut out, &org.identifier);
-                simple_element(&mut out, "sdg:LegalName", &org.legal_name);
-                out.push_str("</sdg:LegalPerson></rim:SlotValue></rim:Slot>");
+                out.push_str(
+                    r#"<rim:Slot name="LegalPerson"><rim:SlotValue xsi:type="rim:AnyValueType">"#,
+                );
+                legal_person_write(&mut out, org);
+                out.push_str("</rim:SlotValue></rim:Slot>");
             }
         }
         out.push_str(r#"<rim:Slot name="EvidenceRequest"><rim:SlotValue xsi:type="rim:AnyValueType"><sdg:DataServiceEvidenceType>"#);
@@ -319,85 +315,11 @@ impl EvidenceRequest {
             localized_element(&mut out, "sdg:Title", title);
         }
         for distribution in &self.evidence_type.distributions {
-            out.push_str("<sdg:DistributedAs>");
-            simple_element(&mut out, "sdg:Format", &distribution.format);
-            if let Some(conforms_to) = &distribution.conforms_to {
-                simple_element(&mut out, "sdg:ConformsTo", conforms_to);
-            }
-            out.push_str("</sdg:DistributedAs>");
+            distribution_write(&mut out, "sdg:DistributedAs", distribution);
         }
         out.push_str("</sdg:DataServiceEvidenceType></rim:SlotValue></rim:Slot></query:Query></query:QueryRequest>\n");
         out
     }
-}
-
-/// The `rim:Slot` children of an element, by name; a name given twice is refused.
-struct Slots<'a> {
-    slots: Vec<(&'a str, &'a Element)>,
-}
-
-impl<'a> Slots<'a> {
-    fn of(parent: &'a Element) -> Result<Slots<'a>, EdmError> {
-        let mut slots: Vec<(&str, &Element)> = Vec::new();
-        for slot in parent.children_named(RIM, "Slot") {
-            let name = slot.attribute(None, "name").ok_or_else(|| {
-                EdmError::invalid(format!("a Slot in {} has no name", parent.local))
-            })?;
-            if slots.iter().any(|(n, _)| *n == name) {
-                return Err(EdmError::invalid(format!("the slot {name} is given twice")));
-            }
-            slots.push((name, slot));
-        }
-        Ok(Slots { slots })
-    }
-
-    fn get(&self, name: &str) -> Option<&'a Element> {
-        self.slots.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
-    }
-
-    fn require(&self, name: &str) -> Result<&'a Element, EdmError> {
-        self.get(name)
-            .ok_or_else(|| EdmError::invalid(format!("the mandatory slot {name} is missing")))
-    }
-}
-
-fn slot_name(slot: &Element) -> &str {
-    slot.attribute(None, "name").unwrap_or("?")
-}
-
-fn slot_value(slot: &Element) -> Result<&Element, EdmError> {
-    single_child(slot, RIM, "SlotValue", slot_name(slot))
-}
-
-fn single_child<'a>(
-    parent: &'a Element,
-    ns: &str,
-    local: &str,
-    context: &str,
-) -> Result<&'a Element, EdmError> {
-    let mut found = parent.children_named(ns, local);
-    match (found.next(), found.next()) {
-        (Some(child), None) => Ok(child),
-        (None, _) => Err(EdmError::invalid(format!(
-            "{context} lacks its {local} element"
-        ))),
-        (Some(_), Some(_)) => Err(EdmError::invalid(format!(
-            "{context} has more than one {local} element"
-        ))),
-    }
-}
-
-/// The text of `rim:SlotValue/rim:Value`.
-fn string_value(slot: &Element) -> Result<String, EdmError> {
-    let value = single_child(slot_value(slot)?, RIM, "Value", slot_name(slot))?;
-    let text = value.trimmed_text();
-    if text.is_empty() {
-        return Err(EdmError::invalid(format!(
-            "the slot {} is empty",
-            slot_name(slot)
-        )));
-    }
-    Ok(text.to_owned())
 }
 
 fn bool_value(slot: &Element) -> Result<bool, EdmError> {
@@ -409,119 +331,6 @@ fn bool_value(slot: &Element) -> Result<bool, EdmError> {
             slot_name(slot)
         ))),
     }
-}
-
-fn date_time_value(slot: &Element) -> Result<OffsetDateTime, EdmError> {
-    let text = string_value(slot)?;
-    OffsetDateTime::parse(&text, &Rfc3339).map_err(|_| {
-        EdmError::invalid(format!(
-            "the slot {} must be a date and time with offset (e.g. 2026-11-23T09:00:00Z), not {text:?}",
-            slot_name(slot)
-        ))
-    })
-}
-
-/// `rim:SlotValue/rim:Value/rim:LocalizedString` (the first one).
-fn localized_value(slot: &Element) -> Result<LocalizedText, EdmError> {
-    let value = single_child(slot_value(slot)?, RIM, "Value", slot_name(slot))?;
-    let string = value.child(RIM, "LocalizedString").ok_or_else(|| {
-        EdmError::invalid(format!(
-            "the slot {} lacks a LocalizedString",
-            slot_name(slot)
-        ))
-    })?;
-    let text = string.attribute(None, "value").unwrap_or_default().trim();
-    if text.is_empty() {
-        return Err(EdmError::invalid(format!(
-            "the slot {} is empty",
-            slot_name(slot)
-        )));
-    }
-    Ok(LocalizedText {
-        lang: string.attribute(Some(XML), "lang").map(ToOwned::to_owned),
-        value: text.to_owned(),
-    })
-}
-
-/// The elements carried by an `AnyValueType` slot value, or by each `rim:Element` of a
-/// `CollectionValueType` one.
-fn any_values(slot: &Element) -> Vec<&Element> {
-    let Ok(value) = slot_value(slot) else {
-        return Vec::new();
-    };
-    let elements: Vec<&Element> = value.children_named(RIM, "Element").collect();
-    if elements.is_empty() {
-        value
-            .children
-            .iter()
-            .filter(|c| !c.is(RIM, "Value"))
-            .collect()
-    } else {
-        elements.iter().flat_map(|e| e.children.iter()).collect()
-    }
-}
-
-fn single_sdg<'a>(slot: &'a Element, local: &str) -> Result<&'a Element, EdmError> {
-    let values = any_values(slot);
-    match values[..] {
-        [one] if one.is(SDG, local) => Ok(one),
-        [one] => Err(EdmError::invalid(format!(
-            "the slot {} must carry an sdg:{local}, not {} in {}",
-            slot_name(slot),
-            one.local,
-            one.ns.as_deref().unwrap_or("no namespace")
-        ))),
-        [] => Err(EdmError::invalid(format!(
-            "the slot {} carries no sdg:{local}",
-            slot_name(slot)
-        ))),
-        _ => Err(EdmError::invalid(format!(
-            "the slot {} carries more than one value",
-            slot_name(slot)
-        ))),
-    }
-}
-
-fn sdg_text(parent: &Element, local: &str, context: &str) -> Result<String, EdmError> {
-    let element = single_child(parent, SDG, local, context)?;
-    let text = element.trimmed_text();
-    if text.is_empty() {
-        return Err(EdmError::invalid(format!("{context}: {local} is empty")));
-    }
-    Ok(text.to_owned())
-}
-
-fn identifier(parent: &Element, context: &str) -> Result<Identifier, EdmError> {
-    let element = single_child(parent, SDG, "Identifier", context)?;
-    let value = element.trimmed_text();
-    if value.is_empty() {
-        return Err(EdmError::invalid(format!("{context}: Identifier is empty")));
-    }
-    Ok(Identifier {
-        scheme: element.attribute(None, "schemeID").map(ToOwned::to_owned),
-        value: value.to_owned(),
-    })
-}
-
-fn localized_child(
-    parent: &Element,
-    local: &str,
-    context: &str,
-) -> Result<LocalizedText, EdmError> {
-    let element = single_child(parent, SDG, local, context)?;
-    Ok(LocalizedText {
-        lang: element.attribute(None, "lang").map(ToOwned::to_owned),
-        value: element.trimmed_text().to_owned(),
-    })
-}
-
-fn single_agent(slot: &Element) -> Result<Agent, EdmError> {
-    let context = slot_name(slot);
-    let agent = single_sdg(slot, "Agent")?;
-    Ok(Agent {
-        identifier: identifier(agent, context)?,
-        name: localized_child(agent, "Name", context)?,
-    })
 }
 
 fn requirement(element: &Element) -> Result<Requirement, EdmError> {
@@ -537,67 +346,12 @@ fn requirement(element: &Element) -> Result<Requirement, EdmError> {
     })
 }
 
-fn natural_person(slot: &Element) -> Result<NaturalPerson, EdmError> {
-    let person = single_sdg(slot, "Person")?;
-    let identifier = match person.child(SDG, "Identifier") {
-        Some(_) => Some(identifier(person, "NaturalPerson")?),
-        None => None,
-    };
-    if let Some(id) = &identifier
-        && id.scheme.as_deref() == Some(TAX_ID_SCHEME)
-    {
-        id.value
-            .parse::<TaxId>()
-            .map_err(|e| EdmError::invalid(format!("NaturalPerson: Identifier: {e}")))?;
-    }
-    let born = sdg_text(person, "DateOfBirth", "NaturalPerson")?;
-    let date_of_birth =
-        Date::parse(&born, format_description!("[year]-[month]-[day]")).map_err(|_| {
-            EdmError::invalid(format!(
-                "NaturalPerson: DateOfBirth must be a date like 1970-03-01, not {born:?}"
-            ))
-        })?;
-    Ok(NaturalPerson {
-        level_of_assurance: person
-            .child(SDG, "LevelOfAssurance")
-            .map(|e| e.trimmed_text().to_owned()),
-        identifier,
-        family_name: sdg_text(person, "FamilyName", "NaturalPerson")?,
-        given_name: sdg_text(person, "GivenName", "NaturalPerson")?,
-        date_of_birth,
-    })
-}
-
-fn legal_person(slot: &Element) -> Result<LegalPerson, EdmError> {
-    let org = single_sdg(slot, "LegalPerson")?;
-    Ok(LegalPerson {
-        identifier: identifier(org, "LegalPerson")?,
-        legal_name: sdg_text(org, "LegalName", "LegalPerson")?,
-    })
-}
-
 fn evidence_type(slot: &Element) -> Result<EvidenceType, EdmError> {
     let evidence = single_sdg(slot, "DataServiceEvidenceType")?;
-    let titles: Vec<LocalizedText> = evidence
-        .children_named(SDG, "Title")
-        .map(|t| LocalizedText {
-            lang: t.attribute(None, "lang").map(ToOwned::to_owned),
-            value: t.trimmed_text().to_owned(),
-        })
-        .collect();
-    if titles.is_empty() {
-        return Err(EdmError::invalid("EvidenceRequest: Title is missing"));
-    }
+    let titles = titles(evidence, "EvidenceRequest")?;
     let distributions = evidence
         .children_named(SDG, "DistributedAs")
-        .map(|d| {
-            Ok(Distribution {
-                format: sdg_text(d, "Format", "EvidenceRequest: DistributedAs")?,
-                conforms_to: d
-                    .child(SDG, "ConformsTo")
-                    .map(|c| c.trimmed_text().to_owned()),
-            })
-        })
+        .map(|d| distribution(d, "EvidenceRequest: DistributedAs"))
         .collect::<Result<Vec<_>, EdmError>>()?;
     if distributions.is_empty() {
         return Err(EdmError::invalid(
@@ -614,78 +368,4 @@ fn evidence_type(slot: &Element) -> Result<EvidenceType, EdmError> {
 
 fn bool_text(value: bool) -> &'static str {
     if value { "true" } else { "false" }
-}
-
-fn slot_typed(out: &mut String, name: &str, value_type: &str, value: &str) {
-    out.push_str(r#"<rim:Slot name=""#);
-    out.push_str(name);
-    out.push_str(r#""><rim:SlotValue xsi:type=""#);
-    out.push_str(value_type);
-    out.push_str(r#""><rim:Value>"#);
-    write::text(out, value);
-    out.push_str("</rim:Value></rim:SlotValue></rim:Slot>");
-}
-
-fn slot_string(out: &mut String, name: &str, value: &str) {
-    slot_typed(out, name, "rim:StringValueType", value);
-}
-
-fn slot_localized(out: &mut String, name: &str, text: &LocalizedText) {
-    out.push_str(r#"<rim:Slot name=""#);
-    out.push_str(name);
-    out.push_str(r#""><rim:SlotValue xsi:type="rim:InternationalStringValueType"><rim:Value><rim:LocalizedString"#);
-    if let Some(lang) = &text.lang {
-        out.push_str(r#" xml:lang=""#);
-        write::attr(out, lang);
-        out.push('"');
-    }
-    out.push_str(r#" value=""#);
-    write::attr(out, &text.value);
-    out.push_str(r#""/></rim:Value></rim:SlotValue></rim:Slot>"#);
-}
-
-fn slot_agent(out: &mut String, name: &str, agent: &Agent) {
-    out.push_str(r#"<rim:Slot name=""#);
-    out.push_str(name);
-    out.push_str(r#""><rim:SlotValue xsi:type="rim:AnyValueType"><sdg:Agent>"#);
-    identifier_element(out, &agent.identifier);
-    localized_element(out, "sdg:Name", &agent.name);
-    out.push_str("</sdg:Agent></rim:SlotValue></rim:Slot>");
-}
-
-fn identifier_element(out: &mut String, id: &Identifier) {
-    out.push_str("<sdg:Identifier");
-    if let Some(scheme) = &id.scheme {
-        out.push_str(r#" schemeID=""#);
-        write::attr(out, scheme);
-        out.push('"');
-    }
-    out.push('>');
-    write::text(out, &id.value);
-    out.push_str("</sdg:Identifier>");
-}
-
-fn localized_element(out: &mut String, tag: &str, text: &LocalizedText) {
-    out.push('<');
-    out.push_str(tag);
-    if let Some(lang) = &text.lang {
-        out.push_str(r#" lang=""#);
-        write::attr(out, lang);
-        out.push('"');
-    }
-    out.push('>');
-    write::text(out, &text.value);
-    out.push_str("</");
-    out.push_str(tag);
-    out.push('>');
-}
-
-fn simple_element(out: &mut String, tag: &str, value: &str) {
-    out.push('<');
-    out.push_str(tag);
-    out.push('>');
-    write::text(out, value);
-    out.push_str("</");
-    out.push_str(tag);
-    out.push('>');
 }

@@ -45,6 +45,10 @@ const TOP_LEVEL_FIELDS: &[&str] = &[
     "signing",
     "health",
     "server",
+    "name",
+    "exchange",
+    "preview",
+    "providers",
 ];
 
 /// The node's configuration.
@@ -72,6 +76,118 @@ pub struct Config {
     /// Server tuning.
     #[serde(default)]
     pub server: ServerConfig,
+    /// The authority's name, as it appears in messages (defaults to the member id).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Evidence exchange limits and timeouts.
+    #[serde(default)]
+    pub exchange: ExchangeConfig,
+    /// The preview page where people see their evidence before it is sent (provider side).
+    /// Without it, requests asking for a preview are refused with EDM:ERR:0007.
+    #[serde(default)]
+    pub preview: Option<PreviewConfig>,
+    /// Where to send evidence requests (requester side): the providers of each evidence type.
+    #[serde(default)]
+    pub providers: Vec<ProviderConfig>,
+}
+
+/// Evidence exchange limits and timeouts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeConfig {
+    /// A request whose IssueDateTime is further than this from the provider's clock is refused
+    /// (replay protection), in seconds.
+    #[serde(default = "default_issue_window_seconds")]
+    pub issue_window_seconds: i64,
+    /// Largest accepted message body (request or response with its evidence), in bytes.
+    #[serde(default = "default_max_message_bytes")]
+    pub max_message_bytes: usize,
+    /// Deepest element nesting accepted in a message.
+    #[serde(default = "default_max_depth")]
+    pub max_depth: usize,
+    /// How long the requester waits for a provider's answer (connect + TLS + answer), in
+    /// milliseconds.
+    #[serde(default = "default_request_timeout_ms")]
+    pub request_timeout_ms: u64,
+    /// How often the message-log chain head is signed, in seconds.
+    #[serde(default = "default_checkpoint_seconds")]
+    pub checkpoint_seconds: u64,
+}
+
+impl Default for ExchangeConfig {
+    fn default() -> Self {
+        ExchangeConfig {
+            issue_window_seconds: default_issue_window_seconds(),
+            max_message_bytes: default_max_message_bytes(),
+            max_depth: default_max_depth(),
+            request_timeout_ms: default_request_timeout_ms(),
+            checkpoint_seconds: default_checkpoint_seconds(),
+        }
+    }
+}
+
+fn default_issue_window_seconds() -> i64 {
+    300
+}
+fn default_max_message_bytes() -> usize {
+    4 * 1024 * 1024
+}
+fn default_max_depth() -> usize {
+    32
+}
+fn default_request_timeout_ms() -> u64 {
+    10_000
+}
+fn default_checkpoint_seconds() -> u64 {
+    60
+}
+
+/// The preview page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewConfig {
+    /// Address of the preview page (HTTPS with the node's TLS certificate, no client
+    /// certificate).
+    pub listen: SocketAddr,
+    /// The URL people's browsers use to reach it, e.g. `https://preview.amt.example`; the
+    /// PreviewLocation sent to requesters starts with it.
+    pub public_url: String,
+    /// How long a preview can be completed, in seconds.
+    #[serde(default = "default_preview_ttl_seconds")]
+    pub ttl_seconds: i64,
+    /// Wrong one-time codes allowed before the preview is locked.
+    #[serde(default = "default_preview_attempts")]
+    pub max_attempts: i32,
+    /// Keep one-time codes in a simulated mailbox readable at `GET /v1/preview-mailbox` on the
+    /// application endpoint, instead of sending them to the person (demo and tests only).
+    #[serde(default)]
+    pub simulated_mailbox: bool,
+}
+
+fn default_preview_ttl_seconds() -> i64 {
+    900
+}
+fn default_preview_attempts() -> i32 {
+    5
+}
+
+/// A provider of evidence, for the requester side.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// Its member id; the TLS and signing certificates of its answers must name it.
+    pub member: MemberId,
+    /// Its name, for people.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Its peer endpoint, e.g. `https://melde.bremen.example:8443`.
+    pub url: String,
+    /// The evidence types it provides.
+    pub evidence_types: Vec<String>,
+    /// The areas it serves (official keys, AGS/ARS or prefixes such as a state's 2 digits);
+    /// empty: everywhere.
+    #[serde(default)]
+    pub jurisdictions: Vec<String>,
 }
 
 /// The peer endpoint.
@@ -300,6 +416,54 @@ impl Config {
         if self.server.pool_size == 0 {
             return Err(ConfigError::new("server.pool_size", "must be at least 1"));
         }
+        if self.exchange.issue_window_seconds <= 0 {
+            return Err(ConfigError::new(
+                "exchange.issue_window_seconds",
+                "must be at least 1",
+            ));
+        }
+        if self.exchange.max_message_bytes < 4096 {
+            return Err(ConfigError::new(
+                "exchange.max_message_bytes",
+                "must be at least 4096",
+            ));
+        }
+        if self.exchange.request_timeout_ms == 0 || self.exchange.checkpoint_seconds == 0 {
+            return Err(ConfigError::new(
+                "exchange",
+                "request_timeout_ms and checkpoint_seconds must be at least 1",
+            ));
+        }
+        if let Some(preview) = &self.preview {
+            if !(preview.public_url.starts_with("https://")
+                || preview.public_url.starts_with("http://"))
+            {
+                return Err(ConfigError::new(
+                    "preview.public_url",
+                    "must be an http(s):// URL",
+                ));
+            }
+            if preview.ttl_seconds <= 0 || preview.max_attempts <= 0 {
+                return Err(ConfigError::new(
+                    "preview",
+                    "ttl_seconds and max_attempts must be at least 1",
+                ));
+            }
+        }
+        for (i, provider) in self.providers.iter().enumerate() {
+            if !provider.url.starts_with("https://") {
+                return Err(ConfigError::new(
+                    format!("providers[{i}].url"),
+                    "must be an https:// URL (peers talk mutual TLS)",
+                ));
+            }
+            if provider.evidence_types.is_empty() {
+                return Err(ConfigError::new(
+                    format!("providers[{i}].evidence_types"),
+                    "must name at least one evidence type",
+                ));
+            }
+        }
         if self.tls.crl_reload_seconds == 0 {
             return Err(ConfigError::new(
                 "tls.crl_reload_seconds",
@@ -307,6 +471,11 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// The name of this authority in messages.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(self.member_id.as_str())
     }
 
     /// The application client CA: `application.client_ca`, or the federation root.
@@ -332,6 +501,10 @@ impl fmt::Debug for Config {
             .field("signing", &self.signing)
             .field("health", &self.health)
             .field("server", &self.server)
+            .field("name", &self.name)
+            .field("exchange", &self.exchange)
+            .field("preview", &self.preview)
+            .field("providers", &self.providers)
             .finish()
     }
 }
@@ -415,6 +588,32 @@ workers = 0
 shutdown_grace_seconds = 30
 pool_size = 8
 pool_timeout_ms = 3000
+
+[exchange]
+# Requests whose IssueDateTime is further than this from our clock are refused (seconds).
+issue_window_seconds = 300
+# Largest message accepted, in bytes, and deepest XML nesting.
+max_message_bytes = 4194304
+max_depth = 32
+# How long to wait for a provider's answer (milliseconds).
+request_timeout_ms = 10000
+# How often the message log's chain head is signed (seconds).
+checkpoint_seconds = 60
+
+# The preview page where people see their evidence before it is sent (provider side).
+# [preview]
+# listen = "0.0.0.0:8444"
+# public_url = "https://preview.example.org:8444"
+# ttl_seconds = 900
+# max_attempts = 5
+
+# Providers this node asks for evidence (requester side), one block each.
+# [[providers]]
+# member = "DE-HB:KOMMUNE:04011000"
+# name = "Bürgeramt Bremen"
+# url = "https://melde.bremen.example:8443"
+# evidence_types = ["urn:once:evidence-type:residence-certificate"]
+# jurisdictions = ["04011000"]
 "#
     )
 }

@@ -17,6 +17,15 @@ pub enum ApiError {
     /// The database cannot be reached or the pool is exhausted.
     #[error("the node's database is unavailable; try again shortly")]
     Unavailable(#[source] DbError),
+    /// The request is malformed or incomplete.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Nothing is here.
+    #[error("{0}")]
+    NotFound(&'static str),
+    /// The evidence request could not be carried out.
+    #[error(transparent)]
+    Exchange(#[from] crate::service::requester::RequestError),
     /// Anything unexpected.
     #[error("internal error; the node's log has the details")]
     Internal(#[source] anyhow::Error),
@@ -28,6 +37,9 @@ impl ApiError {
         match self {
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Unavailable(_) => "database_unavailable",
+            ApiError::BadRequest(_) => "invalid_request",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Exchange(e) => e.code(),
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -58,6 +70,18 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Exchange(e) => {
+                use crate::service::requester::RequestError as R;
+                match e {
+                    R::Invalid(_) => StatusCode::BAD_REQUEST,
+                    R::NoProvider(_) => StatusCode::NOT_FOUND,
+                    R::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+                    R::LogUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+                    _ => StatusCode::BAD_GATEWAY,
+                }
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -66,7 +90,8 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
             ApiError::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
-            ApiError::Unauthorized(_) => {}
+            ApiError::Exchange(e) => tracing::warn!(error = %e, "evidence request failed"),
+            ApiError::Unauthorized(_) | ApiError::BadRequest(_) | ApiError::NotFound(_) => {}
         }
         let mut response = HttpResponse::build(self.status_code());
         if matches!(self, ApiError::Unauthorized(_)) {

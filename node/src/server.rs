@@ -12,18 +12,23 @@ use actix_web::middleware::from_fn;
 use actix_web::rt::net::TcpStream;
 use actix_web::{App, HttpServer, web};
 use arc_swap::ArcSwap;
+use once_pki::signing::SignerVerifier;
 use once_pki::tls::{
     PeerRequirement, PeerVerifier, server_config, server_config_without_client_auth,
 };
 use once_pki::{PeerIdentity, sha256_hex};
+use once_xml::dsig::Signer;
 
 use crate::config::{ApplicationAuth, Config, ConfigError, CrlExpiredPolicy};
 use crate::db::{self, DbError};
-use crate::material::NodeMaterial;
+use crate::material::{LoadedCrl, NodeMaterial};
 use crate::middleware::request_span;
+use crate::peer::client as peer_client;
 use crate::routes;
 use crate::service::auth::AppClientCertificate;
 use crate::service::crl::{self, CrlReloadError};
+use crate::service::exchange::Exchange;
+use crate::service::logbook::Logbook;
 use crate::state::NodeState;
 
 /// Why a node did not start.
@@ -55,11 +60,12 @@ pub struct RunningNode {
     pub peer_addr: SocketAddr,
     /// Where the application endpoint listens.
     pub app_addr: SocketAddr,
+    /// Where the preview page listens, if configured.
+    pub preview_addr: Option<SocketAddr>,
     state: Arc<NodeState>,
-    peer: ServerHandle,
-    app: ServerHandle,
+    handles: Vec<ServerHandle>,
     servers: tokio::task::JoinHandle<()>,
-    watcher: tokio::task::JoinHandle<()>,
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningNode {
@@ -129,6 +135,18 @@ impl RunningNode {
             None
         };
 
+        let exchange = exchange_context(&config, &material, &crl, &pool).await?;
+        let preview_tls = match &config.preview {
+            Some(_) => Some(
+                server_config_without_client_auth(
+                    material.tls_chain.clone(),
+                    material.tls_key.clone_key(),
+                )
+                .map_err(|e| ConfigError::new("preview", e))?,
+            ),
+            None => None,
+        };
+
         crl::warn_if_expired(&crl, config.tls.crl_expired);
         let state = Arc::new(NodeState {
             config,
@@ -136,6 +154,7 @@ impl RunningNode {
             pool,
             crl: ArcSwap::from_pointee(crl),
             crl_verifiers,
+            exchange,
         });
         let data = web::Data::from(state.clone());
         let workers = match state.config.server.workers {
@@ -191,24 +210,56 @@ impl RunningNode {
             })?
             .run();
 
-        let (peer, app) = (peer_server.handle(), app_server.handle());
-        let servers = tokio::spawn(serve_both(peer_server, app_server));
-        let watcher = tokio::spawn(crl::watch(state.clone()));
+        let mut servers = vec![("peer", peer_server), ("application", app_server)];
+        let mut preview_addr = None;
+        if let (Some(preview), Some(tls)) = (&state.config.preview, preview_tls) {
+            let listener = bind("preview.listen", preview.listen)?;
+            let addr = local_addr("preview.listen", &listener)?;
+            let preview_data = data.clone();
+            let server = HttpServer::new(move || {
+                App::new()
+                    .app_data(preview_data.clone())
+                    .wrap(from_fn(request_span))
+                    .configure(routes::preview)
+            })
+            .workers(workers.min(2))
+            .shutdown_timeout(grace)
+            .disable_signals()
+            .listen_rustls_0_23(listener, tls)
+            .map_err(|source| StartError::Bind {
+                field: "preview.listen",
+                address: addr,
+                source,
+            })?
+            .run();
+            servers.push(("preview", server));
+            preview_addr = Some(addr);
+        }
+        let handles = servers.iter().map(|(_, s)| s.handle()).collect();
+        let servers = tokio::spawn(serve_all(servers));
+        let checkpoints = state
+            .exchange
+            .logbook
+            .spawn_checkpoints(Duration::from_secs(
+                state.config.exchange.checkpoint_seconds,
+            ));
+        let background = vec![tokio::spawn(crl::watch(state.clone())), checkpoints];
         tracing::info!(
             node.member_id = %state.config.member_id,
             peer.addr = %peer_addr,
             app.addr = %app_addr,
             app.tls = state.config.application.tls,
+            preview.addr = ?preview_addr,
             "node listening"
         );
         Ok(RunningNode {
             peer_addr,
             app_addr,
+            preview_addr,
             state,
-            peer,
-            app,
+            handles,
             servers,
-            watcher,
+            background,
         })
     }
 
@@ -232,20 +283,67 @@ impl RunningNode {
     /// Stops accepting connections, lets in-flight requests finish within the grace period
     /// (`graceful`) or drops them, and waits until both endpoints are closed.
     pub async fn stop(self, graceful: bool) {
-        self.watcher.abort();
-        tokio::join!(self.peer.stop(graceful), self.app.stop(graceful));
+        for task in &self.background {
+            task.abort();
+        }
+        futures_util::future::join_all(self.handles.iter().map(|h| h.stop(graceful))).await;
         let _ = self.servers.await;
+        // Flush: sign the final chain head, so the log ends on a checkpoint.
+        if let Err(e) = self.state.exchange.logbook.checkpoint().await {
+            tracing::warn!(error = %e, "final message log checkpoint failed");
+        }
         tracing::info!(node.member_id = %self.state.config.member_id, "node stopped");
     }
 }
 
-async fn serve_both(peer: Server, app: Server) {
-    let (peer, app) = tokio::join!(peer, app);
-    for (name, result) in [("peer", peer), ("application", app)] {
+async fn serve_all(servers: Vec<(&'static str, Server)>) {
+    let names: Vec<&str> = servers.iter().map(|(name, _)| *name).collect();
+    let results = futures_util::future::join_all(servers.into_iter().map(|(_, s)| s)).await;
+    for (name, result) in names.into_iter().zip(results) {
         if let Err(e) = result {
             tracing::error!(endpoint = name, error = %e, "endpoint stopped with an error");
         }
     }
+}
+
+/// The exchange context: message signer, signer verifier, message log, peer client.
+async fn exchange_context(
+    config: &Config,
+    material: &NodeMaterial,
+    crl: &LoadedCrl,
+    pool: &db::DbPool,
+) -> Result<Exchange, StartError> {
+    let signing_cert = material
+        .signing_chain
+        .first()
+        .ok_or_else(|| ConfigError::new("signing.cert", "no certificate"))?;
+    let signer = Signer::from_pkcs8_der(
+        material.signing_key.secret_der(),
+        vec![signing_cert.to_vec()],
+    )
+    .map_err(|e| ConfigError::new("signing.key", e))?;
+    let signer_verifier = SignerVerifier::new(
+        material.ca_certs.clone(),
+        std::slice::from_ref(&crl.der),
+        config.tls.crl_expired == CrlExpiredPolicy::Refuse,
+    )
+    .map_err(|e| ConfigError::new("tls.ca", e))?;
+    let logbook = Arc::new(
+        Logbook::open(pool.clone(), material.checkpoint_signer(&config.member_id)?).await?,
+    );
+    let client = peer_client::build(
+        material,
+        crl,
+        Duration::from_millis(config.exchange.request_timeout_ms),
+    )?;
+    Ok(Exchange::new(
+        config,
+        signer,
+        signer_verifier,
+        logbook,
+        client,
+        pool.clone(),
+    ))
 }
 
 fn bind(field: &'static str, address: SocketAddr) -> Result<TcpListener, StartError> {

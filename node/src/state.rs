@@ -8,6 +8,7 @@ use once_pki::tls::PeerVerifier;
 use crate::config::Config;
 use crate::db::DbPool;
 use crate::material::{LoadedCrl, NodeMaterial};
+use crate::service::exchange::Exchange;
 
 /// Shared state of one running node.
 #[derive(Debug)]
@@ -22,4 +23,6 @@ pub struct NodeState {
     pub crl: ArcSwap<LoadedCrl>,
     /// The verifiers that check client certificates against the federation CRL.
     pub crl_verifiers: Vec<Arc<PeerVerifier>>,
+    /// The evidence exchange (both sides).
+    pub exchange: Exchange,
 }

@@ -6,6 +6,7 @@
 #![allow(missing_debug_implementations)]
 
 pub mod client;
+pub mod exchange;
 pub mod postgres;
 
 use std::net::SocketAddr;
@@ -13,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use once_node::config::{
-    ApplicationConfig, Config, HealthConfig, PeerConfig, ServerConfig, SigningConfig, TlsConfig,
+    ApplicationConfig, Config, ExchangeConfig, HealthConfig, PeerConfig, ServerConfig,
+    SigningConfig, TlsConfig,
 };
 use once_node::server::RunningNode;
 use once_pki::MemberId;
@@ -190,6 +192,17 @@ impl TestFederation {
         Ok(())
     }
 
+    /// Adds and starts one more node, configured by the builder's rules and then by `f`.
+    pub async fn add_member(
+        &mut self,
+        member: &str,
+        f: impl Fn(&mut Config) + 'static,
+    ) -> anyhow::Result<&TestNode> {
+        let member: MemberId = member.parse()?;
+        self.add_node(member, &[Box::new(f)]).await?;
+        Ok(self.nodes.last().expect("just added"))
+    }
+
     async fn add_node(&mut self, member: MemberId, customise: &[Customise]) -> anyhow::Result<()> {
         let dir = self.dir.path().join(member.as_str().replace(':', "_"));
         let credentials = self.ca.issue_node(
@@ -263,5 +276,17 @@ pub fn test_config(member: &MemberId, dir: &Path, database_url: String) -> Confi
             pool_size: 4,
             pool_timeout_ms: 2000,
         },
+        name: None,
+        exchange: ExchangeConfig::default(),
+        preview: None,
+        providers: Vec::new(),
     }
+}
+
+/// A free loopback port (bound and released; for addresses that must be known before start).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }

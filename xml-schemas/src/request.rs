@@ -148,6 +148,9 @@ pub struct EvidenceRequest {
     pub explicit_request_given: bool,
     /// `PreviewLocation`, in a request sent again after a preview.
     pub preview_location: Option<String>,
+    /// `LegalBasis` (an extension slot of this federation): the law the requester relies on;
+    /// providers match it in their access rules.
+    pub legal_basis: Option<String>,
     /// `Requirements`.
     pub requirements: Vec<Requirement>,
     /// `EvidenceRequester`.
@@ -223,6 +226,7 @@ impl EvidenceRequest {
             possibility_for_preview: bool_value(slots.require("PossibilityForPreview")?)?,
             explicit_request_given: bool_value(slots.require("ExplicitRequestGiven")?)?,
             preview_location: slots.get("PreviewLocation").map(string_value).transpose()?,
+            legal_basis: slots.get("LegalBasis").map(string_value).transpose()?,
             requirements: any_values(slots.require("Requirements")?)
                 .into_iter()
                 .map(requirement)
@@ -273,6 +277,9 @@ impl EvidenceRequest {
         );
         if let Some(location) = &self.preview_location {
             slot_string(&mut out, "PreviewLocation", location);
+        }
+        if let Some(basis) = &self.legal_basis {
+            slot_string(&mut out, "LegalBasis", basis);
         }
         out.push_str(r#"<rim:Slot name="Requirements"><rim:SlotValue xsi:type="rim:CollectionValueType" collectionType="urn:oasis:names:tc:ebxml-regrep:CollectionType:Set">"#);
         for requirement in &self.requirements {

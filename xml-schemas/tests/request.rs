@@ -49,6 +49,7 @@ fn german_request() -> EvidenceRequest {
         possibility_for_preview: false,
         explicit_request_given: true,
         preview_location: None,
+        legal_basis: Some("§ 9 BEEG".into()),
         requirements: vec![Requirement {
             identifier: "urn:once:requirement:proof-of-residence".into(),
             name: LocalizedText {

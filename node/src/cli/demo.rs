@@ -132,7 +132,9 @@ fn load_keys(dir: &Path) -> Result<DemoKeys, CliError> {
 /// client without a certificate is refused.
 async fn check(nodes: &[RunningNode]) -> Result<(), CliError> {
     let (requester, provider) = (&nodes[0], &nodes[1]);
-    let client = crate::peer::client::build(requester.state(), Duration::from_secs(5))?;
+    let state = requester.state();
+    let client =
+        crate::peer::client::build(&state.material, &state.crl.load(), Duration::from_secs(5))?;
     let url = format!(
         "https://localhost:{}/v1/identity",
         provider.peer_addr.port()

@@ -18,6 +18,8 @@ pub enum PreviewState {
     Approved,
     /// The person refused: the evidence is not sent.
     Refused,
+    /// Approved and sent; a preview is used once.
+    Delivered,
 }
 
 impl PreviewState {
@@ -28,6 +30,7 @@ impl PreviewState {
             PreviewState::Verified => "verified",
             PreviewState::Approved => "approved",
             PreviewState::Refused => "refused",
+            PreviewState::Delivered => "delivered",
         }
     }
 
@@ -37,6 +40,7 @@ impl PreviewState {
             "verified" => Ok(PreviewState::Verified),
             "approved" => Ok(PreviewState::Approved),
             "refused" => Ok(PreviewState::Refused),
+            "delivered" => Ok(PreviewState::Delivered),
             other => Err(DbError::Corrupt(format!("unknown preview state {other:?}"))),
         }
     }
@@ -165,6 +169,20 @@ pub fn decide(
         previews::state.eq(state.as_str()),
         previews::decided_at.eq(now),
     ))
+    .execute(conn)?
+        == 1)
+}
+
+/// Marks an approved preview as delivered; returns whether it was approved and unused (a
+/// preview is delivered once).
+pub fn consume(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool, DbError> {
+    let _ = now;
+    Ok(diesel::update(
+        previews::table
+            .find(id)
+            .filter(previews::state.eq(PreviewState::Approved.as_str())),
+    )
+    .set(previews::state.eq(PreviewState::Delivered.as_str()))
     .execute(conn)?
         == 1)
 }

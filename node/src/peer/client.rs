@@ -1,28 +1,34 @@
 //! An HTTP client for the peer endpoints of other nodes: mutual TLS with this node's TLS
-//! certificate, the server verified against the federation root and CRL.
+//! certificate, the server verified against the federation root and CRL. Connections are kept
+//! alive and reused.
 
 use std::time::Duration;
 
 use once_pki::tls::client_config;
 
 use crate::config::ConfigError;
-use crate::state::NodeState;
+use crate::material::{LoadedCrl, NodeMaterial};
 
-/// Builds a client that authenticates as this node.
-pub fn build(state: &NodeState, timeout: Duration) -> Result<reqwest::Client, ConfigError> {
-    let crl = state.crl.load();
+/// Builds a client that authenticates as this node and trusts the federation root and CRL.
+pub fn build(
+    material: &NodeMaterial,
+    crl: &LoadedCrl,
+    timeout: Duration,
+) -> Result<reqwest::Client, ConfigError> {
     let tls = client_config(
-        state.material.ca_certs.clone(),
+        material.ca_certs.clone(),
         vec![crl.der.clone()],
-        state.material.tls_chain.clone(),
-        state.material.tls_key.clone_key(),
+        material.tls_chain.clone(),
+        material.tls_key.clone_key(),
     )
     .map_err(|e| ConfigError::new("tls.cert", e))?;
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .https_only(true)
+        .tls_info(true)
         .timeout(timeout)
         .connect_timeout(timeout)
+        .pool_idle_timeout(Duration::from_secs(90))
         .build()
         .map_err(|e| ConfigError::new("tls", format!("cannot build the peer client: {e}")))
 }

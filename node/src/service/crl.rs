@@ -44,6 +44,18 @@ pub fn reload(state: &NodeState) -> Result<Arc<LoadedCrl>, CrlReloadError> {
     for verifier in &state.crl_verifiers {
         verifier.reload_crls(vec![crl.der.clone()])?;
     }
+    state
+        .exchange
+        .signer_verifier
+        .reload_crls(std::slice::from_ref(&crl.der))?;
+    match crate::peer::client::build(
+        &state.material,
+        &crl,
+        Duration::from_millis(state.config.exchange.request_timeout_ms),
+    ) {
+        Ok(client) => state.exchange.client.store(Arc::new(client)),
+        Err(e) => tracing::error!(error = %e, "peer client not rebuilt with the new CRL"),
+    }
     let crl = Arc::new(crl);
     state.crl.store(crl.clone());
     warn_if_expired(&crl, state.config.tls.crl_expired);

@@ -79,7 +79,13 @@ pub const FIELDS: &[(&str, &[Field])] = &[
             field("gross_income", FieldKind::Amount, true),
             field(
                 "income_kind",
-                FieldKind::OneOf(&["employment", "pension", "self_employment", "other"]),
+                FieldKind::OneOf(&[
+                    "employment",
+                    "pension",
+                    "self-employment",
+                    "benefits",
+                    "other",
+                ]),
                 true,
             ),
             field("payer", FieldKind::Text, false),

@@ -3,7 +3,12 @@
 pub mod auth;
 pub mod checkpoint;
 pub mod crl;
+pub mod evidence;
+pub mod exchange;
 pub mod health;
 pub mod import;
 pub mod logbook;
 pub mod matching;
+pub mod preview;
+pub mod provider;
+pub mod requester;

@@ -1,0 +1,193 @@
+//! Helpers for exchange tests: a member's mTLS client and message signer from its directory,
+//! sample requests, and provider registers.
+
+use std::path::Path;
+use std::time::Duration;
+
+use once_node::db::registers::{self, ImportMode, Level, Register};
+use once_node::db::{self, DbPool, rules};
+use once_node::service::import::{self, Format};
+use once_pki::ca::node_files;
+use once_pki::files::{read_certs, read_key};
+use once_xml::dsig::{Placement, Signer};
+use once_xml::request::{
+    Agent, Distribution, EvidenceRequest, EvidenceType, Identifier, LocalizedText, MEMBER_SCHEME,
+    NaturalPerson, Requirement, Subject, TAX_ID_SCHEME,
+};
+use time::OffsetDateTime;
+
+/// The residence certificate classification.
+pub const RESIDENCE: &str = "urn:once:evidence-type:residence-certificate";
+/// The income certificate classification.
+pub const INCOME: &str = "urn:once:evidence-type:income-certificate";
+/// The birth certificate classification.
+pub const BIRTH: &str = "urn:once:evidence-type:birth-certificate";
+
+/// An HTTPS client authenticating with the TLS certificate in a member directory.
+pub fn member_client(dir: &Path) -> anyhow::Result<reqwest::Client> {
+    let tls = once_pki::tls::client_config(
+        read_certs(&dir.join(node_files::CA_CERT))?,
+        Vec::new(),
+        read_certs(&dir.join(node_files::TLS_CERT))?,
+        read_key(&dir.join(node_files::TLS_KEY))?,
+    )?;
+    Ok(reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .timeout(Duration::from_secs(20))
+        .build()?)
+}
+
+/// A plain HTTP(S) client that trusts the federation root (for application endpoints and the
+/// preview page).
+pub fn browser(ca_pem: &Path) -> anyhow::Result<reqwest::Client> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in read_certs(ca_pem)? {
+        roots.add(cert)?;
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(once_pki::tls::provider())
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(20))
+        .build()?)
+}
+
+/// The message signer of the member whose files are in `dir`.
+pub fn member_signer(dir: &Path) -> anyhow::Result<Signer> {
+    let key = read_key(&dir.join(node_files::SIGNING_KEY))?;
+    let chain = read_certs(&dir.join(node_files::SIGNING_CERT))?;
+    Ok(Signer::from_pkcs8_der(
+        key.secret_der(),
+        vec![chain[0].to_vec()],
+    )?)
+}
+
+/// An agent with a member id.
+pub fn agent(member: &str) -> Agent {
+    Agent {
+        identifier: Identifier {
+            scheme: Some(MEMBER_SCHEME.into()),
+            value: member.into(),
+        },
+        name: LocalizedText {
+            lang: None,
+            value: member.into(),
+        },
+    }
+}
+
+/// A residence-certificate request from `requester` to `provider` about the given person.
+pub fn request(
+    requester: &str,
+    provider: &str,
+    tax_id: Option<&str>,
+    family_name: &str,
+    given_name: &str,
+    born: &str,
+) -> EvidenceRequest {
+    let text = |s: &str| LocalizedText {
+        lang: None,
+        value: s.into(),
+    };
+    EvidenceRequest {
+        id: uuid::Uuid::new_v4().to_string(),
+        specification_identifier: "oots-edm:v1.0".into(),
+        issue_date_time: OffsetDateTime::now_utc(),
+        procedure: text(PROCEDURE),
+        possibility_for_preview: false,
+        explicit_request_given: true,
+        preview_location: None,
+        legal_basis: Some(LEGAL_BASIS.into()),
+        requirements: vec![Requirement {
+            identifier: LEGAL_BASIS.into(),
+            name: text("Proof of residence"),
+        }],
+        requester: agent(requester),
+        provider: agent(provider),
+        subject: Subject::NaturalPerson(NaturalPerson {
+            level_of_assurance: None,
+            identifier: tax_id.map(|id| Identifier {
+                scheme: Some(TAX_ID_SCHEME.into()),
+                value: id.into(),
+            }),
+            family_name: family_name.into(),
+            given_name: given_name.into(),
+            date_of_birth: import::parse_date(born).expect("date"),
+        }),
+        evidence_type: EvidenceType {
+            identifier: uuid::Uuid::new_v4().to_string(),
+            classification: RESIDENCE.into(),
+            titles: vec![text("Residence certificate")],
+            distributions: vec![Distribution {
+                format: "application/xml".into(),
+                conforms_to: None,
+            }],
+        },
+    }
+}
+
+/// Signs a request as the ebRS messages are signed.
+pub fn sign(signer: &Signer, request: &EvidenceRequest) -> Vec<u8> {
+    signer
+        .sign(&request.to_xml(), Placement::Slot)
+        .expect("sign")
+        .into_bytes()
+}
+
+/// The procedure the test rules allow.
+pub const PROCEDURE: &str = "Elterngeld";
+/// The legal basis the test rules allow.
+pub const LEGAL_BASIS: &str = "§ 9 BEEG";
+
+/// The residents of the test population register. Two "Anna Schmidt" born the same day make
+/// matching without an identification number ambiguous.
+pub const RESIDENTS_CSV: &str = "tax_id,family_name,given_name,date_of_birth,street,house_number,postcode,municipality,ags,moved_in\n\
+65929970489,Müller-Lüdenscheidt,Jürgen,1985-03-07,Am Markt,1,28195,Bremen,04011000,2010-01-01\n\
+36574261809,Schmidt,Anna,1990-12-31,Obernstraße,5a,28195,Bremen,04011000,2015-06-01\n\
+47036892816,Schmidt,Anna,1990-12-31,Sögestraße,12,28195,Bremen,04011000,2018-02-01\n";
+
+/// Adds the population register with [`RESIDENTS_CSV`] and a rule for `requester`.
+pub async fn population_register(pool: &DbPool, requester: &str) -> anyhow::Result<()> {
+    let records = import::parse(
+        RESIDENTS_CSV.as_bytes(),
+        Format::Csv,
+        "melderegister-bremen",
+        &[RESIDENCE.to_owned()],
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let requester = requester.to_owned();
+    db::run(pool, move |conn| {
+        let register = Register {
+            id: "melderegister-bremen".parse().expect("id"),
+            name: "Melderegister Bremen".into(),
+            evidence_types: vec![RESIDENCE.into()],
+            level: Level::Municipality,
+            jurisdictions: vec!["04011000".into()],
+            legal_basis: "§ 18 BMG".into(),
+            created_at: 0,
+            updated_at: 0,
+        };
+        registers::add(conn, &register).map_err(|e| db::DbError::Conflict(e.to_string()))?;
+        registers::import(conn, &register.id, &records, ImportMode::Append)
+            .map_err(|e| db::DbError::Conflict(e.to_string()))?;
+        rules::add(conn, &requester, RESIDENCE, PROCEDURE, LEGAL_BASIS)
+            .map_err(|e| db::DbError::Conflict(e.to_string()))?;
+        Ok(())
+    })
+    .await?;
+    Ok(())
+}
+
+/// Creates an API key on a node.
+pub async fn api_key(pool: &DbPool, name: &str) -> anyhow::Result<String> {
+    let name = name.to_owned();
+    let (_, secret) = db::run(pool, move |conn| {
+        once_node::db::api_keys::create(conn, &name)
+            .map_err(|e| db::DbError::Conflict(e.to_string()))
+    })
+    .await?;
+    Ok(secret)
+}

@@ -7,6 +7,7 @@
 
 pub mod client;
 pub mod exchange;
+pub mod fake;
 pub mod postgres;
 
 use std::net::SocketAddr;

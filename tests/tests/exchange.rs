@@ -14,6 +14,7 @@ use once_tests::exchange::{
     LEGAL_BASIS, PROCEDURE, RESIDENCE, api_key, browser, member_client, member_signer,
     population_register, request, sign,
 };
+use once_tests::fake::{self, Misbehaviour};
 use once_tests::{Backend, TestFederation, free_port};
 use once_xml::multipart;
 use once_xml::response::Response;
@@ -55,9 +56,45 @@ impl Setup {
             .expect("register");
         let provider_url = fed.node(0).peer_url();
         let dead_port = free_port();
+        // Fake providers for Bremerhaven districts: one tampers with its signed answers, one
+        // signs with another member's key, one answers garbage, one never answers.
+        let intruder_dir = fed.issue(INTRUDER, "intruder").expect("issue");
+        let mut fakes = Vec::new();
+        for (n, misbehaviour) in [
+            Misbehaviour::TamperedSignature,
+            Misbehaviour::ForeignSigner,
+            Misbehaviour::Garbage,
+            Misbehaviour::Hang,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let member = format!("DE-HB:KOMMUNE:0401200{}", n + 1);
+            let dir = fed.issue(&member, &format!("fake{n}")).expect("issue");
+            let signer_dir = if misbehaviour == Misbehaviour::ForeignSigner {
+                &intruder_dir
+            } else {
+                &dir
+            };
+            let url = fake::start(
+                &member,
+                &dir,
+                member_signer(signer_dir).expect("signer"),
+                misbehaviour,
+            )
+            .expect("fake provider");
+            fakes.push(ProviderConfig {
+                member: member.parse().expect("member"),
+                name: None,
+                url,
+                evidence_types: vec![RESIDENCE.into()],
+                jurisdictions: vec![format!("0401200{}", n + 1)],
+            });
+        }
         fed.add_member(REQUESTER, move |c| {
-            c.exchange.request_timeout_ms = 5000;
-            c.providers = vec![
+            c.exchange.request_timeout_ms = 3000;
+            c.providers = fakes.clone();
+            c.providers.extend([
                 ProviderConfig {
                     member: PROVIDER.parse().expect("member"),
                     name: Some("Bürgeramt Bremen".into()),
@@ -73,7 +110,7 @@ impl Setup {
                     evidence_types: vec![RESIDENCE.into()],
                     jurisdictions: vec!["04012000".into()],
                 },
-            ];
+            ]);
         })
         .await
         .expect("requester");
@@ -271,7 +308,7 @@ async fn exchange_end_to_end(backend: Backend) {
     let requester_signer = member_signer(&requester_dir).expect("signer");
 
     // Spoofed requester: a member signs and sends a request that names another requester.
-    let intruder_dir = setup.fed.issue(INTRUDER, "intruder").expect("issue");
+    let intruder_dir = setup.fed.dir().join("intruder");
     let intruder_signer = member_signer(&intruder_dir).expect("signer");
     let spoofed = request(
         REQUESTER,
@@ -484,6 +521,51 @@ async fn exchange_end_to_end(backend: Backend) {
     assert_eq!(status, 502, "{answer}");
     assert_eq!(answer["error"]["code"], "provider_unreachable", "{answer}");
     assert!(started.elapsed() < Duration::from_secs(5));
+    // Providers that answer wrongly: each a distinct, clear error, within the timeout.
+    for (place, status, code, says) in [
+        (
+            "04012001",
+            502,
+            "provider_bad_signature",
+            "signed content was changed",
+        ),
+        (
+            "04012002",
+            502,
+            "provider_bad_signature",
+            "signed by DE-NI:KOMMUNE:03241001",
+        ),
+        (
+            "04012003",
+            502,
+            "provider_malformed_answer",
+            "not multipart/related",
+        ),
+        (
+            "04012004",
+            504,
+            "provider_timeout",
+            "did not answer within 3000 ms",
+        ),
+    ] {
+        let mut to_fake = query(juergen());
+        to_fake["jurisdiction"] = json!(place);
+        let started = Instant::now();
+        let (got, answer) = setup.ask(to_fake).await;
+        assert_eq!(
+            (got, answer["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{place}: {answer}"
+        );
+        let message = answer["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(says), "{place}: {message}");
+        assert!(
+            started.elapsed() < Duration::from_secs(8),
+            "{place} took {:?}",
+            started.elapsed()
+        );
+    }
+
     // No provider for a place.
     let mut nowhere = query(juergen());
     nowhere["jurisdiction"] = json!("09162000");

@@ -1,0 +1,113 @@
+//! A fake provider for tests of the requester: a TLS server holding a member's certificate that
+//! answers evidence requests with a chosen kind of bad answer.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use once_pki::ca::node_files;
+use once_pki::files::{read_certs, read_key};
+use once_xml::dsig::{Placement, Signer};
+use once_xml::multipart;
+use once_xml::request::EvidenceRequest;
+use once_xml::response::{ErrorResponse, Exception, Response};
+use once_xml::{EdmCode, Limits};
+
+/// What the fake provider does wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Misbehaviour {
+    /// A correctly signed answer whose content was changed afterwards.
+    TamperedSignature,
+    /// An answer signed with another member's key.
+    ForeignSigner,
+    /// Not a multipart message at all.
+    Garbage,
+    /// Waits longer than any requester's timeout.
+    Hang,
+}
+
+struct Fake {
+    member: String,
+    signer: Signer,
+    misbehaviour: Misbehaviour,
+}
+
+/// Starts a fake provider for `member` with the TLS certificate in `tls_dir`, signing with
+/// `signer`; returns its `https://localhost:<port>` URL.
+pub fn start(
+    member: &str,
+    tls_dir: &Path,
+    signer: Signer,
+    misbehaviour: Misbehaviour,
+) -> anyhow::Result<String> {
+    let tls = once_pki::tls::server_config_without_client_auth(
+        read_certs(&tls_dir.join(node_files::TLS_CERT))?,
+        read_key(&tls_dir.join(node_files::TLS_KEY))?,
+    )?;
+    let fake = web::Data::new(Fake {
+        member: member.to_owned(),
+        signer,
+        misbehaviour,
+    });
+    let listener = std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    let port = listener.local_addr()?.port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(fake.clone())
+            .route("/v1/exchange", web::post().to(answer))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen_rustls_0_23(listener, tls)?
+    .run();
+    actix_rt::spawn(server);
+    Ok(format!("https://localhost:{port}"))
+}
+
+async fn answer(fake: web::Data<Fake>, request: HttpRequest, body: web::Bytes) -> HttpResponse {
+    if fake.misbehaviour == Misbehaviour::Hang {
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    }
+    if fake.misbehaviour == Misbehaviour::Garbage {
+        return HttpResponse::Ok()
+            .content_type("application/xml")
+            .body("<not-a-response/>");
+    }
+    let content_type = request
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let Ok(parts) = multipart::parse(content_type, &body, &Default::default()) else {
+        return HttpResponse::BadRequest().finish();
+    };
+    let Ok(asked) = EvidenceRequest::from_xml(parts.root().body, &Limits::default()) else {
+        return HttpResponse::BadRequest().finish();
+    };
+    let response = Response::Error(ErrorResponse {
+        request_id: asked.id.clone(),
+        response_id: uuid::Uuid::new_v4().to_string(),
+        specification_identifier: "oots-edm:v1.0".into(),
+        provider: crate::exchange::agent(&fake.member),
+        requester: asked.requester.clone(),
+        exception: Exception::new(
+            EdmCode::ObjectNotFound,
+            "no such person here",
+            time::OffsetDateTime::now_utc(),
+        ),
+    });
+    let Ok(mut signed) = fake.signer.sign(&response.to_xml(), Placement::Slot) else {
+        return HttpResponse::InternalServerError().finish();
+    };
+    if fake.misbehaviour == Misbehaviour::TamperedSignature {
+        signed = signed.replace("no such person here", "no such person HERE");
+    }
+    match multipart::build(&rand_seed(), signed.as_bytes(), &[]) {
+        Ok((content_type, body)) => HttpResponse::Ok().content_type(content_type).body(body),
+        Err(_) => HttpResponse::InternalServerError().finish(),
+    }
+}
+
+fn rand_seed() -> [u8; 16] {
+    *uuid::Uuid::new_v4().as_bytes()
+}

@@ -306,8 +306,9 @@ async fn serve_all(servers: Vec<(&'static str, Server)>) {
     }
 }
 
-/// The exchange context: message signer, signer verifier, message log, peer client.
-async fn exchange_context(
+/// The exchange context: message signer, signer verifier, message log, peer client (also used
+/// by `once request`, which runs the requester side without a server).
+pub async fn exchange_context(
     config: &Config,
     material: &NodeMaterial,
     crl: &LoadedCrl,

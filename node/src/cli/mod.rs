@@ -5,6 +5,7 @@ mod log;
 mod node;
 mod pki;
 mod register;
+mod request;
 
 use std::path::PathBuf;
 
@@ -46,6 +47,8 @@ enum Command {
     /// Access rules: which requester may receive which evidence (default deny).
     #[command(subcommand)]
     Rules(register::RulesCommand),
+    /// Ask a provider for evidence (the requester side, as the application endpoint does).
+    Request(request::RequestArgs),
     /// The message log: verify the hash chain and checkpoints, sign a checkpoint.
     #[command(subcommand)]
     Log(log::LogCommand),
@@ -123,6 +126,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Register(command) => register::register(command).await,
         Command::Rules(command) => register::rules(command).await,
         Command::Log(command) => log::run(command).await,
+        Command::Request(args) => request::run(args).await,
     }
 }
 

@@ -1,0 +1,128 @@
+//! `once request …`: ask a provider for evidence from the command line, as an application
+//! service would through `POST /v1/evidence-requests` (same checks, same message log).
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::CliError;
+use super::node::open_pool;
+use crate::config::Config;
+use crate::material::NodeMaterial;
+use crate::service::requester::{self, EvidenceQuery, RequestError, RequestOutcome, SubjectInput};
+
+#[derive(Debug, Args)]
+pub(super) struct RequestArgs {
+    /// The (requester) node's configuration file.
+    #[arg(long)]
+    config: PathBuf,
+    /// Evidence type, e.g. urn:once:evidence-type:residence-certificate.
+    #[arg(long)]
+    evidence_type: String,
+    /// The person's identification number (tax id), if known.
+    #[arg(long)]
+    tax_id: Option<String>,
+    /// Family name.
+    #[arg(long)]
+    family_name: String,
+    /// Given name(s).
+    #[arg(long)]
+    given_name: String,
+    /// Date of birth, YYYY-MM-DD.
+    #[arg(long)]
+    date_of_birth: String,
+    /// The procedure the evidence is for.
+    #[arg(long)]
+    procedure: String,
+    /// The legal basis of the request.
+    #[arg(long)]
+    legal_basis: String,
+    /// Where the person lives (AGS/ARS), to choose the provider.
+    #[arg(long)]
+    jurisdiction: Option<String>,
+    /// Offer the person a preview first.
+    #[arg(long)]
+    preview: bool,
+    /// Send again after a preview, with the PreviewLocation of the first answer.
+    #[arg(long)]
+    preview_location: Option<String>,
+    /// Ask this provider (member id).
+    #[arg(long)]
+    provider: Option<String>,
+    /// Print the answer as JSON (as the application endpoint returns it).
+    #[arg(long)]
+    json: bool,
+}
+
+pub(super) async fn run(args: RequestArgs) -> Result<(), CliError> {
+    let config = Config::load(&args.config)?;
+    let (material, crl) = NodeMaterial::load(&config)?;
+    let pool = open_pool(&config).await?;
+    let exchange = crate::server::exchange_context(&config, &material, &crl, &pool).await?;
+    let query = EvidenceQuery {
+        evidence_type: args.evidence_type,
+        subject: SubjectInput {
+            tax_id: args.tax_id,
+            family_name: args.family_name,
+            given_name: args.given_name,
+            date_of_birth: args.date_of_birth,
+        },
+        procedure: args.procedure,
+        legal_basis: args.legal_basis,
+        jurisdiction: args.jurisdiction,
+        preview: args.preview,
+        preview_location: args.preview_location,
+        provider: args.provider,
+    };
+    let outcome = requester::request(&exchange, query)
+        .await
+        .map_err(|e| match e {
+            RequestError::Invalid(_) | RequestError::NoProvider(_) => {
+                CliError::Usage(e.to_string())
+            }
+            other => CliError::Unavailable(other.to_string()),
+        })?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&outcome).map_err(|e| CliError::Failed(e.to_string()))?
+        );
+    }
+    match outcome {
+        RequestOutcome::Evidence {
+            request_id,
+            provider,
+            evidence,
+            ..
+        } => {
+            if !args.json {
+                println!("evidence from {provider} (request {request_id}), signature verified:");
+                for (name, value) in evidence {
+                    println!("  {name}: {}", value.as_str().unwrap_or_default());
+                }
+            }
+            Ok(())
+        }
+        RequestOutcome::PreviewRequired {
+            preview_location, ..
+        } => {
+            if !args.json {
+                println!(
+                    "the person must preview and approve the evidence first: {preview_location}"
+                );
+                println!("then run the same command with --preview-location {preview_location}");
+            }
+            Err(CliError::Failed("preview required".into()))
+        }
+        RequestOutcome::Refused {
+            provider,
+            code,
+            reason,
+            message,
+            ..
+        } => Err(CliError::Failed(format!(
+            "{provider} refused: {code}{}: {message}",
+            reason.map(|r| format!(" ({r})")).unwrap_or_default()
+        ))),
+    }
+}

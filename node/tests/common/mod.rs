@@ -1,0 +1,136 @@
+//! Helpers shared by the command-line tests: run `once`, check its output, run a node.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+pub const ONCE: &str = env!("CARGO_BIN_EXE_once");
+
+pub fn once(args: &[&str]) -> Output {
+    Command::new(ONCE)
+        .args(args)
+        .env_remove("ONCE_LOG")
+        .output()
+        .expect("run once")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn ok(args: &[&str]) -> String {
+    let output = once(args);
+    assert!(
+        output.status.success(),
+        "once {args:?} failed: {}",
+        stderr(&output)
+    );
+    stdout(&output)
+}
+
+/// A failing command: a non-zero exit with the given code, one `error:` line first, no panic.
+pub fn fails(args: &[&str], code: i32, expected: &str) {
+    let output = once(args);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(code), "once {args:?}: {err}");
+    let first = err.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("error:"),
+        "once {args:?}: first line {first:?}"
+    );
+    assert!(
+        first.contains(expected),
+        "once {args:?}: {first:?} lacks {expected:?}"
+    );
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{err}"
+    );
+}
+
+pub fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+pub fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777
+}
+
+/// A `once node run` child process and the addresses it logged.
+pub struct RunningChild {
+    pub child: Child,
+    pub peer: String,
+    pub app: String,
+    pub logs: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+}
+
+impl RunningChild {
+    /// The JSON log events so far.
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        self.logs.lock().expect("logs").clone()
+    }
+}
+
+pub fn start_node(config: &Path, envs: &[(&str, &str)]) -> RunningChild {
+    let mut child = Command::new(ONCE)
+        .args([
+            "--log-format",
+            "json",
+            "node",
+            "run",
+            "--config",
+            path(config),
+        ])
+        .envs(envs.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let mut found = None;
+    for line in lines.by_ref() {
+        let line = line.expect("log line");
+        let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else {
+            panic!("log line is not JSON: {line}");
+        };
+        if event["message"] == "node listening" {
+            found = Some((
+                event["peer.addr"].as_str().expect("peer.addr").to_owned(),
+                event["app.addr"].as_str().expect("app.addr").to_owned(),
+            ));
+            break;
+        }
+    }
+    // Keep reading the log so the node never blocks on a full pipe; keep the events.
+    let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = logs.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let event = serde_json::from_str(&line)
+                .unwrap_or_else(|_| serde_json::json!({ "not_json": line }));
+            sink.lock().expect("logs").push(event);
+        }
+    });
+    let (peer, app) = found.expect("the node logged its addresses");
+    RunningChild {
+        child,
+        peer,
+        app,
+        logs,
+    }
+}
+
+pub fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args(["-s", name, &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}

@@ -175,8 +175,7 @@ pub fn decide(
 
 /// Marks an approved preview as delivered; returns whether it was approved and unused (a
 /// preview is delivered once).
-pub fn consume(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool, DbError> {
-    let _ = now;
+pub fn consume(conn: &mut AnyConnection, id: &str) -> Result<bool, DbError> {
     Ok(diesel::update(
         previews::table
             .find(id)

@@ -597,7 +597,7 @@ mod tests {
 
     #[test]
     fn refuses_unknown_columns_and_evidence_types() {
-        let csv = format!("{}", HEADER.replace("moved_in", "moved_inn"))
+        let csv = HEADER.replace("moved_in", "moved_inn")
             + "65929970489,Müller,Anna,1985-03-07,Am Markt,1,28195,Bremen,04011000,2010-01-01\n";
         let text = parse(csv.as_bytes(), Format::Csv, "melde", &residence())
             .unwrap_err()

@@ -72,20 +72,20 @@ struct Known {
 
 /// A refusal: the exception and what it is about.
 struct Refusal {
-    exception: Exception,
+    exception: Box<Exception>,
 }
 
 impl Refusal {
     fn new(code: EdmCode, detail: impl Into<String>) -> Refusal {
         Refusal {
-            exception: Exception::new(code, detail, OffsetDateTime::now_utc()),
+            exception: Box::new(Exception::new(code, detail, OffsetDateTime::now_utc())),
         }
     }
 
     fn because(code: EdmCode, why: &str, detail: impl Into<String>) -> Refusal {
         let refusal = Refusal::new(code, detail);
         Refusal {
-            exception: refusal.exception.with_reason(why),
+            exception: Box::new(refusal.exception.with_reason(why)),
         }
     }
 }
@@ -133,11 +133,11 @@ pub async fn too_large(ex: &Exchange, peer: &MemberId, limit: usize) -> PeerAnsw
 
 /// The request message bytes (the root part) and what to answer; on refusal, the bytes read so
 /// far.
-async fn process<'b>(
+async fn process(
     ex: &Exchange,
     peer: &MemberId,
     content_type: Option<&str>,
-    body: &'b [u8],
+    body: &[u8],
     known: &mut Known,
 ) -> Result<(Vec<u8>, Outcome), (Vec<u8>, Refusal)> {
     let message = envelope(ex, content_type, body).map_err(|r| (body.to_vec(), r))?;
@@ -200,21 +200,11 @@ async fn process<'b>(
         )));
     };
 
-    let preview_prefix = ex
-        .preview
-        .as_ref()
-        .map(|p| format!("{}/preview/", p.public_url.trim_end_matches('/')));
-    let authority = IssuingAuthority {
-        member_id: ex.member.as_str().to_owned(),
-        name: ex.name.clone(),
-    };
+    let preview_prefix = preview_prefix_of(ex);
     let logbook = ex.logbook.clone();
     let peer_id = peer.as_str().to_owned();
     let window = ex.config.issue_window_seconds;
-    let preview_config = ex.preview.clone();
-    let signer_doc = {
-        // Evidence documents are signed on the blocking pool with the decision, so that the
-        // document a preview shows is the one delivered.
+    let decide_now = {
         let request = request.clone();
         move |conn: &mut AnyConnection| -> Result<Decision, DbError> {
             decide(
@@ -226,13 +216,12 @@ async fn process<'b>(
                     window,
                     now,
                     preview_prefix: preview_prefix.as_deref(),
-                    preview: preview_config.as_ref(),
                 },
                 &|identifier| logbook.subject_digest(identifier),
             )
         }
     };
-    let decision = db::run(&ex.pool, signer_doc).await.map_err(|e| {
+    let decision = db::run(&ex.pool, decide_now).await.map_err(|e| {
         tracing::error!(error = %e, "evidence request: database");
         fail(Refusal::new(
             EdmCode::Timeout,
@@ -243,30 +232,8 @@ async fn process<'b>(
     match decision.verdict {
         Verdict::Refused(refusal) => Err(fail(refusal)),
         Verdict::Deliver(record) => {
-            let document = evidence::build(
-                kind,
-                &record,
-                authority,
-                uuid::Uuid::new_v4().to_string(),
-                now,
-            )
-            .map_err(|e| {
-                tracing::error!(error = %e, "register record incomplete");
-                fail(Refusal::new(
-                    EdmCode::ObjectNotFound,
-                    "the register holds no complete record for this evidence",
-                ))
-            })?;
-            let signed = ex
-                .sign(&document.to_xml(), Placement::LastChild)
-                .map_err(|e| fail(internal(&e)))?;
-            Ok((
-                message.to_vec(),
-                Outcome::Evidence {
-                    document: signed,
-                    kind,
-                },
-            ))
+            let document = signed_evidence(ex, kind, &record, now).map_err(fail)?;
+            Ok((message.to_vec(), Outcome::Evidence { document, kind }))
         }
         Verdict::DeliverStored(document) => {
             Ok((message.to_vec(), Outcome::Evidence { document, kind }))
@@ -278,26 +245,7 @@ async fn process<'b>(
                     "this provider offers no preview; send the request with PossibilityForPreview false",
                 )));
             };
-            let document = evidence::build(
-                kind,
-                &record,
-                IssuingAuthority {
-                    member_id: ex.member.as_str().to_owned(),
-                    name: ex.name.clone(),
-                },
-                uuid::Uuid::new_v4().to_string(),
-                now,
-            )
-            .map_err(|e| {
-                tracing::error!(error = %e, "register record incomplete");
-                fail(Refusal::new(
-                    EdmCode::ObjectNotFound,
-                    "the register holds no complete record for this evidence",
-                ))
-            })?;
-            let signed = ex
-                .sign(&document.to_xml(), Placement::LastChild)
-                .map_err(|e| fail(internal(&e)))?;
+            let signed = signed_evidence(ex, kind, &record, now).map_err(fail)?;
             let location = create_preview(
                 ex,
                 preview,
@@ -316,10 +264,39 @@ async fn process<'b>(
                 ))
             })?;
             Err(fail(Refusal {
-                exception: Exception::preview_required(location, now),
+                exception: Box::new(Exception::preview_required(location, now)),
             }))
         }
     }
+}
+
+/// The evidence document of `kind` from a record, signed by this node.
+fn signed_evidence(
+    ex: &Exchange,
+    kind: EvidenceKind,
+    record: &Record,
+    now: OffsetDateTime,
+) -> Result<Vec<u8>, Refusal> {
+    let authority = IssuingAuthority {
+        member_id: ex.member.as_str().to_owned(),
+        name: ex.name.clone(),
+    };
+    let document = evidence::build(
+        kind,
+        record,
+        authority,
+        uuid::Uuid::new_v4().to_string(),
+        now,
+    )
+    .map_err(|e| {
+        tracing::error!(error = %e, "register record incomplete");
+        Refusal::new(
+            EdmCode::ObjectNotFound,
+            "the register holds no complete record for this evidence",
+        )
+    })?;
+    ex.sign(&document.to_xml(), Placement::LastChild)
+        .map_err(|e| internal(&e))
 }
 
 fn preview_prefix_of(ex: &Exchange) -> Option<String> {
@@ -390,7 +367,6 @@ struct DecideInput<'a> {
     window: i64,
     now: OffsetDateTime,
     preview_prefix: Option<&'a str>,
-    preview: Option<&'a crate::config::PreviewConfig>,
 }
 
 struct Decision {
@@ -603,7 +579,7 @@ fn resumed_preview(
     let now = input.now.unix_timestamp();
     Ok(match preview.state()? {
         PreviewState::Approved => {
-            if previews::consume(conn, id, now)? {
+            if previews::consume(conn, id)? {
                 Some(Verdict::DeliverStored(preview.evidence))
             } else {
                 Some(Verdict::Refused(Refusal::new(
@@ -622,10 +598,11 @@ fn resumed_preview(
             "the person refused to send this evidence in the preview",
         ))),
         PreviewState::Pending | PreviewState::Verified if preview.expires_at > now => {
-            let _ = input.preview;
             Some(Verdict::Refused(Refusal {
-                exception: Exception::preview_required(location, input.now)
-                    .with_reason(reason::PREVIEW_PENDING),
+                exception: Box::new(
+                    Exception::preview_required(location, input.now)
+                        .with_reason(reason::PREVIEW_PENDING),
+                ),
             }))
         }
         PreviewState::Pending | PreviewState::Verified => None,
@@ -735,7 +712,7 @@ async fn finish(
                 specification_identifier: once_xml::request::SPECIFICATION_IDENTIFIER.to_owned(),
                 provider: ex.agent(),
                 requester: requester.clone(),
-                exception: refusal.exception,
+                exception: *refusal.exception,
             };
             (Response::Error(response).to_xml(), None, code)
         }

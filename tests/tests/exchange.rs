@@ -199,6 +199,21 @@ async fn post_raw(
     (status, parsed)
 }
 
+/// The Content-Type a logged multipart message was sent with (from its first boundary line).
+fn multipart_type(message: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&message[..message.len().min(200)]);
+    let boundary = text
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("--"))
+        .expect("a boundary line")
+        .trim()
+        .to_owned();
+    format!(
+        "multipart/related; type=\"application/xml\"; boundary=\"{boundary}\"; start=\"<message@once>\""
+    )
+}
+
 fn exception(answer: &Option<Response>) -> (String, Option<String>, String) {
     match answer {
         Some(Response::Error(e)) => (
@@ -211,7 +226,7 @@ fn exception(answer: &Option<Response>) -> (String, Option<String>, String) {
 }
 
 async fn exchange_end_to_end(backend: Backend) {
-    let mut setup = Setup::start(backend).await;
+    let setup = Setup::start(backend).await;
 
     // Success by identification number.
     let (status, answer) = setup.ask(query(juergen())).await;
@@ -612,7 +627,62 @@ async fn exchange_end_to_end(backend: Backend) {
         assert!(report.entries >= 10, "{report:?}");
         assert_eq!(report.checkpoints, 1);
     }
-    let _ = &mut setup;
+    // Every message the nodes produced, as logged: it validates against the XSDs (xmllint) and
+    // its signature verifies with xmlsec1.
+    let out = setup.fed.dir().join("produced");
+    std::fs::create_dir_all(&out).expect("dir");
+    let mut files = Vec::new();
+    for index in [0, 1] {
+        let pool = setup.fed.node(index).running().state().pool.clone();
+        let entries = db::run(&pool, |conn| log::entries_after(conn, 0, 1000))
+            .await
+            .expect("entries");
+        for entry in entries.iter().filter(|e| e.direction == "out") {
+            if entry.message.starts_with(b"--") {
+                // An answer: the response and its evidence, as sent.
+                let content_type = multipart_type(&entry.message);
+                let parts = multipart::parse(&content_type, &entry.message, &Default::default())
+                    .expect("a logged answer is multipart");
+                for (n, part) in parts.parts().iter().enumerate() {
+                    let file = out.join(format!("{index}-{}-{n}.xml", entry.seq));
+                    std::fs::write(&file, part.body).expect("write");
+                    files.push(file);
+                }
+            } else {
+                // A request, as signed.
+                let file = out.join(format!("{index}-{}.xml", entry.seq));
+                std::fs::write(&file, &entry.message).expect("write");
+                files.push(file);
+            }
+        }
+    }
+    assert!(files.len() >= 30, "{} messages", files.len());
+    let schema = once_xml::schema_dir().join("once-exchange.xsd");
+    let valid = std::process::Command::new("xmllint")
+        .args(["--noout", "--schema"])
+        .arg(&schema)
+        .args(&files)
+        .output()
+        .expect("xmllint runs");
+    assert!(
+        valid.status.success(),
+        "{}",
+        String::from_utf8_lossy(&valid.stderr)
+    );
+    for file in &files {
+        let verified = std::process::Command::new("xmlsec1")
+            .args(["--verify", "--trusted-pem"])
+            .arg(setup.fed.ca_pem_path())
+            .arg(file)
+            .output()
+            .expect("xmlsec1 runs");
+        assert!(
+            verified.status.success(),
+            "{}: {}",
+            file.display(),
+            String::from_utf8_lossy(&verified.stderr)
+        );
+    }
     setup.fed.stop().await;
 }
 

@@ -438,7 +438,7 @@ fn decide(
     {
         tracing::warn!(
             exchange.requester = input.peer,
-            evidence.type_ = classification,
+            "evidence.type" = classification,
             "no access rule"
         );
         return Ok(refused(

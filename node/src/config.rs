@@ -112,6 +112,10 @@ pub struct ExchangeConfig {
     /// How often the message-log chain head is signed, in seconds.
     #[serde(default = "default_checkpoint_seconds")]
     pub checkpoint_seconds: u64,
+    /// How long a peer may take to send a request body, in milliseconds; a stalled upload is
+    /// dropped after this.
+    #[serde(default = "default_body_timeout_ms")]
+    pub body_timeout_ms: u64,
 }
 
 impl Default for ExchangeConfig {
@@ -122,6 +126,7 @@ impl Default for ExchangeConfig {
             max_depth: default_max_depth(),
             request_timeout_ms: default_request_timeout_ms(),
             checkpoint_seconds: default_checkpoint_seconds(),
+            body_timeout_ms: default_body_timeout_ms(),
         }
     }
 }
@@ -140,6 +145,9 @@ fn default_request_timeout_ms() -> u64 {
 }
 fn default_checkpoint_seconds() -> u64 {
     60
+}
+fn default_body_timeout_ms() -> u64 {
+    10_000
 }
 
 /// The preview page.
@@ -428,10 +436,13 @@ impl Config {
                 "must be at least 4096",
             ));
         }
-        if self.exchange.request_timeout_ms == 0 || self.exchange.checkpoint_seconds == 0 {
+        if self.exchange.request_timeout_ms == 0
+            || self.exchange.checkpoint_seconds == 0
+            || self.exchange.body_timeout_ms == 0
+        {
             return Err(ConfigError::new(
                 "exchange",
-                "request_timeout_ms and checkpoint_seconds must be at least 1",
+                "request_timeout_ms, checkpoint_seconds and body_timeout_ms must be at least 1",
             ));
         }
         if let Some(preview) = &self.preview {
@@ -599,6 +610,8 @@ max_depth = 32
 request_timeout_ms = 10000
 # How often the message log's chain head is signed (seconds).
 checkpoint_seconds = 60
+# How long a peer may take to send a request body (milliseconds).
+body_timeout_ms = 10000
 
 # The preview page where people see their evidence before it is sent (provider side).
 # [preview]

@@ -89,14 +89,14 @@ async fn hostile_requests_get_specific_errors() {
 /// A peer that announces a body and then stops sending must not hold its connection open
 /// forever: the provider answers or closes within [`ANSWER_WITHIN`].
 ///
-/// Ignored because it fails: the peer endpoint sets no timeout for reading a request body, and a
-/// connection stalled after three bytes of a 1000-byte body stayed open (observed for 150 s).
-#[ignore = "the peer endpoint has no timeout for reading a request body"]
+/// The provider drops it after `exchange.body_timeout_ms` with 408, and a Content-Length over the
+/// limit is refused before any body is read.
 #[actix_rt::test]
 async fn stalled_body_is_dropped() {
     let mut fed = TestFederation::builder()
         .backend(Backend::Sqlite)
         .member(PROVIDER)
+        .configure(|c| c.exchange.body_timeout_ms = 1000)
         .start()
         .await
         .expect("provider");
@@ -105,8 +105,27 @@ async fn stalled_body_is_dropped() {
         "POST /v1/exchange HTTP/1.1\r\nHost: localhost\r\nContent-Type: {XML}\r\n\
          Content-Length: 1000\r\nConnection: close\r\n\r\n<a>"
     );
-    let outcome = raw(&fed, &dir, stalled.as_bytes(), false).await;
-    assert!(outcome.is_ok(), "stalled body: {outcome:?}");
+    let (took, response) = raw(&fed, &dir, stalled.as_bytes(), false)
+        .await
+        .expect("stalled body: an answer, not a hang");
+    let (status, _, _) = http_response(&response).expect("an HTTP answer");
+    assert_eq!(status, 408, "stalled body");
+    assert!(took < Duration::from_secs(4), "dropped after {took:?}");
+
+    let huge = format!(
+        "POST /v1/exchange HTTP/1.1\r\nHost: localhost\r\nContent-Type: {XML}\r\n\
+         Content-Length: 99999999999\r\nConnection: close\r\n\r\n<a>"
+    );
+    let (took, response) = raw(&fed, &dir, huge.as_bytes(), false)
+        .await
+        .expect("huge Content-Length: an answer, not a hang");
+    let (status, _, body) = http_response(&response).expect("an HTTP answer");
+    assert_eq!(status, 200, "huge Content-Length");
+    assert!(
+        String::from_utf8_lossy(&body).contains("larger than"),
+        "huge Content-Length"
+    );
+    assert!(took < Duration::from_secs(1), "refused after {took:?}");
     fed.stop().await;
 }
 
@@ -445,7 +464,13 @@ fn cases(signer: &Signer, foreign: &Signer) -> Vec<Case> {
         &format!(r#"id="{}""#, req.id),
         &format!(r#"id="{}"{attributes}"#, req.id),
     );
-    cases.push(Case::xml("20 000 attributes", crowded).unauthenticated("not signed"));
+    // Refused by the reader (at most 32 attributes on an element), before the signature.
+    cases.push(Case::xml("20 000 attributes", crowded.clone()).invalid("more than 32 attributes"));
+    // The same, signed: still refused, so an attacker cannot make the node spend time on it.
+    cases.push(
+        Case::xml("20 000 attributes, signed", signed(signer, &crowded))
+            .invalid("more than 32 attributes"),
+    );
 
     // --- The codec: malformed requests, then signed correctly → EDM:ERR:0003.
     let semantic = |name: &'static str, xml: String, detail: &'static str| {

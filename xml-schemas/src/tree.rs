@@ -25,6 +25,9 @@ pub struct Limits {
     pub max_elements: usize,
     /// Longest attribute value, in bytes.
     pub max_attribute_bytes: usize,
+    /// Most attributes on one element (namespace declarations not counted; the reader allows at
+    /// most 128 namespace bindings in scope).
+    pub max_attributes: usize,
     /// Longest text of one element, in bytes.
     pub max_text_bytes: usize,
 }
@@ -36,6 +39,7 @@ impl Default for Limits {
             max_depth: 32,
             max_elements: 10_000,
             max_attribute_bytes: 4096,
+            max_attributes: 32,
             max_text_bytes: 64 * 1024,
         }
     }
@@ -127,8 +131,13 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, EdmError> {
     let mut elements = 0usize;
     loop {
         let position = reader.buffer_position();
-        let (resolved, event) = reader.read_resolved_event().map_err(|e| {
-            EdmError::invalid(format!("not well-formed XML at byte {position}: {e}"))
+        let (resolved, event) = reader.read_resolved_event().map_err(|e| match e {
+            quick_xml::Error::Namespace(quick_xml::name::NamespaceError::TooManyBindings(
+                limit,
+            )) => EdmError::invalid(format!(
+                "more than {limit} namespace declarations in scope at byte {position}"
+            )),
+            e => EdmError::invalid(format!("not well-formed XML at byte {position}: {e}")),
         })?;
         match event {
             Event::Start(start) => {
@@ -158,6 +167,12 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, EdmError> {
                     let key = attribute.key;
                     if key.as_namespace_binding().is_some() {
                         continue;
+                    }
+                    if attributes.len() >= limits.max_attributes {
+                        return Err(EdmError::invalid(format!(
+                            "element {local} has more than {} attributes",
+                            limits.max_attributes
+                        )));
                     }
                     if attribute.value.len() > limits.max_attribute_bytes {
                         return Err(EdmError::invalid(format!(

@@ -14,8 +14,10 @@ use crate::service::provider;
 use crate::service::requester::{self, EvidenceQuery, RequestOutcome};
 use crate::state::NodeState;
 
-/// `POST /v1/exchange`: a signed evidence request from a federation peer. The answer is always a
-/// signed ebRS message (evidence or exception), except when it could not be logged (503).
+/// `POST /v1/exchange`: a signed evidence request from a federation peer. The answer is a signed
+/// ebRS message (evidence or exception); plain-text errors only when the exchange could not be
+/// logged (503), the body could not be read (400) or did not arrive within
+/// `exchange.body_timeout_ms` (408).
 pub async fn exchange(
     peer: Peer,
     state: web::Data<NodeState>,
@@ -24,28 +26,66 @@ pub async fn exchange(
 ) -> HttpResponse {
     let ex = &state.exchange;
     let limit = ex.config.max_message_bytes;
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let Ok(chunk) = chunk else {
+    let declared = request
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return closing(provider::too_large(ex, &peer.0.member_id, limit).await);
+    }
+    let timeout = std::time::Duration::from_millis(ex.config.body_timeout_ms);
+    let body = match tokio::time::timeout(timeout, read_body(&mut payload, limit)).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(BodyError::TooLarge)) => {
+            return closing(provider::too_large(ex, &peer.0.member_id, limit).await);
+        }
+        Ok(Err(BodyError::Unreadable)) => {
             return HttpResponse::BadRequest()
                 .force_close()
                 .body("the request body could not be read");
-        };
-        if body.len() + chunk.len() > limit {
-            let answer = provider::too_large(ex, &peer.0.member_id, limit).await;
-            let mut response = respond(answer);
-            response
-                .head_mut()
-                .set_connection_type(actix_web::http::ConnectionType::Close);
-            return response;
         }
-        body.extend_from_slice(&chunk);
-    }
+        Err(_) => {
+            tracing::warn!(
+                timeout_ms = ex.config.body_timeout_ms,
+                "peer did not send its request body in time; connection dropped"
+            );
+            return HttpResponse::RequestTimeout()
+                .force_close()
+                .body("the request body did not arrive in time");
+        }
+    };
     let content_type = request
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
     respond(provider::answer(ex, &peer.0.member_id, content_type, &body).await)
+}
+
+enum BodyError {
+    TooLarge,
+    Unreadable,
+}
+
+async fn read_body(payload: &mut web::Payload, limit: usize) -> Result<web::BytesMut, BodyError> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| BodyError::Unreadable)?;
+        if body.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// An answer after which the connection is closed (the rest of the body is not read).
+fn closing(answer: provider::PeerAnswer) -> HttpResponse {
+    let mut response = respond(answer);
+    response
+        .head_mut()
+        .set_connection_type(actix_web::http::ConnectionType::Close);
+    response
 }
 
 fn respond(answer: provider::PeerAnswer) -> HttpResponse {

@@ -1,8 +1,7 @@
-//! Storage: diesel over SQLite (the embedded default) or PostgreSQL (production), one
-//! connection pool, migrations embedded per backend and run at start-up.
+//! Storage of the node: the models with their queries, over the shared plumbing of
+//! [`once_store`] (one connection type for SQLite and PostgreSQL, the pool, [`run`]).
 //!
-//! All SQL lives below this module. Every database call goes through [`run`], which moves a pooled
-//! connection onto tokio's blocking pool, so diesel never runs on an actix worker thread.
+//! All SQL lives below this module.
 
 pub mod api_keys;
 pub mod log;
@@ -13,263 +12,25 @@ pub mod rules;
 pub mod schema;
 pub mod secrets;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
-use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
-use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
-use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+pub use once_store::{
+    AnyConnection, ConnectionManager, DatabaseUrl, DbConn, DbError, DbPool, mask_password,
+    now_unix, ping, run,
+};
 
-const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+/// The node's migrations.
+pub const MIGRATIONS: once_store::Migrations = once_store::Migrations {
+    sqlite: || SQLITE,
+    postgres: || POSTGRES,
+    lock_key: 0x6f6e_6365_6d69_6772, // "oncemigr"
+};
+const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
-/// An advisory-lock key, so that replicas starting at once run the migrations one at a time.
-const MIGRATION_LOCK_KEY: i64 = 0x6f6e_6365_6d69_6772; // "oncemigr"
-
-/// A connection to either backend.
-#[derive(diesel::MultiConnection)]
-pub enum AnyConnection {
-    /// PostgreSQL (production).
-    Postgresql(PgConnection),
-    /// SQLite (embedded default).
-    Sqlite(SqliteConnection),
-}
-
-impl std::fmt::Debug for AnyConnection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            AnyConnection::Postgresql(_) => "AnyConnection::Postgresql",
-            AnyConnection::Sqlite(_) => "AnyConnection::Sqlite",
-        })
-    }
-}
-
-/// The pool of database connections.
-pub type DbPool = Pool<ConnectionManager>;
-
-/// A connection taken from the pool.
-pub type DbConn = PooledConnection<ConnectionManager>;
-
-/// Storage errors.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum DbError {
-    /// No connection could be had in time (pool exhausted or database down).
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
-    /// A query failed.
-    #[error("database query failed: {0}")]
-    Query(#[from] diesel::result::Error),
-    /// Migrations failed.
-    #[error("database migrations failed: {0}")]
-    Migration(String),
-    /// The blocking task failed (it panicked or was cancelled).
-    #[error("database task failed: {0}")]
-    Task(String),
-    /// A stored value is not what this version of the node wrote.
-    #[error("stored data is inconsistent: {0}")]
-    Corrupt(String),
-    /// A write conflicts with data already stored.
-    #[error("{0}")]
-    Conflict(String),
-}
-
-/// Where the data is: a SQLite file or a PostgreSQL URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DatabaseUrl {
-    /// A SQLite database file.
-    Sqlite(PathBuf),
-    /// A PostgreSQL connection URL.
-    Postgres(String),
-}
-
-impl DatabaseUrl {
-    /// `postgres://…` or `postgresql://…` is PostgreSQL; `sqlite://FILE` or a plain path is
-    /// SQLite.
-    pub fn parse(url: &str) -> Result<DatabaseUrl, String> {
-        let url = url.trim();
-        if url.is_empty() {
-            return Err("must name a SQLite file or a postgres:// URL".into());
-        }
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(DatabaseUrl::Postgres(url.to_owned()));
-        }
-        if let Some(file) = url.strip_prefix("sqlite://") {
-            if file.is_empty() {
-                return Err("sqlite:// needs a file name".into());
-            }
-            return Ok(DatabaseUrl::Sqlite(PathBuf::from(file)));
-        }
-        if url.contains("://") {
-            return Err(format!(
-                "unsupported scheme in {:?}; use a SQLite file or a postgres:// URL",
-                mask_password(url)
-            ));
-        }
-        Ok(DatabaseUrl::Sqlite(PathBuf::from(url)))
-    }
-}
-
-/// Replaces the password in a URL by `***`, for logs and debug output.
-pub fn mask_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let Some((userinfo, host)) = rest.rsplit_once('@') else {
-        return url.to_owned();
-    };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
-    }
-}
-
-/// Creates connections of the right backend for a [`DatabaseUrl`], and sets SQLite up for
-/// concurrent use (WAL, busy timeout, foreign keys).
-#[derive(Debug, Clone)]
-pub struct ConnectionManager {
-    url: DatabaseUrl,
-}
-
-impl ManageConnection for ConnectionManager {
-    type Connection = AnyConnection;
-    type Error = diesel::ConnectionError;
-
-    fn connect(&self) -> Result<AnyConnection, diesel::ConnectionError> {
-        match &self.url {
-            DatabaseUrl::Postgres(url) => {
-                PgConnection::establish(url).map(AnyConnection::Postgresql)
-            }
-            DatabaseUrl::Sqlite(path) => {
-                let mut conn = SqliteConnection::establish(&path.display().to_string())?;
-                conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
-                )
-                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                Ok(AnyConnection::Sqlite(conn))
-            }
-        }
-    }
-
-    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), diesel::ConnectionError> {
-        diesel::sql_query("SELECT 1")
-            .execute(conn)
-            .map(|_| ())
-            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)
-    }
-
-    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
-        false
-    }
-}
-
-/// Opens the pool and runs pending migrations. A database that cannot be reached fails here,
-/// at start-up, with the reason.
+/// Opens the node's pool and runs pending migrations. A database that cannot be reached fails
+/// here, at start-up, with the reason.
 pub fn open(url: &str, size: u32, timeout: Duration) -> Result<DbPool, DbError> {
-    let url = DatabaseUrl::parse(url).map_err(DbError::Unavailable)?;
-    if let DatabaseUrl::Sqlite(path) = &url
-        && let Some(parent) = path.parent()
-        && !parent.as_os_str().is_empty()
-        && !parent.is_dir()
-    {
-        return Err(DbError::Unavailable(format!(
-            "directory {} does not exist",
-            parent.display()
-        )));
-    }
-    let pool = Pool::builder()
-        .max_size(size)
-        .min_idle(Some(0))
-        .connection_timeout(timeout)
-        .test_on_check_out(true)
-        .error_handler(Box::new(r2d2::LoggingErrorHandler))
-        .build_unchecked(ConnectionManager { url });
-    let mut conn = pool
-        .get()
-        .map_err(|e| DbError::Unavailable(e.to_string()))?;
-    migrate(&mut conn)?;
-    Ok(pool)
-}
-
-fn migrate(conn: &mut AnyConnection) -> Result<(), DbError> {
-    let failed = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
-    match conn {
-        AnyConnection::Sqlite(conn) => {
-            conn.run_pending_migrations(SQLITE_MIGRATIONS)
-                .map_err(failed)?;
-        }
-        AnyConnection::Postgresql(conn) => {
-            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
-                .execute(conn)?;
-            let result = conn.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ());
-            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
-                .execute(conn)?;
-            result.map_err(failed)?;
-        }
-    }
-    Ok(())
-}
-
-/// Runs `f` with a pooled connection on the blocking pool. Pool exhaustion or an unreachable
-/// database is [`DbError::Unavailable`] after the pool's timeout, never a hang.
-pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, DbError>
-where
-    F: FnOnce(&mut AnyConnection) -> Result<T, DbError> + Send + 'static,
-    T: Send + 'static,
-{
-    let pool = pool.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = pool
-            .get()
-            .map_err(|e| DbError::Unavailable(e.to_string()))?;
-        f(&mut conn)
-    })
-    .await
-    .map_err(|e| DbError::Task(e.to_string()))?
-}
-
-/// Checks that the database answers.
-pub fn ping(conn: &mut AnyConnection) -> Result<(), DbError> {
-    diesel::sql_query("SELECT 1").execute(conn)?;
-    Ok(())
-}
-
-/// The current time as Unix seconds, the way timestamps are stored.
-pub(crate) fn now_unix() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tells_backends_apart() {
-        assert_eq!(
-            DatabaseUrl::parse("node.db"),
-            Ok(DatabaseUrl::Sqlite("node.db".into()))
-        );
-        assert_eq!(
-            DatabaseUrl::parse("sqlite:///var/lib/once/node.db"),
-            Ok(DatabaseUrl::Sqlite("/var/lib/once/node.db".into()))
-        );
-        assert!(matches!(
-            DatabaseUrl::parse("postgresql://u@h/db"),
-            Ok(DatabaseUrl::Postgres(_))
-        ));
-        assert!(DatabaseUrl::parse("mysql://u:p@h/db").is_err());
-        assert!(DatabaseUrl::parse("").is_err());
-    }
-
-    #[test]
-    fn masks_passwords() {
-        assert_eq!(
-            mask_password("postgres://u:secret@h/db"),
-            "postgres://u:***@h/db"
-        );
-        assert_eq!(mask_password("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(mask_password("node.db"), "node.db");
-    }
+    once_store::open(url, size, timeout, &MIGRATIONS)
 }

@@ -23,6 +23,7 @@ pub mod c14n;
 pub mod dsig;
 pub mod edm;
 pub mod evidence;
+pub mod level;
 pub mod multipart;
 pub mod ns;
 pub mod request;

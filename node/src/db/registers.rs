@@ -9,48 +9,7 @@ use super::{AnyConnection, DbError, now_unix};
 /// How many rows one INSERT carries during an import.
 const IMPORT_BATCH: usize = 500;
 
-/// The administrative level a register serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Level {
-    /// The whole country.
-    Federal,
-    /// One state (Land).
-    State,
-    /// A district (Kreis) or a district-free city.
-    District,
-    /// One municipality (Gemeinde).
-    Municipality,
-}
-
-impl Level {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Federal => "federal",
-            Level::State => "state",
-            Level::District => "district",
-            Level::Municipality => "municipality",
-        }
-    }
-}
-
-impl std::str::FromStr for Level {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Level, String> {
-        match s {
-            "federal" => Ok(Level::Federal),
-            "state" => Ok(Level::State),
-            "district" => Ok(Level::District),
-            "municipality" => Ok(Level::Municipality),
-            other => Err(format!(
-                "unknown level {other:?}; use federal, state, district or municipality"
-            )),
-        }
-    }
-}
+pub use once_xml::level::Level;
 
 /// A register id: 1 to 64 characters of a-z 0-9 . _ -, starting with a letter or digit.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]

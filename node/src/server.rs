@@ -26,7 +26,7 @@ use crate::middleware::request_span;
 use crate::peer::client as peer_client;
 use crate::routes;
 use crate::service::auth::AppClientCertificate;
-use crate::service::crl::{self, CrlReloadError};
+use crate::service::crl::{self, CrlReloadError, CrlState};
 use crate::service::exchange::Exchange;
 use crate::service::logbook::Logbook;
 use crate::state::NodeState;
@@ -148,12 +148,41 @@ impl RunningNode {
         };
 
         crl::warn_if_expired(&crl, config.tls.crl_expired);
+        let client_slot = exchange.client.clone();
+        let (roots, chain, key) = (
+            material.ca_certs.clone(),
+            material.tls_chain.clone(),
+            material.tls_key.clone_key(),
+        );
+        let timeout = Duration::from_millis(config.exchange.request_timeout_ms);
+        let crl_state = Arc::new(CrlState {
+            path: config.tls.crl.clone(),
+            policy: config.tls.crl_expired,
+            interval: Duration::from_secs(config.tls.crl_reload_seconds),
+            current: ArcSwap::from_pointee(crl),
+            tls_verifiers: crl_verifiers,
+            signer_verifiers: vec![exchange.signer_verifier.clone()],
+            // The peer client checks providers' certificates against the new CRL too.
+            on_reload: Some(Box::new(move |crl| {
+                match peer_client::build_with(
+                    roots.clone(),
+                    crl,
+                    chain.clone(),
+                    key.clone_key(),
+                    timeout,
+                ) {
+                    Ok(client) => client_slot.store(Arc::new(client)),
+                    Err(e) => {
+                        tracing::error!(error = %e, "peer client not rebuilt with the new CRL")
+                    }
+                }
+            })),
+        });
         let state = Arc::new(NodeState {
             config,
             material,
             pool,
-            crl: ArcSwap::from_pointee(crl),
-            crl_verifiers,
+            crl: crl_state,
             exchange,
         });
         let data = web::Data::from(state.clone());
@@ -243,7 +272,7 @@ impl RunningNode {
             .spawn_checkpoints(Duration::from_secs(
                 state.config.exchange.checkpoint_seconds,
             ));
-        let background = vec![tokio::spawn(crl::watch(state.clone())), checkpoints];
+        let background = vec![tokio::spawn(state.crl.clone().watch()), checkpoints];
         tracing::info!(
             node.member_id = %state.config.member_id,
             peer.addr = %peer_addr,
@@ -270,14 +299,7 @@ impl RunningNode {
 
     /// Reads the CRL file now (what SIGHUP does).
     pub async fn reload_crl(&self) -> Result<(), CrlReloadError> {
-        let state = self.state.clone();
-        tokio::task::spawn_blocking(move || crl::reload(&state).map(|_| ()))
-            .await
-            .unwrap_or_else(|e| {
-                Err(CrlReloadError::Read(once_pki::PkiError::Tls(format!(
-                    "reload task failed: {e}"
-                ))))
-            })
+        self.state.crl.reload_now().await
     }
 
     /// Stops accepting connections, lets in-flight requests finish within the grace period

@@ -2,12 +2,10 @@
 
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
-use once_pki::tls::PeerVerifier;
-
 use crate::config::Config;
 use crate::db::DbPool;
-use crate::material::{LoadedCrl, NodeMaterial};
+use crate::material::NodeMaterial;
+use crate::service::crl::CrlState;
 use crate::service::exchange::Exchange;
 
 /// Shared state of one running node.
@@ -19,10 +17,8 @@ pub struct NodeState {
     pub material: NodeMaterial,
     /// The database pool.
     pub pool: DbPool,
-    /// The CRL in force.
-    pub crl: ArcSwap<LoadedCrl>,
-    /// The verifiers that check client certificates against the federation CRL.
-    pub crl_verifiers: Vec<Arc<PeerVerifier>>,
+    /// The CRL in force and the verifiers that check against it.
+    pub crl: Arc<CrlState>,
     /// The evidence exchange (both sides).
     pub exchange: Exchange,
 }

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use once_pki::tls::client_config;
 
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
 use crate::config::ConfigError;
 use crate::material::{LoadedCrl, NodeMaterial};
 
@@ -15,13 +17,25 @@ pub fn build(
     crl: &LoadedCrl,
     timeout: Duration,
 ) -> Result<reqwest::Client, ConfigError> {
-    let tls = client_config(
+    build_with(
         material.ca_certs.clone(),
-        vec![crl.der.clone()],
+        crl,
         material.tls_chain.clone(),
         material.tls_key.clone_key(),
+        timeout,
     )
-    .map_err(|e| ConfigError::new("tls.cert", e))?;
+}
+
+/// [`build`] from the pieces: roots, CRL, this node's chain and key.
+pub fn build_with(
+    roots: Vec<CertificateDer<'static>>,
+    crl: &LoadedCrl,
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    timeout: Duration,
+) -> Result<reqwest::Client, ConfigError> {
+    let tls = client_config(roots, vec![crl.der.clone()], chain, key)
+        .map_err(|e| ConfigError::new("tls.cert", e))?;
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .https_only(true)

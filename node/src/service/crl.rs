@@ -1,13 +1,17 @@
-//! Loading a new CRL without a restart: on SIGHUP, and when the file changes.
+//! Loading a new CRL without a restart: on SIGHUP, and when the file changes. One [`CrlState`]
+//! per server (node or map) holds the CRL in force and everything that checks against it.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
+use once_pki::signing::SignerVerifier;
+use once_pki::tls::PeerVerifier;
 use time::OffsetDateTime;
 
 use crate::config::CrlExpiredPolicy;
 use crate::material::LoadedCrl;
-use crate::state::NodeState;
 
 /// Why a CRL was not loaded. The CRL in force stays.
 #[derive(Debug, thiserror::Error)]
@@ -29,42 +33,106 @@ pub enum CrlReloadError {
     },
 }
 
-/// Reads the CRL file and puts it in force for every handshake from now on.
-pub fn reload(state: &NodeState) -> Result<Arc<LoadedCrl>, CrlReloadError> {
-    let crl = LoadedCrl::read(&state.config.tls.crl)?;
-    let current = state.crl.load();
-    if let (Some(new), Some(current)) = (&crl.info.number, &current.info.number)
-        && new < current
-    {
-        return Err(CrlReloadError::Older {
-            new: new.to_string(),
-            current: current.to_string(),
-        });
+/// Something else to refresh when a new CRL is in force (e.g. the node's peer client).
+pub type OnReload = Box<dyn Fn(&LoadedCrl) + Send + Sync>;
+
+/// The CRL in force and what checks against it.
+pub struct CrlState {
+    /// The CRL file.
+    pub path: PathBuf,
+    /// What to do when it is past its nextUpdate.
+    pub policy: CrlExpiredPolicy,
+    /// How often to look at the file.
+    pub interval: Duration,
+    /// The CRL in force.
+    pub current: ArcSwap<LoadedCrl>,
+    /// TLS client-certificate verifiers.
+    pub tls_verifiers: Vec<Arc<PeerVerifier>>,
+    /// Message-signer verifiers.
+    pub signer_verifiers: Vec<Arc<SignerVerifier>>,
+    /// Called after a new CRL is in force.
+    pub on_reload: Option<OnReload>,
+}
+
+impl std::fmt::Debug for CrlState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CrlState")
+            .field("path", &self.path)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
     }
-    for verifier in &state.crl_verifiers {
-        verifier.reload_crls(vec![crl.der.clone()])?;
+}
+
+impl CrlState {
+    /// The CRL in force.
+    pub fn load(&self) -> Arc<LoadedCrl> {
+        self.current.load_full()
     }
-    state
-        .exchange
-        .signer_verifier
-        .reload_crls(std::slice::from_ref(&crl.der))?;
-    match crate::peer::client::build(
-        &state.material,
-        &crl,
-        Duration::from_millis(state.config.exchange.request_timeout_ms),
-    ) {
-        Ok(client) => state.exchange.client.store(Arc::new(client)),
-        Err(e) => tracing::error!(error = %e, "peer client not rebuilt with the new CRL"),
+
+    /// Reads the CRL file and puts it in force for every handshake and signature check from now
+    /// on.
+    pub fn reload(&self) -> Result<Arc<LoadedCrl>, CrlReloadError> {
+        let crl = LoadedCrl::read(&self.path)?;
+        let current = self.current.load();
+        if let (Some(new), Some(current)) = (&crl.info.number, &current.info.number)
+            && new < current
+        {
+            return Err(CrlReloadError::Older {
+                new: new.to_string(),
+                current: current.to_string(),
+            });
+        }
+        for verifier in &self.tls_verifiers {
+            verifier.reload_crls(vec![crl.der.clone()])?;
+        }
+        for verifier in &self.signer_verifiers {
+            verifier.reload_crls(std::slice::from_ref(&crl.der))?;
+        }
+        let crl = Arc::new(crl);
+        self.current.store(crl.clone());
+        if let Some(refresh) = &self.on_reload {
+            refresh(&crl);
+        }
+        warn_if_expired(&crl, self.policy);
+        tracing::info!(
+            crl.revoked_count = crl.info.revoked_serials.len(),
+            crl.next_update = ?crl.info.next_update,
+            "CRL loaded"
+        );
+        Ok(crl)
     }
-    let crl = Arc::new(crl);
-    state.crl.store(crl.clone());
-    warn_if_expired(&crl, state.config.tls.crl_expired);
-    tracing::info!(
-        crl.revoked_count = crl.info.revoked_serials.len(),
-        crl.next_update = ?crl.info.next_update,
-        "CRL loaded"
-    );
-    Ok(crl)
+
+    /// Reloads on the blocking pool (what SIGHUP does).
+    pub async fn reload_now(self: &Arc<Self>) -> Result<(), CrlReloadError> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || state.reload().map(|_| ()))
+            .await
+            .unwrap_or_else(|e| {
+                Err(CrlReloadError::Read(once_pki::PkiError::Tls(format!(
+                    "reload task failed: {e}"
+                ))))
+            })
+    }
+
+    /// Watches the CRL file and reloads it when its modification time changes. Runs until the
+    /// task is aborted.
+    pub async fn watch(self: Arc<Self>) {
+        loop {
+            tokio::time::sleep(self.interval).await;
+            let modified = std::fs::metadata(&self.path)
+                .and_then(|m| m.modified())
+                .ok();
+            if modified.is_some() && modified != self.current.load().modified {
+                let state = self.clone();
+                let result = tokio::task::spawn_blocking(move || state.reload()).await;
+                match result {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::error!(error = %e, "CRL file changed"),
+                    Err(e) => tracing::error!(error = %e, "CRL reload task failed"),
+                }
+            }
+        }
+    }
 }
 
 /// Logs a warning when the CRL in force is past its nextUpdate.
@@ -79,27 +147,6 @@ pub fn warn_if_expired(crl: &LoadedCrl, policy: CrlExpiredPolicy) {
                 crl.next_update = ?crl.info.next_update,
                 "the CRL is past its nextUpdate; still using it (tls.crl_expired = \"warn\")"
             ),
-        }
-    }
-}
-
-/// Watches the CRL file and reloads it when its modification time changes. Runs until the task
-/// is aborted.
-pub async fn watch(state: Arc<NodeState>) {
-    let interval = Duration::from_secs(state.config.tls.crl_reload_seconds);
-    loop {
-        tokio::time::sleep(interval).await;
-        let modified = std::fs::metadata(&state.config.tls.crl)
-            .and_then(|m| m.modified())
-            .ok();
-        if modified.is_some() && modified != state.crl.load().modified {
-            let state = state.clone();
-            let result = tokio::task::spawn_blocking(move || reload(&state)).await;
-            match result {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::error!(error = %e, "CRL file changed"),
-                Err(e) => tracing::error!(error = %e, "CRL reload task failed"),
-            }
         }
     }
 }

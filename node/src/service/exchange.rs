@@ -40,7 +40,7 @@ pub struct Exchange {
     /// Known providers (requester side).
     pub providers: Vec<ProviderConfig>,
     /// The mTLS client for providers; rebuilt when the CRL changes.
-    pub client: ArcSwap<reqwest::Client>,
+    pub client: Arc<ArcSwap<reqwest::Client>>,
     /// The database.
     pub pool: DbPool,
 }
@@ -108,7 +108,7 @@ impl Exchange {
             config: config.exchange.clone(),
             preview: config.preview.clone(),
             providers: config.providers.clone(),
-            client: ArcSwap::from_pointee(client),
+            client: Arc::new(ArcSwap::from_pointee(client)),
             pool,
         }
     }

@@ -11,6 +11,10 @@
 //!   in `schemas/evidence/`, and their fields as flat dotted names.
 //! - [`multipart`]: `multipart/related`, how a message travels with its evidence; strict, bounded,
 //!   without copies.
+//! - [`descriptor`]: the register descriptor a node publishes to the register map, and
+//!   [`discovery`]: the map's answer to a discovery query; our own documents, signed with a
+//!   trailing `ds:Signature`, with their XSDs `schemas/register-descriptor.xsd` and
+//!   `schemas/discovery.xsd`.
 //! - [`c14n`], [`dsig`]: exclusive canonicalization and the enveloped XML signature.
 //! - [`taxid`]: the German tax identification number with its check digit.
 //! - [`edm`]: the EDM error codes.
@@ -20,6 +24,8 @@
 #![forbid(unsafe_code)]
 
 pub mod c14n;
+pub mod descriptor;
+pub mod discovery;
 pub mod dsig;
 pub mod edm;
 pub mod evidence;

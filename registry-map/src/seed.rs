@@ -1,1 +1,1075 @@
-//! placeholder
+//! The seed catalogue: the register types that exist in Germany, the official municipality list
+//! (Destatis GV100AD, Gebietsstand 30.09.2018) as jurisdictions, and the registers these give
+//! when every type is instanced the way it exists (one population register per municipality, one
+//! central vehicle register, one commercial register per state, …). `once map seed` loads it.
+//!
+//! Both data files are embedded (`data/`), so the binary works anywhere. The municipality data
+//! is licensed under dl-de/by-2-0 and must be shown with [`ATTRIBUTION`].
+//!
+//! Member ids of the instances:
+//! - federal: `DE:BUND:<operator code>` (e.g. `DE:BUND:kba`), one per operator;
+//! - per state: `DE-<ST>:LAND:<operator code>` (e.g. `DE-BY:LAND:registergericht`), one per state
+//!   and kind of authority, so the commercial, cooperative and association registers of a state
+//!   share one member;
+//! - per district: `DE-<ST>:KREIS:<5-digit district key>`;
+//! - per municipality: `DE-<ST>:KOMMUNE:<8-digit AGS>`;
+//!
+//! where `<ST>` is the state's two-letter code ([`state_code`]) and the operator code comes from
+//! the type's operator kind ([`operator_code`]). A register's local id is its type code, so its
+//! map-wide id is e.g. `DE-HB:KOMMUNE:04011000/melderegister`.
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+
+use once_xml::level::Level;
+
+use crate::model::{AreaLevel, Instancing, Jurisdiction, Member, Register, RegisterType, Source};
+
+/// The attribution the licence of the municipality data (dl-de/by-2-0) requires wherever the
+/// project shows or ships it (page footer, exports).
+pub const ATTRIBUTION: &str = "Datenquelle: Statistisches Bundesamt (Destatis), Gemeindeverzeichnis GV100AD, Gebietsstand 30.09.2018, Datenlizenz Deutschland – Namensnennung – Version 2.0 (dl-de/by-2-0); CSV: Formatumwandlung (Daten geändert).";
+
+/// The licence text of the municipality data.
+pub const LICENCE_URL: &str = "https://www.govdata.de/dl-de/by-2-0";
+
+const AREAS_FILE: &str = "data/gv100ad_2018-09-30.csv";
+const AREAS_CSV: &str = include_str!("../data/gv100ad_2018-09-30.csv");
+const TYPES_FILE: &str = "data/register-types.csv";
+const TYPES_CSV: &str = include_str!("../data/register-types.csv");
+
+/// The columns of `register-types.csv`, in this order.
+const TYPE_COLUMNS: [&str; 11] = [
+    "code",
+    "name_de",
+    "name_en",
+    "description",
+    "operator_kind",
+    "level",
+    "instancing",
+    "legal_basis",
+    "evidence_types",
+    "standards",
+    "category",
+];
+
+/// Register types whose record count is the population of the area they serve.
+const POPULATION_REGISTERS: [&str; 1] = ["melderegister"];
+
+/// State keys and their two-letter codes (ISO 3166-2:DE without the `DE-`).
+const STATES: [(&str, &str); 16] = [
+    ("01", "SH"),
+    ("02", "HH"),
+    ("03", "NI"),
+    ("04", "HB"),
+    ("05", "NW"),
+    ("06", "HE"),
+    ("07", "RP"),
+    ("08", "BW"),
+    ("09", "BY"),
+    ("10", "SL"),
+    ("11", "BE"),
+    ("12", "BB"),
+    ("13", "MV"),
+    ("14", "SN"),
+    ("15", "ST"),
+    ("16", "TH"),
+];
+
+/// Why the seed data could not be read. Each variant names the file and line.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SeedError {
+    /// The file is not well-formed CSV (quoting, field count, encoding).
+    #[error("{file}, line {line}: malformed CSV: {source}")]
+    Csv {
+        /// The data file.
+        file: &'static str,
+        /// The line (1-based) where the error was found.
+        line: u64,
+        /// What the CSV reader reported.
+        #[source]
+        source: csv::Error,
+    },
+    /// A record (or the header) breaks a rule of the catalogue.
+    #[error("{file}, line {line}: {message}")]
+    Record {
+        /// The data file.
+        file: &'static str,
+        /// The line (1-based) of the record.
+        line: u64,
+        /// What is wrong, and how to fix it.
+        message: String,
+    },
+}
+
+/// Everything the seed holds, as `once map seed` stores it.
+#[derive(Debug, Clone)]
+pub struct Seed {
+    /// The register types, in catalogue order.
+    pub types: Vec<RegisterType>,
+    /// States, government districts, districts, municipal associations and municipalities.
+    pub jurisdictions: Vec<Jurisdiction>,
+    /// The members that keep the seed registers.
+    pub members: Vec<Member>,
+    /// The seed registers.
+    pub registers: Vec<Register>,
+}
+
+/// The instances of a set of register types over a set of areas: see [`registers`].
+#[derive(Debug, Clone, Default)]
+pub struct Instances {
+    /// Every member that keeps at least one of the registers, each once, in order of first use.
+    pub members: Vec<Member>,
+    /// The registers, type by type in the order of the types, area by area in the order of the
+    /// areas.
+    pub registers: Vec<Register>,
+}
+
+/// Reads the whole embedded seed: types, jurisdictions and their instances.
+pub fn load() -> Result<Seed, SeedError> {
+    let types = register_types()?;
+    let jurisdictions = jurisdictions()?;
+    let Instances { members, registers } = registers(&types, &jurisdictions);
+    Ok(Seed {
+        types,
+        jurisdictions,
+        members,
+        registers,
+    })
+}
+
+/// The official areas of the embedded municipality list (GV100AD, 30.09.2018), in file order.
+///
+/// Keys: state 2 digits, government district 3, district 5, municipal association 9
+/// (district + association), municipality the 8-digit AGS (its 12-digit ARS in `ars`).
+/// Population is set for municipalities only (six NRW municipalities carry 0 in the source).
+///
+/// Left out: the 12 planning regions of Baden-Württemberg (Satzart 30; no authority keeps
+/// registers for them) and the 77 unincorporated areas (Textkennzeichen 65/66: forests, lakes,
+/// military areas, coastal waters), which no municipal authority serves and which
+/// [`Jurisdiction`] has no field to mark.
+pub fn jurisdictions() -> Result<Vec<Jurisdiction>, SeedError> {
+    parse_jurisdictions(AREAS_CSV, AREAS_FILE)
+}
+
+/// The register types of the embedded catalogue, in file order.
+///
+/// Strict: a wrong header, an empty name, an unknown level or instancing, a level that is not the
+/// level of its instancing, a malformed or duplicate code is an error naming the line.
+pub fn register_types() -> Result<Vec<RegisterType>, SeedError> {
+    parse_register_types(TYPES_CSV, TYPES_FILE)
+}
+
+/// Instances every type over the areas the way it exists and returns the registers with the
+/// members that keep them (ids: see the module documentation).
+///
+/// - federal: one register with no jurisdiction key (an empty list means the whole country);
+/// - per state: one per state area (key of 2 digits);
+/// - per district: one per district area (5 digits);
+/// - per municipality: one per municipality area (8-digit AGS).
+///
+/// Every register is `connected: false` with `source: Seed`; the population register's
+/// `record_count` is the municipality's population where the source gives one above 0.
+/// Areas whose state key is not one of the 16 states are skipped (they have no member id).
+pub fn registers(types: &[RegisterType], areas: &[Jurisdiction]) -> Instances {
+    let index = AreaIndex::new(areas);
+    let mut builder = Builder::default();
+    for t in types {
+        match t.instancing {
+            Instancing::Federal => {
+                let member = format!("DE:BUND:{}", operator_code(&t.operator_kind));
+                builder.member(&member, || t.operator_kind.clone());
+                builder.register(t, member, t.name_de.clone(), Vec::new(), None);
+            }
+            Instancing::PerState => {
+                let operator = operator_code(&t.operator_kind);
+                for (state, code) in &index.states {
+                    let member = format!("DE-{code}:LAND:{operator}");
+                    builder.member(&member, || format!("{} – {}", t.operator_kind, state.name));
+                    let name = format!("{} – {}", t.name_de, state.name);
+                    builder.register(t, member, name, vec![state.key.clone()], None);
+                }
+            }
+            Instancing::PerDistrict => {
+                for (district, code) in &index.districts {
+                    let member = format!("DE-{code}:KREIS:{}", district.key);
+                    let title = builder
+                        .member(&member, || {
+                            squeeze(district_title(
+                                &district.name,
+                                &district.state,
+                                index.is_city(district),
+                            ))
+                        })
+                        .to_owned();
+                    let name = format!("{} – {title}", t.name_de);
+                    builder.register(t, member, name, vec![district.key.clone()], None);
+                }
+            }
+            Instancing::PerMunicipality => {
+                let counts_population = POPULATION_REGISTERS.contains(&t.code.as_str());
+                for (municipality, code) in &index.municipalities {
+                    let member = format!("DE-{code}:KOMMUNE:{}", municipality.key);
+                    let title = builder
+                        .member(&member, || {
+                            squeeze(municipality_title(&municipality.name, &municipality.key))
+                        })
+                        .to_owned();
+                    let name = format!("{} – {title}", t.name_de);
+                    let records = municipality
+                        .population
+                        .filter(|&p| counts_population && p > 0);
+                    let keys = vec![municipality.key.clone()];
+                    builder.register(t, member, name, keys, records);
+                }
+            }
+        }
+    }
+    Instances {
+        members: builder.members,
+        registers: builder.registers,
+    }
+}
+
+/// The two-letter code of a state (`"04"` → `"HB"`), as used in member ids (`DE-HB:…`).
+pub fn state_code(state_key: &str) -> Option<&'static str> {
+    STATES
+        .iter()
+        .find(|(key, _)| *key == state_key)
+        .map(|(_, code)| *code)
+}
+
+/// The member code of an operator kind, used for federal and state members: the abbreviation in
+/// closing parentheses if there is one (`"Kraftfahrt-Bundesamt (KBA)"` → `kba`), otherwise the
+/// whole text in lowercase ASCII with umlauts spelled out and other characters turned into
+/// hyphens (`"Zentrales Vollstreckungsgericht"` → `zentrales-vollstreckungsgericht`).
+///
+/// The result is always a valid member code (1 to 64 of `a-z 0-9 -`, starting with a letter or
+/// digit); an operator kind with no letters or digits gives `verwaltung`.
+pub fn operator_code(operator_kind: &str) -> String {
+    let text = operator_kind.trim();
+    let abbreviation = text
+        .strip_suffix(')')
+        .and_then(|rest| rest.rsplit_once('('))
+        .map(|(_, inner)| inner)
+        .filter(|inner| {
+            inner
+                .as_bytes()
+                .first()
+                .is_some_and(u8::is_ascii_alphanumeric)
+                && inner
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    slug(abbreviation.unwrap_or(text))
+}
+
+/// Lowercase ASCII, umlauts spelled out, runs of anything else one hyphen, at most 64 bytes.
+fn slug(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            'ä' | 'Ä' => out.push_str("ae"),
+            'ö' | 'Ö' => out.push_str("oe"),
+            'ü' | 'Ü' => out.push_str("ue"),
+            'ß' => out.push_str("ss"),
+            c if c.is_ascii_alphanumeric() => out.push(c.to_ascii_lowercase()),
+            _ if !out.is_empty() && !out.ends_with('-') => out.push('-'),
+            _ => {}
+        }
+    }
+    out.truncate(64);
+    while out.ends_with('-') {
+        out.pop();
+    }
+    if out.is_empty() {
+        out.push_str("verwaltung");
+    }
+    out
+}
+
+/// Single spaces only ("Kreis- und  Hochschulstadt" has two in the source).
+fn squeeze(text: String) -> String {
+    if text.contains("  ") {
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    } else {
+        text
+    }
+}
+
+/// The name of a municipality's administration from its GV100AD name, whose designation follows
+/// a comma: "Bremen, Stadt" → "Stadt Bremen", "Freihung, M" → "Markt Freihung",
+/// "Lübeck, Hansestadt" → "Hansestadt Lübeck", "Waldfeucht" → "Gemeinde Waldfeucht". A
+/// district-free city without designation (AGS ending in 000, e.g. "Ingolstadt") is a "Stadt".
+fn municipality_title(name: &str, ags: &str) -> String {
+    let Some((base, designation)) = name.split_once(", ") else {
+        let kind = if ags.ends_with("000") {
+            "Stadt"
+        } else {
+            "Gemeinde"
+        };
+        return format!("{kind} {name}");
+    };
+    let lower = designation.to_lowercase();
+    match designation {
+        "M" => format!("Markt {base}"),
+        "St" | "Stadt" | "GKSt" => format!("Stadt {base}"),
+        // Several designations ("Kurort, Stadt", "Barbarossast., Krst."): the legal form is what
+        // names the administration.
+        _ if designation.contains(',') => {
+            let kind = if lower.contains("stadt") || lower.contains("st.") {
+                "Stadt"
+            } else {
+                "Gemeinde"
+            };
+            format!("{kind} {base}")
+        }
+        // "Hansestadt", "Landeshauptstadt", "Lutherstadt", "Flecken", "Marktgemeinde", …
+        _ if lower.contains("stadt")
+            || lower.ends_with("gemeinde")
+            || lower.ends_with("flecken")
+            || designation == "Kirchspiel" =>
+        {
+            format!("{designation} {base}")
+        }
+        // Honorary designations ("Kurort", "Nordseebad"): an ordinary municipality.
+        _ => format!("Gemeinde {base}"),
+    }
+}
+
+/// The name of a district's administration: "Stadt …" (or its designation, "Landeshauptstadt
+/// Wiesbaden") for a district-free city, the name itself when it names its kind ("Rhein-Sieg-Kreis",
+/// "Region Hannover", "Regionalverband Saarbrücken"), else "Kreis …" in Schleswig-Holstein and
+/// North Rhine-Westphalia and "Landkreis …" elsewhere.
+fn district_title(name: &str, state: &str, is_city: bool) -> String {
+    let (base, designation) = match name.split_once(", ") {
+        Some((base, designation)) => (base, Some(designation)),
+        None => (name, None),
+    };
+    if is_city {
+        return match designation {
+            Some(d)
+                if d.to_lowercase().contains("stadt")
+                    && !matches!(d, "Stadt" | "kreisfreie Stadt" | "Stadtkreis") =>
+            {
+                format!("{d} {base}")
+            }
+            _ => format!("Stadt {base}"),
+        };
+    }
+    let lower = base.to_lowercase();
+    if lower.contains("kreis") || lower.starts_with("region") || lower.starts_with("städteregion")
+    {
+        base.to_owned()
+    } else if matches!(state, "01" | "05") {
+        format!("Kreis {base}")
+    } else {
+        format!("Landkreis {base}")
+    }
+}
+
+/// The areas by level, each with its state code, and the municipality keys for finding
+/// district-free cities.
+struct AreaIndex<'a> {
+    states: Vec<(&'a Jurisdiction, &'static str)>,
+    districts: Vec<(&'a Jurisdiction, &'static str)>,
+    municipalities: Vec<(&'a Jurisdiction, &'static str)>,
+    municipality_keys: HashSet<&'a str>,
+}
+
+impl<'a> AreaIndex<'a> {
+    fn new(areas: &'a [Jurisdiction]) -> Self {
+        let mut index = AreaIndex {
+            states: Vec::with_capacity(16),
+            districts: Vec::with_capacity(401),
+            municipalities: Vec::with_capacity(11_100),
+            municipality_keys: HashSet::with_capacity(11_100),
+        };
+        for area in areas {
+            let Some(code) = state_code(&area.state) else {
+                continue;
+            };
+            match area.level {
+                AreaLevel::State => index.states.push((area, code)),
+                AreaLevel::District => index.districts.push((area, code)),
+                AreaLevel::Municipality => {
+                    index.municipalities.push((area, code));
+                    index.municipality_keys.insert(&area.key);
+                }
+                AreaLevel::GovernmentDistrict | AreaLevel::MunicipalAssociation => {}
+            }
+        }
+        index
+    }
+
+    /// A district-free city is a district whose only municipality has the district key + 000.
+    fn is_city(&self, district: &Jurisdiction) -> bool {
+        self.municipality_keys
+            .contains(format!("{}000", district.key).as_str())
+    }
+}
+
+/// Collects members (each once) and registers.
+#[derive(Default)]
+struct Builder {
+    members: Vec<Member>,
+    member_index: HashMap<String, usize>,
+    registers: Vec<Register>,
+}
+
+impl Builder {
+    /// Adds the member if it is new (naming it with `name`); returns its name.
+    fn member(&mut self, id: &str, name: impl FnOnce() -> String) -> &str {
+        let at = match self.member_index.get(id) {
+            Some(&at) => at,
+            None => {
+                self.members.push(Member {
+                    id: id.to_owned(),
+                    name: name(),
+                    contact: None,
+                    peer_url: None,
+                    tls_fingerprint: None,
+                    published_at: None,
+                });
+                self.member_index
+                    .insert(id.to_owned(), self.members.len() - 1);
+                self.members.len() - 1
+            }
+        };
+        &self.members[at].name
+    }
+
+    fn register(
+        &mut self,
+        t: &RegisterType,
+        member: String,
+        name: String,
+        jurisdictions: Vec<String>,
+        record_count: Option<u64>,
+    ) {
+        self.registers.push(Register {
+            id: format!("{member}/{}", t.code),
+            member,
+            local_id: t.code.clone(),
+            register_type: Some(t.code.clone()),
+            name,
+            level: t.level,
+            jurisdictions,
+            evidence_types: t.evidence_types.clone(),
+            legal_basis: t.legal_basis.clone(),
+            standards: t.standards.clone(),
+            record_count,
+            connected: false,
+            source: Source::Seed,
+        });
+    }
+}
+
+fn parse_jurisdictions(text: &str, file: &'static str) -> Result<Vec<Jurisdiction>, SeedError> {
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| csv_error(file, e))?.clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| SeedError::Record {
+                file,
+                line: 1,
+                message: format!("the header has no column {name:?}"),
+            })
+    };
+    let satzart = column("satzart")?;
+    let ebene = column("ebene")?;
+    let schluessel = column("schluessel")?;
+    let ars = column("ars")?;
+    let ags = column("ags")?;
+    let land = column("land")?;
+    let name = column("name")?;
+    let typ = column("typ")?;
+    let bevoelkerung = column("bevoelkerung")?;
+    let mut areas = Vec::with_capacity(16_100);
+    for record in reader.records() {
+        let record = record.map_err(|e| csv_error(file, e))?;
+        let line = record.position().map_or(0, csv::Position::line);
+        let field = |i: usize| record.get(i).unwrap_or_default();
+        let fail = |message: String| SeedError::Record {
+            file,
+            line,
+            message,
+        };
+        let state = field(land);
+        if state_code(state).is_none() {
+            return Err(fail(format!(
+                "unknown state key {state:?}; expected 01 to 16"
+            )));
+        }
+        let (level, expected_ebene, key, key_len) = match field(satzart) {
+            "10" => (AreaLevel::State, "land", field(schluessel), 2),
+            "20" => (
+                AreaLevel::GovernmentDistrict,
+                "regierungsbezirk",
+                field(schluessel),
+                3,
+            ),
+            // Planning regions of Baden-Württemberg: no registers are kept for them.
+            "30" => continue,
+            "40" => (AreaLevel::District, "kreis", field(ags), 5),
+            "50" => (
+                AreaLevel::MunicipalAssociation,
+                "gemeindeverband",
+                field(schluessel),
+                9,
+            ),
+            "60" if matches!(field(typ), "65" | "66") => continue,
+            "60" => (AreaLevel::Municipality, "gemeinde", field(ags), 8),
+            other => {
+                return Err(fail(format!(
+                    "unknown satzart {other:?}; expected 10, 20, 30, 40, 50 or 60"
+                )));
+            }
+        };
+        if field(ebene) != expected_ebene {
+            return Err(fail(format!(
+                "satzart {} is ebene {expected_ebene:?}, not {:?}",
+                field(satzart),
+                field(ebene)
+            )));
+        }
+        if !is_digits(key, key_len) || !key.starts_with(state) {
+            return Err(fail(format!(
+                "key {key:?} must be {key_len} digits starting with the state key {state}"
+            )));
+        }
+        let area_name = field(name);
+        if area_name.trim().is_empty() {
+            return Err(fail(format!("area {key} has no name")));
+        }
+        let population = if level == AreaLevel::Municipality {
+            let text = field(bevoelkerung);
+            Some(text.parse::<u64>().map_err(|_| {
+                fail(format!(
+                    "population {text:?} of {key} is not a whole number"
+                ))
+            })?)
+        } else {
+            None
+        };
+        let district = matches!(
+            level,
+            AreaLevel::District | AreaLevel::MunicipalAssociation | AreaLevel::Municipality
+        )
+        .then(|| key[..5].to_owned());
+        let ars = Some(field(ars))
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned);
+        areas.push(Jurisdiction {
+            key: key.to_owned(),
+            ars,
+            level,
+            name: area_name.to_owned(),
+            state: state.to_owned(),
+            district,
+            population,
+        });
+    }
+    Ok(areas)
+}
+
+fn parse_register_types(text: &str, file: &'static str) -> Result<Vec<RegisterType>, SeedError> {
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| csv_error(file, e))?;
+    if !headers.iter().eq(TYPE_COLUMNS) {
+        return Err(SeedError::Record {
+            file,
+            line: 1,
+            message: format!("the header must be exactly {}", TYPE_COLUMNS.join(",")),
+        });
+    }
+    let mut types: Vec<RegisterType> = Vec::with_capacity(96);
+    let mut first_line: HashMap<String, u64> = HashMap::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| csv_error(file, e))?;
+        let line = record.position().map_or(0, csv::Position::line);
+        let fail = |message: String| SeedError::Record {
+            file,
+            line,
+            message,
+        };
+        let field = |i: usize| record.get(i).unwrap_or_default().trim();
+        let required = |i: usize| {
+            let value = field(i);
+            if value.is_empty() {
+                Err(fail(format!("{} must not be empty", TYPE_COLUMNS[i])))
+            } else {
+                Ok(value.to_owned())
+            }
+        };
+        let code = required(0)?;
+        let code_ok = code.as_bytes()[0].is_ascii_lowercase()
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !code_ok {
+            return Err(fail(format!(
+                "code {code:?} must be lowercase letters, digits and hyphens, starting with a letter"
+            )));
+        }
+        if let Some(first) = first_line.insert(code.clone(), line) {
+            return Err(fail(format!(
+                "duplicate code {code:?} (first on line {first})"
+            )));
+        }
+        let level = Level::from_str(field(5)).map_err(|e| fail(e.to_string()))?;
+        let instancing = parse_instancing(field(6)).ok_or_else(|| {
+            fail(format!(
+                "unknown instancing {:?}; use federal, per_state, per_district or per_municipality",
+                field(6)
+            ))
+        })?;
+        if instancing_level(instancing) != level {
+            return Err(fail(format!(
+                "level {} does not fit instancing {}; a {} register type has level {}",
+                level.as_str(),
+                field(6),
+                field(6),
+                instancing_level(instancing).as_str()
+            )));
+        }
+        let evidence_types: Vec<String> = field(8).split_whitespace().map(str::to_owned).collect();
+        if let Some(bad) = evidence_types.iter().find(|e| !e.starts_with("urn:")) {
+            return Err(fail(format!("evidence type {bad:?} must be a URN")));
+        }
+        types.push(RegisterType {
+            code,
+            name_de: required(1)?,
+            name_en: required(2)?,
+            description: required(3)?,
+            operator_kind: required(4)?,
+            level,
+            instancing,
+            legal_basis: required(7)?,
+            evidence_types,
+            standards: field(9).split_whitespace().map(str::to_owned).collect(),
+            category: required(10)?,
+        });
+    }
+    Ok(types)
+}
+
+fn parse_instancing(text: &str) -> Option<Instancing> {
+    match text {
+        "federal" => Some(Instancing::Federal),
+        "per_state" => Some(Instancing::PerState),
+        "per_district" => Some(Instancing::PerDistrict),
+        "per_municipality" => Some(Instancing::PerMunicipality),
+        _ => None,
+    }
+}
+
+/// The level at which instances of this instancing exist.
+fn instancing_level(instancing: Instancing) -> Level {
+    match instancing {
+        Instancing::Federal => Level::Federal,
+        Instancing::PerState => Level::State,
+        Instancing::PerDistrict => Level::District,
+        Instancing::PerMunicipality => Level::Municipality,
+    }
+}
+
+fn is_digits(text: &str, len: usize) -> bool {
+    text.len() == len && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn csv_error(file: &'static str, source: csv::Error) -> SeedError {
+    SeedError::Csv {
+        file,
+        line: source.position().map_or(0, csv::Position::line),
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use once_pki::MemberId;
+
+    use super::*;
+
+    fn area<'a>(areas: &'a [Jurisdiction], key: &str) -> &'a Jurisdiction {
+        areas
+            .iter()
+            .find(|a| a.key == key)
+            .unwrap_or_else(|| panic!("area {key} is in the list"))
+    }
+
+    fn count(areas: &[Jurisdiction], level: AreaLevel) -> usize {
+        areas.iter().filter(|a| a.level == level).count()
+    }
+
+    #[test]
+    fn the_municipality_list_has_every_state_district_and_municipality() {
+        let areas = jurisdictions().expect("the embedded list parses");
+        assert_eq!(count(&areas, AreaLevel::State), 16);
+        assert_eq!(count(&areas, AreaLevel::GovernmentDistrict), 29);
+        assert_eq!(count(&areas, AreaLevel::District), 401);
+        assert_eq!(count(&areas, AreaLevel::MunicipalAssociation), 4_511);
+        // 11,089 Gemeinden in the file, of which 77 are unincorporated areas.
+        assert_eq!(count(&areas, AreaLevel::Municipality), 11_012);
+
+        let bremen = area(&areas, "04011000");
+        assert_eq!(bremen.name, "Bremen, Stadt");
+        assert_eq!(bremen.level, AreaLevel::Municipality);
+        assert_eq!(bremen.ars.as_deref(), Some("040110000000"));
+        assert_eq!(bremen.state, "04");
+        assert_eq!(bremen.district.as_deref(), Some("04011"));
+        assert_eq!(bremen.population, Some(565_719));
+        let bremerhaven = area(&areas, "04012000");
+        assert_eq!(bremerhaven.name, "Bremerhaven, Stadt");
+        assert_eq!(bremerhaven.population, Some(113_034));
+
+        let state = area(&areas, "09");
+        assert_eq!(
+            (state.name.as_str(), state.level),
+            ("Bayern", AreaLevel::State)
+        );
+        assert_eq!(state.district, None);
+        assert_eq!(area(&areas, "091").level, AreaLevel::GovernmentDistrict);
+        let district = area(&areas, "09187");
+        assert_eq!(
+            (district.level, district.population),
+            (AreaLevel::District, None)
+        );
+        let association = area(&areas, "010010000");
+        assert_eq!(association.level, AreaLevel::MunicipalAssociation);
+        assert_eq!(association.district.as_deref(), Some("01001"));
+
+        // Unincorporated areas (Sachsenwald, type 66) and BW regions (4-digit keys) are left out.
+        assert!(areas.iter().all(|a| a.key != "01053105"));
+        assert!(areas.iter().all(|a| a.key.len() != 4));
+        let keys: HashSet<&str> = areas.iter().map(|a| a.key.as_str()).collect();
+        assert_eq!(keys.len(), areas.len(), "keys are unique across levels");
+        let population: u64 = areas.iter().filter_map(|a| a.population).sum();
+        assert_eq!(
+            population,
+            82_385_138 - 761 - 3_109,
+            "without Lohheide and Osterheide"
+        );
+    }
+
+    #[test]
+    fn the_catalogue_has_at_least_64_consistent_types() {
+        let types = register_types().expect("the embedded catalogue parses");
+        assert!(types.len() >= 64, "{} types", types.len());
+        let codes: HashSet<&str> = types.iter().map(|t| t.code.as_str()).collect();
+        assert_eq!(codes.len(), types.len(), "codes are unique");
+        for t in &types {
+            assert_eq!(t.level, instancing_level(t.instancing), "{}", t.code);
+            assert!(
+                !t.legal_basis.is_empty() && !t.category.is_empty(),
+                "{}",
+                t.code
+            );
+        }
+        let of = |code: &str| {
+            types
+                .iter()
+                .find(|t| t.code == code)
+                .unwrap_or_else(|| panic!("type {code}"))
+        };
+        let melde = of("melderegister");
+        assert_eq!(melde.instancing, Instancing::PerMunicipality);
+        assert_eq!(melde.legal_basis, "Bundesmeldegesetz (BMG)");
+        assert_eq!(
+            melde.evidence_types,
+            ["urn:once:evidence-type:residence-certificate"]
+        );
+        assert_eq!(melde.standards, ["XMeld"]);
+        assert_eq!(
+            of("geburtenregister").evidence_types,
+            ["urn:once:evidence-type:birth-certificate"]
+        );
+        assert_eq!(
+            of("rentenversicherungskonto").evidence_types,
+            ["urn:once:evidence-type:income-certificate"]
+        );
+        assert_eq!(
+            of("zentrales-fahrzeugregister").instancing,
+            Instancing::Federal
+        );
+        assert_eq!(of("handelsregister").instancing, Instancing::PerState);
+        assert_eq!(
+            of("oertliches-fahrzeugregister").instancing,
+            Instancing::PerDistrict
+        );
+        for instancing in [
+            Instancing::Federal,
+            Instancing::PerState,
+            Instancing::PerDistrict,
+            Instancing::PerMunicipality,
+        ] {
+            assert!(types.iter().any(|t| t.instancing == instancing));
+        }
+    }
+
+    #[test]
+    fn every_type_is_instanced_the_way_it_exists() {
+        let seed = load().expect("the seed loads");
+        let municipalities = count(&seed.jurisdictions, AreaLevel::Municipality);
+        let per_type = |code: &str| {
+            seed.registers
+                .iter()
+                .filter(|r| r.register_type.as_deref() == Some(code))
+                .collect::<Vec<_>>()
+        };
+
+        let melde = per_type("melderegister");
+        assert!(melde.len() >= 11_000);
+        assert_eq!(
+            melde.len(),
+            municipalities,
+            "one population register per municipality"
+        );
+        let served: HashSet<&str> = melde.iter().map(|r| r.jurisdictions[0].as_str()).collect();
+        assert_eq!(served.len(), municipalities);
+        let bremen = melde
+            .iter()
+            .find(|r| r.id == "DE-HB:KOMMUNE:04011000/melderegister")
+            .expect("Bremen's population register");
+        assert_eq!(bremen.member, "DE-HB:KOMMUNE:04011000");
+        assert_eq!(bremen.local_id, "melderegister");
+        assert_eq!(bremen.level, Level::Municipality);
+        assert_eq!(bremen.jurisdictions, ["04011000"]);
+        assert_eq!(bremen.record_count, Some(565_719));
+        assert_eq!((bremen.connected, bremen.source), (false, Source::Seed));
+        assert_eq!(bremen.name, "Melderegister – Stadt Bremen");
+        // Unna carries population 0 in the source: unknown, not empty.
+        let unna = melde
+            .iter()
+            .find(|r| r.jurisdictions[0] == "05978036")
+            .expect("Unna's population register");
+        assert_eq!(unna.record_count, None);
+
+        let kfz = per_type("zentrales-fahrzeugregister");
+        assert_eq!(kfz.len(), 1);
+        assert_eq!(kfz[0].id, "DE:BUND:kba/zentrales-fahrzeugregister");
+        assert!(
+            kfz[0].jurisdictions.is_empty(),
+            "federal: the whole country"
+        );
+        assert_eq!(kfz[0].record_count, None);
+
+        let handel = per_type("handelsregister");
+        assert_eq!(handel.len(), 16);
+        let bavaria = handel
+            .iter()
+            .find(|r| r.member == "DE-BY:LAND:registergericht")
+            .expect("Bavaria's commercial register");
+        assert_eq!(bavaria.jurisdictions, ["09"]);
+        assert_eq!(bavaria.level, Level::State);
+
+        let local_kfz = per_type("oertliches-fahrzeugregister");
+        assert_eq!(local_kfz.len(), 401);
+        assert!(
+            local_kfz
+                .iter()
+                .any(|r| r.id == "DE-BY:KREIS:09187/oertliches-fahrzeugregister"
+                    && r.jurisdictions == ["09187"])
+        );
+
+        for r in &seed.registers {
+            let t = seed
+                .types
+                .iter()
+                .find(|t| Some(&t.code) == r.register_type.as_ref())
+                .expect("a known type");
+            let expected_keys = match t.instancing {
+                Instancing::Federal => 0,
+                Instancing::PerState => 2,
+                Instancing::PerDistrict => 5,
+                Instancing::PerMunicipality => 8,
+            };
+            assert!(
+                r.jurisdictions.iter().all(|k| k.len() == expected_keys),
+                "{}",
+                r.id
+            );
+            assert_eq!(r.level, t.level, "{}", r.id);
+        }
+        let ids: HashSet<&str> = seed.registers.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids.len(), seed.registers.len(), "register ids are unique");
+    }
+
+    #[test]
+    fn every_member_id_parses_and_every_register_has_its_member() {
+        let seed = load().expect("the seed loads");
+        let mut ids = HashSet::new();
+        for member in &seed.members {
+            let id: MemberId = member
+                .id
+                .parse()
+                .unwrap_or_else(|e| panic!("{}: {e}", member.id));
+            assert!(ids.insert(id.to_string()), "duplicate member {}", member.id);
+            assert!(!member.name.is_empty(), "{}", member.id);
+        }
+        for register in &seed.registers {
+            assert!(ids.contains(&register.member), "{}", register.id);
+            assert!(register.id.starts_with(&format!("{}/", register.member)));
+        }
+        // Every state has its members, under its own code.
+        for (key, code) in STATES {
+            assert!(
+                ids.contains(&format!("DE-{code}:LAND:registergericht")),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
+    fn members_are_named_as_the_authorities_call_themselves() {
+        let seed = load().expect("the seed loads");
+        let name = |id: &str| {
+            seed.members
+                .iter()
+                .find(|m| m.id == id)
+                .map(|m| m.name.as_str())
+                .unwrap_or_else(|| panic!("member {id}"))
+        };
+        assert_eq!(name("DE-HB:KOMMUNE:04011000"), "Stadt Bremen");
+        assert_eq!(name("DE-HB:KOMMUNE:04012000"), "Stadt Bremerhaven");
+        assert_eq!(
+            name("DE-HH:KOMMUNE:02000000"),
+            "Freie und Hansestadt Hamburg"
+        );
+        assert_eq!(name("DE-BY:KOMMUNE:09161000"), "Stadt Ingolstadt");
+        assert_eq!(name("DE-SH:KOMMUNE:01003000"), "Hansestadt Lübeck");
+        assert_eq!(name("DE-BY:KREIS:09163"), "Stadt Rosenheim");
+        assert_eq!(name("DE-BY:KREIS:09187"), "Landkreis Rosenheim");
+        assert_eq!(name("DE-NW:KREIS:05158"), "Kreis Mettmann");
+        assert_eq!(name("DE-NI:KREIS:03241"), "Region Hannover");
+        assert_eq!(name("DE-HE:KREIS:06414"), "Landeshauptstadt Wiesbaden");
+        assert_eq!(
+            name("DE-NW:KOMMUNE:05958032"),
+            "Kreis- und Hochschulstadt Meschede"
+        );
+        assert_eq!(name("DE:BUND:kba"), "Kraftfahrt-Bundesamt (KBA)");
+        assert_eq!(
+            name("DE-BY:LAND:registergericht"),
+            "Registergericht – Bayern"
+        );
+        assert!(
+            seed.members
+                .iter()
+                .any(|m| m.name.starts_with("Markt ") && m.id.starts_with("DE-BY:KOMMUNE:"))
+        );
+    }
+
+    #[test]
+    fn operator_codes_are_short_valid_member_codes() {
+        assert_eq!(operator_code("Kraftfahrt-Bundesamt (KBA)"), "kba");
+        assert_eq!(
+            operator_code("Statistisches Bundesamt (Destatis)"),
+            "destatis"
+        );
+        assert_eq!(operator_code("Registergericht"), "registergericht");
+        assert_eq!(
+            operator_code("Landesamt für Umwelt"),
+            "landesamt-fuer-umwelt"
+        );
+        assert_eq!(
+            operator_code("Gemeindebehörde (Wahlamt, Bürgerbüro)"),
+            "gemeindebehoerde-wahlamt-buergerbuero"
+        );
+        assert_eq!(operator_code(" – "), "verwaltung");
+        let long = operator_code(&"Behörde ".repeat(20));
+        assert!(long.len() <= 64 && !long.ends_with('-'));
+        let types = register_types().expect("the embedded catalogue parses");
+        for t in &types {
+            let id = format!("DE-BY:LAND:{}", operator_code(&t.operator_kind));
+            assert!(id.parse::<MemberId>().is_ok(), "{id}");
+        }
+    }
+
+    #[test]
+    fn a_broken_catalogue_is_refused_with_its_line() {
+        let header = TYPE_COLUMNS.join(",");
+        let row = |code: &str, name: &str, level: &str, instancing: &str| {
+            format!(
+                "{code},{name},Name,Beschreibung.,Behörde,{level},{instancing},Gesetz,,,Personen\n"
+            )
+        };
+        let ok = row("a", "A", "federal", "federal");
+        let cases = [
+            (row("b", "B", "regional", "federal"), "unknown level"),
+            (row("b", "B", "federal", "per_kreis"), "unknown instancing"),
+            (row("b", "B", "state", "federal"), "does not fit"),
+            (
+                row("a", "B", "federal", "federal"),
+                "duplicate code \"a\" (first on line 2)",
+            ),
+            (
+                row("b", "", "federal", "federal"),
+                "name_de must not be empty",
+            ),
+            (row("B", "B", "federal", "federal"), "lowercase"),
+            (
+                "b,B,B,B.,Behörde,federal,federal,Gesetz,residence,,Personen\n".to_owned(),
+                "must be a URN",
+            ),
+        ];
+        for (bad, expected) in cases {
+            let text = format!("{header}\n{ok}{bad}");
+            let err = parse_register_types(&text, "test.csv").expect_err(expected);
+            let message = err.to_string();
+            assert!(message.starts_with("test.csv, line 3: "), "{message}");
+            assert!(message.contains(expected), "{message}");
+        }
+        let err = parse_register_types("code,name\na,A\n", "test.csv").expect_err("header");
+        assert!(err.to_string().contains("line 1"), "{err}");
+        let err = parse_register_types(&format!("{header}\na,A\n"), "test.csv").expect_err("short");
+        assert!(matches!(err, SeedError::Csv { line: 2, .. }), "{err}");
+        assert_eq!(
+            parse_register_types(&format!("{header}\n{ok}"), "test.csv")
+                .expect("one good row")
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_broken_municipality_list_is_refused_with_its_line() {
+        let header = "satzart,ebene,gebietsstand,schluessel,ars,ags,land,name,sitz,typ,flaeche_ha,bevoelkerung,bevoelkerung_maennlich,plz,plz_mehrdeutig";
+        let cases = [
+            ("10,land,2018-09-30,17,17,,17,X,,,,,,,", "unknown state key"),
+            ("70,land,2018-09-30,01,01,,01,X,,,,,,,", "unknown satzart"),
+            ("10,kreis,2018-09-30,01,01,,01,X,,,,,,,", "ebene"),
+            (
+                "40,kreis,2018-09-30,01001,01001,0100,01,X,,41,,,,,",
+                "5 digits",
+            ),
+            (
+                "60,gemeinde,2018-09-30,010010000000,010010000000,01001000,01,X,,61,1,viele,,,",
+                "population",
+            ),
+        ];
+        for (bad, expected) in cases {
+            let text = format!(
+                "{header}\n10,land,2018-09-30,01,01,,01,Schleswig-Holstein,Kiel,,,,,,\n{bad}\n"
+            );
+            let err = parse_jurisdictions(&text, "areas.csv").expect_err(expected);
+            let message = err.to_string();
+            assert!(message.starts_with("areas.csv, line 3: "), "{message}");
+            assert!(message.contains(expected), "{message}");
+        }
+    }
+
+    #[test]
+    fn the_attribution_names_the_source_and_the_licence() {
+        assert!(ATTRIBUTION.contains("Statistisches Bundesamt (Destatis)"));
+        assert!(ATTRIBUTION.contains("GV100AD"));
+        assert!(ATTRIBUTION.contains("dl-de/by-2-0"));
+        assert!(ATTRIBUTION.contains("Daten geändert"));
+        assert!(
+            include_str!("../data/README.md").contains(ATTRIBUTION),
+            "data/README.md keeps the exact attribution"
+        );
+    }
+}

@@ -49,6 +49,8 @@ const TOP_LEVEL_FIELDS: &[&str] = &[
     "exchange",
     "preview",
     "providers",
+    "map",
+    "contact",
 ];
 
 /// The node's configuration.
@@ -86,9 +88,49 @@ pub struct Config {
     /// Without it, requests asking for a preview are refused with EDM:ERR:0007.
     #[serde(default)]
     pub preview: Option<PreviewConfig>,
-    /// Where to send evidence requests (requester side): the providers of each evidence type.
+    /// Where to send evidence requests (requester side) when the register map does not answer
+    /// or is not configured: the providers of each evidence type.
     #[serde(default)]
     pub providers: Vec<ProviderConfig>,
+    /// The register map: where this node publishes its registers and discovers providers.
+    #[serde(default)]
+    pub map: Option<MapClientConfig>,
+    /// How to reach the authority (e-mail or URL), published with its registers.
+    #[serde(default)]
+    pub contact: Option<String>,
+}
+
+/// The register map, as a node uses it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MapClientConfig {
+    /// The map's API, e.g. `https://map.example:9443` (mutual TLS).
+    pub url: String,
+    /// The map's member id: discovery answers must be signed by it.
+    pub member: MemberId,
+    /// This node's peer endpoint as other nodes reach it, published in its descriptor, e.g.
+    /// `https://melde.bremen.example:8443`.
+    pub peer_url: String,
+    /// Publish the registers at start-up and after every change.
+    #[serde(default = "default_true")]
+    pub publish: bool,
+    /// How long a discovery answer is used before it is asked again, in seconds; while the map
+    /// is unreachable, older answers are used.
+    #[serde(default = "default_discovery_cache_seconds")]
+    pub cache_seconds: u64,
+    /// How often the exchange counts are reported to the map, in seconds (0: never).
+    #[serde(default = "default_report_seconds")]
+    pub report_seconds: u64,
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_discovery_cache_seconds() -> u64 {
+    300
+}
+fn default_report_seconds() -> u64 {
+    3600
 }
 
 /// Evidence exchange limits and timeouts.
@@ -362,18 +404,7 @@ impl Config {
     /// Reads `path`, applies `ONCE_…` environment overrides, resolves relative paths against the
     /// file's directory and checks the values that need no I/O.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigError::new(path.display().to_string(), format!("cannot read: {e}"))
-        })?;
-        let env = Env::prefixed("ONCE_").split("__").filter(|key| {
-            let top = key.as_str().split('.').next().unwrap_or_default();
-            TOP_LEVEL_FIELDS.iter().any(|f| f.eq_ignore_ascii_case(top))
-        });
-        let config: Config = Figment::new()
-            .merge(Toml::string(&text))
-            .merge(env)
-            .extract()
-            .map_err(|e| figment_error(path, e))?;
+        let config: Config = read_toml(path, "ONCE_", TOP_LEVEL_FIELDS)?;
         let base = path.parent().unwrap_or(Path::new("."));
         let config = config.resolve_paths(base);
         config.check()?;
@@ -461,6 +492,16 @@ impl Config {
                 ));
             }
         }
+        if let Some(map) = &self.map {
+            for (field, url) in [("map.url", &map.url), ("map.peer_url", &map.peer_url)] {
+                if !url.starts_with("https://") {
+                    return Err(ConfigError::new(field, "must be an https:// URL"));
+                }
+            }
+            if map.cache_seconds == 0 {
+                return Err(ConfigError::new("map.cache_seconds", "must be at least 1"));
+            }
+        }
         for (i, provider) in self.providers.iter().enumerate() {
             if !provider.url.starts_with("https://") {
                 return Err(ConfigError::new(
@@ -516,11 +557,33 @@ impl fmt::Debug for Config {
             .field("exchange", &self.exchange)
             .field("preview", &self.preview)
             .field("providers", &self.providers)
+            .field("map", &self.map)
+            .field("contact", &self.contact)
             .finish()
     }
 }
 
-fn figment_error(path: &Path, error: figment::Error) -> ConfigError {
+/// Reads a TOML configuration file with environment overrides: variables starting with `prefix`,
+/// `__` between levels, for the top-level `fields` only (compared case-insensitively).
+pub fn read_toml<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    prefix: &'static str,
+    fields: &'static [&'static str],
+) -> Result<T, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::new(path.display().to_string(), format!("cannot read: {e}")))?;
+    let env = Env::prefixed(prefix).split("__").filter(move |key| {
+        let top = key.as_str().split('.').next().unwrap_or_default();
+        fields.iter().any(|f| f.eq_ignore_ascii_case(top))
+    });
+    Figment::new()
+        .merge(Toml::string(&text))
+        .merge(env)
+        .extract()
+        .map_err(|e| figment_error(path, prefix, e))
+}
+
+fn figment_error(path: &Path, prefix: &str, error: figment::Error) -> ConfigError {
     let field = if error.path.is_empty() {
         path.display().to_string()
     } else {
@@ -530,7 +593,7 @@ fn figment_error(path: &Path, error: figment::Error) -> ConfigError {
     // Say where the value came from: the file, or which environment variable.
     if let Some(metadata) = error.metadata.as_ref() {
         if metadata.name.contains("environment") {
-            let variable = format!("ONCE_{}", error.path.join("__").to_uppercase());
+            let variable = format!("{prefix}{}", error.path.join("__").to_uppercase());
             message.push_str(&format!(" (from the environment variable {variable})"));
         } else {
             message.push_str(&format!(" (in {})", path.display()));
@@ -620,7 +683,14 @@ body_timeout_ms = 10000
 # ttl_seconds = 900
 # max_attempts = 5
 
-# Providers this node asks for evidence (requester side), one block each.
+# The register map: this node publishes its registers there and discovers providers.
+# [map]
+# url = "https://map.example:9443"
+# member = "DE:BUND:registerlandkarte"
+# peer_url = "https://this-node.example:8443"
+# cache_seconds = 300
+
+# Providers this node asks for evidence when the map does not know or is not configured.
 # [[providers]]
 # member = "DE-HB:KOMMUNE:04011000"
 # name = "Bürgeramt Bremen"

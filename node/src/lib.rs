@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod handlers;
 pub mod logging;
+pub mod map;
 pub mod material;
 pub mod middleware;
 pub mod peer;

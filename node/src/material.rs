@@ -9,7 +9,7 @@ use once_pki::{MemberId, PeerIdentity};
 use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use time::OffsetDateTime;
 
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, SigningConfig, TlsConfig};
 
 /// The node's certificates, keys and trust anchors.
 pub struct NodeMaterial {
@@ -73,6 +73,21 @@ impl NodeMaterial {
     /// matches its key, was issued by the CA, is currently valid, is for the configured member
     /// and has the key usages of its purpose.
     pub fn load(config: &Config) -> Result<(NodeMaterial, LoadedCrl), ConfigError> {
+        NodeMaterial::load_parts(&config.member_id, &config.tls, &config.signing)
+    }
+
+    /// [`NodeMaterial::load`] for any server of the federation (node or map): its member id, TLS
+    /// and signing sections.
+    pub fn load_parts(
+        member_id: &MemberId,
+        tls: &TlsConfig,
+        signing: &SigningConfig,
+    ) -> Result<(NodeMaterial, LoadedCrl), ConfigError> {
+        let config = &Parts {
+            member_id,
+            tls,
+            signing,
+        };
         let ca_certs = read_certs(&config.tls.ca).map_err(|e| ConfigError::new("tls.ca", e))?;
         let crl = LoadedCrl::read(&config.tls.crl).map_err(|e| ConfigError::new("tls.crl", e))?;
         let now = OffsetDateTime::now_utc();
@@ -161,8 +176,15 @@ type Pair = (
     CertInfo,
 );
 
+/// The sections [`NodeMaterial::load_parts`] reads.
+struct Parts<'a> {
+    member_id: &'a MemberId,
+    tls: &'a TlsConfig,
+    signing: &'a SigningConfig,
+}
+
 fn load_pair(
-    config: &Config,
+    config: &Parts<'_>,
     (cert_field, cert_path): (&str, &Path),
     (key_field, key_path): (&str, &Path),
     ca_certs: &[CertificateDer<'static>],
@@ -204,7 +226,7 @@ fn load_pair(
     let info = CertInfo::from_der(&chain[0]).map_err(|e| ConfigError::new(cert_field, e))?;
     let identity =
         PeerIdentity::from_certificate(&chain[0]).map_err(|e| ConfigError::new(cert_field, e))?;
-    check_member(cert_field, &identity.member_id, &config.member_id)?;
+    check_member(cert_field, &identity.member_id, config.member_id)?;
     if info.not_after < now {
         return Err(ConfigError::new(
             cert_field,

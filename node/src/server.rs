@@ -183,7 +183,7 @@ impl RunningNode {
             material,
             pool,
             crl: crl_state,
-            exchange,
+            exchange: Arc::new(exchange),
         });
         let data = web::Data::from(state.clone());
         let workers = match state.config.server.workers {
@@ -272,7 +272,19 @@ impl RunningNode {
             .spawn_checkpoints(Duration::from_secs(
                 state.config.exchange.checkpoint_seconds,
             ));
-        let background = vec![tokio::spawn(state.crl.clone().watch()), checkpoints];
+        let mut background = vec![tokio::spawn(state.crl.clone().watch()), checkpoints];
+        if let Some(map) = &state.config.map {
+            if map.publish {
+                background.push(tokio::spawn(publish_until_accepted(state.clone())));
+            }
+            if map.report_seconds > 0 {
+                background.push(crate::service::report::spawn(
+                    state.exchange.clone(),
+                    map.url.clone(),
+                    Duration::from_secs(map.report_seconds),
+                ));
+            }
+        }
         tracing::info!(
             node.member_id = %state.config.member_id,
             peer.addr = %peer_addr,
@@ -297,6 +309,27 @@ impl RunningNode {
         &self.state
     }
 
+    /// Publishes this node's registers to the register map now.
+    pub async fn publish(&self) -> Result<usize, crate::service::publish::PublishError> {
+        crate::service::publish::publish(
+            &self.state.config,
+            &self.state.material,
+            &self.state.exchange,
+        )
+        .await
+    }
+
+    /// Reports the exchange counts to the register map now.
+    pub async fn report(&self) -> Result<(), String> {
+        let map = self
+            .state
+            .config
+            .map
+            .as_ref()
+            .ok_or("no register map is configured")?;
+        crate::service::report::report(&self.state.exchange, &map.url).await
+    }
+
     /// Reads the CRL file now (what SIGHUP does).
     pub async fn reload_crl(&self) -> Result<(), CrlReloadError> {
         self.state.crl.reload_now().await
@@ -315,6 +348,21 @@ impl RunningNode {
             tracing::warn!(error = %e, "final message log checkpoint failed");
         }
         tracing::info!(node.member_id = %self.state.config.member_id, "node stopped");
+    }
+}
+
+/// Publishes at start-up, retrying every 30 seconds until the map accepts.
+async fn publish_until_accepted(state: Arc<NodeState>) {
+    loop {
+        match crate::service::publish::publish(&state.config, &state.material, &state.exchange)
+            .await
+        {
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "registers not published yet; retrying in 30 s");
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            }
+        }
     }
 }
 
@@ -369,7 +417,7 @@ pub async fn exchange_context(
     ))
 }
 
-fn bind(field: &'static str, address: SocketAddr) -> Result<TcpListener, StartError> {
+pub(crate) fn bind(field: &'static str, address: SocketAddr) -> Result<TcpListener, StartError> {
     TcpListener::bind(address).map_err(|source| StartError::Bind {
         field,
         address,
@@ -377,7 +425,10 @@ fn bind(field: &'static str, address: SocketAddr) -> Result<TcpListener, StartEr
     })
 }
 
-fn local_addr(field: &'static str, listener: &TcpListener) -> Result<SocketAddr, StartError> {
+pub(crate) fn local_addr(
+    field: &'static str,
+    listener: &TcpListener,
+) -> Result<SocketAddr, StartError> {
     listener.local_addr().map_err(|source| StartError::Bind {
         field,
         address: SocketAddr::from(([0, 0, 0, 0], 0)),
@@ -387,7 +438,7 @@ fn local_addr(field: &'static str, listener: &TcpListener) -> Result<SocketAddr,
 
 /// Reads the peer's member id from its verified end-entity certificate (the first of the
 /// chain) when the TLS connection is established.
-fn record_peer_identity(connection: &dyn Any, extensions: &mut Extensions) {
+pub(crate) fn record_peer_identity(connection: &dyn Any, extensions: &mut Extensions) {
     let Some(end_entity) = client_end_entity(connection) else {
         return;
     };

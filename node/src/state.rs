@@ -20,5 +20,5 @@ pub struct NodeState {
     /// The CRL in force and the verifiers that check against it.
     pub crl: Arc<CrlState>,
     /// The evidence exchange (both sides).
-    pub exchange: Exchange,
+    pub exchange: Arc<Exchange>,
 }

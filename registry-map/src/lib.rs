@@ -4,7 +4,22 @@
 //! - [`model`]: what the map knows (register types, jurisdictions, members, registers, flows).
 //! - [`seed`]: the seed catalogue (register types in Germany, the official municipality list) and
 //!   its registers, instanced as they exist (one population register per municipality, …).
+//! - [`db`]: storage (SQLite or PostgreSQL), descriptor version history.
+//! - [`catalogue`]: the map in memory: search with facets, discovery.
+//! - [`service`]: publish, discover, flows, free of HTTP; [`api`]: the mTLS API for nodes.
+//! - [`state`]: what the handlers share.
+//!
+//! The servers themselves (TLS, listeners, signals) are started by the `once` program
+//! (`once map run`), which shares them with the node.
 #![forbid(unsafe_code)]
 
+pub mod api;
+pub mod catalogue;
+pub mod db;
 pub mod model;
+pub mod schema;
 pub mod seed;
+pub mod service;
+pub mod state;
+pub mod web;
+pub mod web;

@@ -169,6 +169,8 @@ pub async fn population_register(pool: &DbPool, requester: &str) -> anyhow::Resu
             legal_basis: "§ 18 BMG".into(),
             created_at: 0,
             updated_at: 0,
+            register_type: Some("melderegister".into()),
+            standards: vec!["XMeld".into()],
         };
         registers::add(conn, &register).map_err(|e| db::DbError::Conflict(e.to_string()))?;
         registers::import(conn, &register.id, &records, ImportMode::Append)
@@ -190,4 +192,43 @@ pub async fn api_key(pool: &DbPool, name: &str) -> anyhow::Result<String> {
     })
     .await?;
     Ok(secret)
+}
+
+/// The incomes of the test income register (a state-level register of Bremen).
+pub const INCOMES_CSV: &str = "tax_id,family_name,given_name,date_of_birth,tax_year,gross_income,income_kind,payer\n\
+65929970489,Müller-Lüdenscheidt,Jürgen,1985-03-07,2025,41234.50,employment,Stahlwerke Bremen GmbH\n";
+
+/// Adds a state-level income register of Bremen ("04") with [`INCOMES_CSV`] and a rule for
+/// `requester`.
+pub async fn income_register(pool: &DbPool, requester: &str) -> anyhow::Result<()> {
+    let records = import::parse(
+        INCOMES_CSV.as_bytes(),
+        Format::Csv,
+        "einkommen-hb",
+        &[INCOME.to_owned()],
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let requester = requester.to_owned();
+    db::run(pool, move |conn| {
+        let register = Register {
+            id: "einkommen-hb".parse().expect("id"),
+            name: "Einkommensnachweise Bremen".into(),
+            evidence_types: vec![INCOME.into()],
+            level: Level::State,
+            jurisdictions: vec!["04".into()],
+            legal_basis: "§ 93 AO".into(),
+            created_at: 0,
+            updated_at: 0,
+            register_type: None,
+            standards: Vec::new(),
+        };
+        registers::add(conn, &register).map_err(|e| db::DbError::Conflict(e.to_string()))?;
+        registers::import(conn, &register.id, &records, ImportMode::Append)
+            .map_err(|e| db::DbError::Conflict(e.to_string()))?;
+        rules::add(conn, &requester, INCOME, PROCEDURE, LEGAL_BASIS)
+            .map_err(|e| db::DbError::Conflict(e.to_string()))?;
+        Ok(())
+    })
+    .await?;
+    Ok(())
 }

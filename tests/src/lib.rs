@@ -18,6 +18,8 @@ use once_node::config::{
     ApplicationConfig, Config, ExchangeConfig, HealthConfig, PeerConfig, ServerConfig,
     SigningConfig, TlsConfig,
 };
+use once_node::map::config::{MapConfig, WebConfig};
+use once_node::map::server::RunningMap;
 use once_node::server::RunningNode;
 use once_pki::MemberId;
 use once_pki::ca::{Ca, NodeCredentials, Validity, node_files};
@@ -54,6 +56,35 @@ pub struct TestFederation {
     ca: Ca,
     backend: Backend,
     nodes: Vec<TestNode>,
+    map: Option<TestMap>,
+}
+
+/// The register map of a [`TestFederation`].
+pub struct TestMap {
+    /// The map's member id.
+    pub member: MemberId,
+    /// Its configuration.
+    pub config: MapConfig,
+    /// The running map, if running.
+    pub map: Option<RunningMap>,
+    _database: Option<TestDatabase>,
+}
+
+impl TestMap {
+    /// The running map (panics in tests if it was stopped).
+    pub fn running(&self) -> &RunningMap {
+        self.map.as_ref().expect("map is running")
+    }
+
+    /// `https://localhost:<port>` of the API for nodes.
+    pub fn api_url(&self) -> String {
+        format!("https://localhost:{}", self.config.api.listen.port())
+    }
+
+    /// `http://127.0.0.1:<port>` of the web page.
+    pub fn web_url(&self) -> String {
+        format!("http://{}", self.running().web_addr)
+    }
 }
 
 /// One running node of a [`TestFederation`].
@@ -133,6 +164,7 @@ impl TestFederationBuilder {
             ca,
             backend: self.backend.unwrap_or(Backend::Sqlite),
             nodes: Vec::new(),
+            map: None,
         };
         for member in &self.members {
             let member: MemberId = member.parse()?;
@@ -193,6 +225,61 @@ impl TestFederation {
         Ok(())
     }
 
+    /// Starts the register map (member `DE:BUND:registerlandkarte`) on fixed free ports, so that
+    /// nodes can be configured with its URL before it starts again after a stop.
+    pub async fn start_map(&mut self) -> anyhow::Result<&TestMap> {
+        let member: MemberId = "DE:BUND:registerlandkarte".parse()?;
+        let dir = self.dir.path().join("map");
+        let credentials = self.ca.issue_node(
+            &member,
+            &["localhost".into(), "127.0.0.1".into()],
+            Validity::days_from_now(30),
+        )?;
+        credentials.write_to(&dir, self.ca.cert_pem())?;
+        std::fs::copy(self.ca.dir().join("crl.pem"), dir.join("crl.pem"))?;
+        let (database_url, database) = match self.backend {
+            Backend::Sqlite => (dir.join("map.db").display().to_string(), None),
+            Backend::Postgres => {
+                let db = TestDatabase::create()?;
+                (db.url().to_owned(), Some(db))
+            }
+        };
+        let node = test_config(&member, &dir, database_url.clone());
+        let config = MapConfig {
+            member_id: member.clone(),
+            database_url,
+            api: PeerConfig {
+                listen: SocketAddr::from(([127, 0, 0, 1], free_port())),
+            },
+            web: WebConfig {
+                listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+                tls: false,
+            },
+            tls: node.tls,
+            signing: node.signing,
+            server: node.server,
+            stale_after_seconds: 3600,
+        };
+        let map = RunningMap::start(config.clone()).await?;
+        self.map = Some(TestMap {
+            member,
+            config,
+            map: Some(map),
+            _database: database,
+        });
+        Ok(self.map.as_ref().expect("just started"))
+    }
+
+    /// The register map (panics if none was started).
+    pub fn map(&self) -> &TestMap {
+        self.map.as_ref().expect("a map was started")
+    }
+
+    /// Mutable access to the register map.
+    pub fn map_mut(&mut self) -> &mut TestMap {
+        self.map.as_mut().expect("a map was started")
+    }
+
     /// Adds and starts one more node, configured by the builder's rules and then by `f`.
     pub async fn add_member(
         &mut self,
@@ -236,12 +323,17 @@ impl TestFederation {
         Ok(())
     }
 
-    /// Stops every node (gracefully) and drops their databases.
+    /// Stops every node and the map (gracefully) and drops their databases.
     pub async fn stop(mut self) {
         for node in &mut self.nodes {
             if let Some(running) = node.node.take() {
                 running.stop(true).await;
             }
+        }
+        if let Some(map) = self.map.as_mut()
+            && let Some(running) = map.map.take()
+        {
+            running.stop(true).await;
         }
     }
 }
@@ -281,6 +373,8 @@ pub fn test_config(member: &MemberId, dir: &Path, database_url: String) -> Confi
         exchange: ExchangeConfig::default(),
         preview: None,
         providers: Vec::new(),
+        map: None,
+        contact: None,
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod demo;
 mod log;
+mod map;
 mod node;
 mod pki;
 mod register;
@@ -47,6 +48,9 @@ enum Command {
     /// Access rules: which requester may receive which evidence (default deny).
     #[command(subcommand)]
     Rules(register::RulesCommand),
+    /// The register map: set up, seed and run it.
+    #[command(subcommand)]
+    Map(map::MapCommand),
     /// Ask a provider for evidence (the requester side, as the application endpoint does).
     Request(request::RequestArgs),
     /// The message log: verify the hash chain and checkpoints, sign a checkpoint.
@@ -127,6 +131,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Rules(command) => register::rules(command).await,
         Command::Log(command) => log::run(command).await,
         Command::Request(args) => request::run(args).await,
+        Command::Map(command) => map::run(command).await,
     }
 }
 

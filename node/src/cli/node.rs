@@ -57,6 +57,13 @@ pub(super) enum NodeCommand {
     /// Manage the API keys of application services.
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
+    /// Publish this node's registers to the register map now (a running node also publishes at
+    /// start-up).
+    Publish {
+        /// The node's configuration file.
+        #[arg(long)]
+        config: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,8 +136,23 @@ pub(super) async fn run(command: NodeCommand) -> Result<(), CliError> {
             );
         }
         NodeCommand::ApiKey(command) => api_key(command).await?,
+        NodeCommand::Publish { config } => {
+            let count = publish(&Config::load(&config)?).await?;
+            println!("{count} registers published to the register map");
+        }
     }
     Ok(())
+}
+
+/// Publishes the registers of the node configured in `config` (also after `once register`
+/// changes).
+pub(super) async fn publish(config: &Config) -> Result<usize, CliError> {
+    let (material, crl) = NodeMaterial::load(config)?;
+    let pool = open_pool(config).await?;
+    let exchange = crate::server::exchange_context(config, &material, &crl, &pool).await?;
+    crate::service::publish::publish(config, &material, &exchange)
+        .await
+        .map_err(|e| CliError::Unavailable(e.to_string()))
 }
 
 /// Sets up a node directory; returns the first API key.

@@ -38,6 +38,12 @@ pub(super) enum RegisterCommand {
         /// The legal basis on which it gives evidence, e.g. "§ 18 BMG".
         #[arg(long)]
         legal_basis: String,
+        /// Its type in the register map's catalogue, e.g. `melderegister`.
+        #[arg(long)]
+        register_type: Option<String>,
+        /// A standard it conforms to, e.g. XMeld (repeat for several).
+        #[arg(long = "standard")]
+        standards: Vec<String>,
     },
     /// List the registers with their record counts.
     List {
@@ -121,6 +127,27 @@ fn from_register_error(e: RegisterError) -> CliError {
 }
 
 pub(super) async fn register(command: RegisterCommand) -> Result<(), CliError> {
+    let config_path = match &command {
+        RegisterCommand::Add { config, .. }
+        | RegisterCommand::Remove { config, .. }
+        | RegisterCommand::Import { config, .. } => Some(config.clone()),
+        RegisterCommand::List { .. } => None,
+    };
+    change(command).await?;
+    // Every change of a register is published, if the node has a register map.
+    if let Some(path) = config_path {
+        let config = Config::load(&path)?;
+        if config.map.as_ref().is_some_and(|m| m.publish) {
+            match super::node::publish(&config).await {
+                Ok(count) => println!("{count} registers published to the register map"),
+                Err(e) => eprintln!("warning: the change is stored but not published: {e}"),
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn change(command: RegisterCommand) -> Result<(), CliError> {
     match command {
         RegisterCommand::Add {
             config,
@@ -130,6 +157,8 @@ pub(super) async fn register(command: RegisterCommand) -> Result<(), CliError> {
             level,
             jurisdictions,
             legal_basis,
+            register_type,
+            standards,
         } => {
             import::columns_for(&evidence_types).map_err(CliError::Usage)?;
             for key in &jurisdictions {
@@ -150,6 +179,8 @@ pub(super) async fn register(command: RegisterCommand) -> Result<(), CliError> {
                 legal_basis,
                 created_at: now,
                 updated_at: now,
+                register_type,
+                standards,
             };
             let pool = open_pool(&Config::load(&config)?).await?;
             let shown = register.id.clone();

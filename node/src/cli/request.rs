@@ -58,7 +58,9 @@ pub(super) async fn run(args: RequestArgs) -> Result<(), CliError> {
     let config = Config::load(&args.config)?;
     let (material, crl) = NodeMaterial::load(&config)?;
     let pool = open_pool(&config).await?;
-    let exchange = crate::server::exchange_context(&config, &material, &crl, &pool).await?;
+    let exchange = std::sync::Arc::new(
+        crate::server::exchange_context(&config, &material, &crl, &pool).await?,
+    );
     let query = EvidenceQuery {
         evidence_type: args.evidence_type,
         subject: SubjectInput {

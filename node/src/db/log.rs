@@ -253,6 +253,28 @@ pub fn transfers(conn: &mut AnyConnection, subject_digest: &str) -> Result<Vec<E
         .load(conn)?)
 }
 
+/// Evidence received from each provider per evidence type between two times (Unix
+/// microseconds): (provider, evidence type, count). Requester side; no personal data.
+pub fn received_counts(
+    conn: &mut AnyConnection,
+    from: i64,
+    until: i64,
+) -> Result<Vec<(String, String, u64)>, DbError> {
+    let rows: Vec<(String, String)> = message_log::table
+        .filter(message_log::direction.eq(Direction::In.as_str()))
+        .filter(message_log::kind.eq(Kind::Response.as_str()))
+        .filter(message_log::outcome.eq(OUTCOME_EVIDENCE))
+        .filter(message_log::logged_at.ge(from))
+        .filter(message_log::logged_at.lt(until))
+        .select((message_log::peer, message_log::evidence_type))
+        .load(conn)?;
+    let mut counts: std::collections::BTreeMap<(String, String), u64> = Default::default();
+    for key in rows {
+        *counts.entry(key).or_default() += 1;
+    }
+    Ok(counts.into_iter().map(|((p, e), n)| (p, e, n)).collect())
+}
+
 /// The outcome of a response that carried evidence.
 pub const OUTCOME_EVIDENCE: &str = "evidence";
 

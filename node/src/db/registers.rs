@@ -81,6 +81,10 @@ pub struct Register {
     pub created_at: i64,
     /// Last changed (Unix seconds).
     pub updated_at: i64,
+    /// Its type in the register map's catalogue (e.g. `melderegister`), if known.
+    pub register_type: Option<String>,
+    /// Standards it conforms to (e.g. XÖV standard names such as XMeld).
+    pub standards: Vec<String>,
 }
 
 #[derive(Queryable)]
@@ -93,6 +97,8 @@ struct RegisterRow {
     legal_basis: String,
     created_at: i64,
     updated_at: i64,
+    register_type: Option<String>,
+    standards: String,
 }
 
 impl RegisterRow {
@@ -107,6 +113,8 @@ impl RegisterRow {
             legal_basis: self.legal_basis,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            register_type: self.register_type,
+            standards: split_words(&self.standards),
         })
     }
 }
@@ -148,6 +156,8 @@ pub fn add(conn: &mut AnyConnection, register: &Register) -> Result<(), Register
             registers::legal_basis.eq(&register.legal_basis),
             registers::created_at.eq(register.created_at),
             registers::updated_at.eq(register.updated_at),
+            registers::register_type.eq(&register.register_type),
+            registers::standards.eq(register.standards.join(" ")),
         ))
         .execute(conn);
     match inserted {

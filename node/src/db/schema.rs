@@ -22,6 +22,8 @@ diesel::table! {
         legal_basis -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
+        register_type -> Nullable<Text>,
+        standards -> Text,
     }
 }
 

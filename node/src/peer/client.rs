@@ -46,3 +46,14 @@ pub fn build_with(
         .build()
         .map_err(|e| ConfigError::new("tls", format!("cannot build the peer client: {e}")))
 }
+
+/// A transport error in words: the innermost cause (e.g. "Connection refused", a TLS alert).
+pub fn describe(e: &reqwest::Error) -> String {
+    let mut detail = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    detail
+}

@@ -39,8 +39,10 @@ pub struct Exchange {
     pub preview: Option<PreviewConfig>,
     /// Known providers (requester side).
     pub providers: Vec<ProviderConfig>,
-    /// The mTLS client for providers; rebuilt when the CRL changes.
+    /// The mTLS client for providers and the map; rebuilt when the CRL changes.
     pub client: Arc<ArcSwap<reqwest::Client>>,
+    /// Discovery through the register map, if one is configured.
+    pub discovery: Option<Arc<crate::service::discovery::Discovery>>,
     /// The database.
     pub pool: DbPool,
 }
@@ -109,6 +111,10 @@ impl Exchange {
             preview: config.preview.clone(),
             providers: config.providers.clone(),
             client: Arc::new(ArcSwap::from_pointee(client)),
+            discovery: config
+                .map
+                .as_ref()
+                .map(|m| Arc::new(crate::service::discovery::Discovery::new(m))),
             pool,
         }
     }

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod checkpoint;
 pub mod crl;
+pub mod discovery;
 pub mod evidence;
 pub mod exchange;
 pub mod health;
@@ -11,4 +12,6 @@ pub mod logbook;
 pub mod matching;
 pub mod preview;
 pub mod provider;
+pub mod publish;
+pub mod report;
 pub mod requester;

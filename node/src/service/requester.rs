@@ -2,10 +2,12 @@
 //! the provider, sends a signed request over mutual TLS, checks the answer (TLS peer, signatures,
 //! request binding, evidence digest), logs both messages and returns the evidence.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use once_pki::{MemberId, PeerIdentity};
 use once_xml::EdmCode;
+use once_xml::discovery::DiscoveryOutcome;
 use once_xml::dsig::Placement;
 use once_xml::evidence::{EvidenceDocument, EvidenceKind};
 use once_xml::multipart;
@@ -188,7 +190,10 @@ impl RequestError {
 }
 
 /// Asks for evidence.
-pub async fn request(ex: &Exchange, query: EvidenceQuery) -> Result<RequestOutcome, RequestError> {
+pub async fn request(
+    ex: &Arc<Exchange>,
+    query: EvidenceQuery,
+) -> Result<RequestOutcome, RequestError> {
     let kind = EvidenceKind::from_classification(&query.evidence_type).ok_or_else(|| {
         RequestError::Invalid(format!(
             "evidence_type {:?} is unknown; known: {}",
@@ -200,7 +205,8 @@ pub async fn request(ex: &Exchange, query: EvidenceQuery) -> Result<RequestOutco
                 .join(", ")
         ))
     })?;
-    let provider = choose_provider(ex, &query)?;
+    let provider = choose_provider(ex, &query).await?;
+    let provider = &provider;
     let request = build_request(ex, &query, kind, &provider.member, provider.name.as_deref())?;
     let signed = ex
         .sign(&request.to_xml(), Placement::Slot)
@@ -277,21 +283,60 @@ pub async fn request(ex: &Exchange, query: EvidenceQuery) -> Result<RequestOutco
     checked
 }
 
-fn choose_provider<'a>(
-    ex: &'a Exchange,
+/// The provider to ask: the one named, else the register map's best match (cached), else the
+/// static `[[providers]]` table.
+async fn choose_provider(
+    ex: &Arc<Exchange>,
     query: &EvidenceQuery,
-) -> Result<&'a ProviderConfig, RequestError> {
+) -> Result<ProviderConfig, RequestError> {
     if let Some(member) = &query.provider {
         return ex
             .providers
             .iter()
             .find(|p| p.member.as_str() == member)
+            .cloned()
             .ok_or_else(|| {
                 RequestError::NoProvider(format!(
                     "provider {member} is not in this node's provider table"
                 ))
             });
     }
+    if let Some(discovery) = &ex.discovery {
+        match discovery
+            .providers(ex, &query.evidence_type, query.jurisdiction.as_deref())
+            .await
+        {
+            Ok(answer) => match &answer.outcome {
+                DiscoveryOutcome::Providers(found) => {
+                    if let Some(best) = found.iter().min_by_key(|p| p.rank)
+                        && let Ok(member) = best.member.parse::<MemberId>()
+                    {
+                        return Ok(ProviderConfig {
+                            member,
+                            name: Some(best.name.clone()),
+                            url: best.peer_endpoint.clone(),
+                            evidence_types: vec![query.evidence_type.clone()],
+                            jurisdictions: best.jurisdictions.clone(),
+                        });
+                    }
+                }
+                DiscoveryOutcome::MissingInput { parameter, message } => {
+                    return Err(RequestError::Invalid(format!(
+                        "the register map needs {parameter}: {message}"
+                    )));
+                }
+                _ => {}
+            },
+            Err(e) => tracing::warn!(error = %e, "discovery failed; trying the provider table"),
+        }
+    }
+    static_provider(ex, query).cloned()
+}
+
+fn static_provider<'a>(
+    ex: &'a Exchange,
+    query: &EvidenceQuery,
+) -> Result<&'a ProviderConfig, RequestError> {
     let place = query.jurisdiction.as_deref().unwrap_or_default();
     ex.providers
         .iter()

@@ -1,0 +1,213 @@
+//! Starting and stopping the register map: the API for nodes (mutual TLS) and the web page.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use arc_swap::ArcSwap;
+use once_pki::signing::SignerVerifier;
+use once_pki::tls::{
+    PeerRequirement, PeerVerifier, server_config, server_config_without_client_auth,
+};
+use once_registry_map::catalogue::Catalogue;
+use once_registry_map::state::MapState;
+use once_xml::Limits;
+use once_xml::dsig::Signer;
+
+use super::config::MapConfig;
+use crate::config::{ConfigError, CrlExpiredPolicy};
+use crate::db::DbError;
+use crate::material::NodeMaterial;
+use crate::middleware::request_span;
+use crate::server::{StartError, bind, local_addr, record_peer_identity};
+use crate::service::crl::{self, CrlState};
+
+/// A running register map.
+#[derive(Debug)]
+pub struct RunningMap {
+    /// Where the API for nodes listens.
+    pub api_addr: SocketAddr,
+    /// Where the web page listens.
+    pub web_addr: SocketAddr,
+    state: Arc<MapState>,
+    crl: Arc<CrlState>,
+    handles: Vec<ServerHandle>,
+    servers: tokio::task::JoinHandle<()>,
+    watcher: tokio::task::JoinHandle<()>,
+}
+
+impl RunningMap {
+    /// Loads everything, binds both endpoints and starts serving.
+    pub async fn start(config: MapConfig) -> Result<RunningMap, StartError> {
+        let (material, crl) =
+            NodeMaterial::load_parts(&config.member_id, &config.tls, &config.signing)?;
+        let timeout = Duration::from_millis(config.server.pool_timeout_ms);
+        let (url, size) = (config.database_url.clone(), config.server.pool_size);
+        let pool =
+            tokio::task::spawn_blocking(move || once_registry_map::db::open(&url, size, timeout))
+                .await
+                .map_err(|e| DbError::Task(e.to_string()))??;
+
+        let enforce = config.tls.crl_expired == CrlExpiredPolicy::Refuse;
+        let peer_verifier = PeerVerifier::new(
+            material.ca_certs.clone(),
+            vec![crl.der.clone()],
+            PeerRequirement::MemberId,
+            enforce,
+        )
+        .map_err(|e| ConfigError::new("tls.ca", e))?;
+        let api_tls = server_config(
+            material.tls_chain.clone(),
+            material.tls_key.clone_key(),
+            peer_verifier.clone(),
+        )
+        .map_err(|e| ConfigError::new("tls.cert", e))?;
+        let web_tls = if config.web.tls {
+            Some(
+                server_config_without_client_auth(
+                    material.tls_chain.clone(),
+                    material.tls_key.clone_key(),
+                )
+                .map_err(|e| ConfigError::new("web.tls", e))?,
+            )
+        } else {
+            None
+        };
+        let signer_verifier = SignerVerifier::new(
+            material.ca_certs.clone(),
+            std::slice::from_ref(&crl.der),
+            enforce,
+        )
+        .map_err(|e| ConfigError::new("tls.ca", e))?;
+        let signing_cert = material
+            .signing_chain
+            .first()
+            .ok_or_else(|| ConfigError::new("signing.cert", "no certificate"))?;
+        let signer = Signer::from_pkcs8_der(
+            material.signing_key.secret_der(),
+            vec![signing_cert.to_vec()],
+        )
+        .map_err(|e| ConfigError::new("signing.key", e))?;
+        crl::warn_if_expired(&crl, config.tls.crl_expired);
+        let crl_state = Arc::new(CrlState {
+            path: config.tls.crl.clone(),
+            policy: config.tls.crl_expired,
+            interval: Duration::from_secs(config.tls.crl_reload_seconds),
+            current: ArcSwap::from_pointee(crl),
+            tls_verifiers: vec![peer_verifier],
+            signer_verifiers: vec![signer_verifier.clone()],
+            on_reload: None,
+        });
+        let state = Arc::new(MapState {
+            member: config.member_id.clone(),
+            catalogue: ArcSwap::from_pointee(Catalogue::default()),
+            pool,
+            signer,
+            signer_verifier,
+            limits: Limits {
+                max_bytes: once_registry_map::api::MAX_DESCRIPTOR_BYTES,
+                max_elements: 1_000_000,
+                ..Limits::default()
+            },
+            stale_after_seconds: config.stale_after_seconds,
+        });
+        state.reload().await?;
+        let data = web::Data::from(state.clone());
+        let workers = match config.server.workers {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        };
+        let grace = config.server.shutdown_grace_seconds;
+
+        let api_listener = bind("api.listen", config.api.listen)?;
+        let api_addr = local_addr("api.listen", &api_listener)?;
+        let api_data = data.clone();
+        let api = HttpServer::new(move || {
+            App::new()
+                .app_data(api_data.clone())
+                .wrap(from_fn(request_span))
+                .configure(once_registry_map::api::routes)
+        })
+        .workers(workers)
+        .shutdown_timeout(grace)
+        .disable_signals()
+        .on_connect(record_peer_identity)
+        .listen_rustls_0_23(api_listener, api_tls)
+        .map_err(|source| StartError::Bind {
+            field: "api.listen",
+            address: api_addr,
+            source,
+        })?
+        .run();
+
+        let web_listener = bind("web.listen", config.web.listen)?;
+        let web_addr = local_addr("web.listen", &web_listener)?;
+        let web_data = data.clone();
+        let web_builder = HttpServer::new(move || {
+            App::new()
+                .app_data(web_data.clone())
+                .wrap(from_fn(request_span))
+                .configure(once_registry_map::web::routes)
+        })
+        .workers(workers)
+        .shutdown_timeout(grace)
+        .disable_signals();
+        let web_bound = match web_tls {
+            Some(tls) => web_builder.listen_rustls_0_23(web_listener, tls),
+            None => web_builder.listen(web_listener),
+        };
+        let web_server = web_bound
+            .map_err(|source| StartError::Bind {
+                field: "web.listen",
+                address: web_addr,
+                source,
+            })?
+            .run();
+        let handles = vec![api.handle(), web_server.handle()];
+        let servers = tokio::spawn(async move {
+            let (a, w) = tokio::join!(api, web_server);
+            for (name, result) in [("api", a), ("web", w)] {
+                if let Err(e) = result {
+                    tracing::error!(endpoint = name, error = %e, "endpoint stopped with an error");
+                }
+            }
+        });
+        let watcher = tokio::spawn(crl_state.clone().watch());
+        tracing::info!(
+            map.member_id = %config.member_id,
+            api.addr = %api_addr,
+            web.addr = %web_addr,
+            "map listening"
+        );
+        Ok(RunningMap {
+            api_addr,
+            web_addr,
+            state,
+            crl: crl_state,
+            handles,
+            servers,
+            watcher,
+        })
+    }
+
+    /// The map's state.
+    pub fn state(&self) -> &Arc<MapState> {
+        &self.state
+    }
+
+    /// Reads the CRL file now (what SIGHUP does).
+    pub async fn reload_crl(&self) -> Result<(), crl::CrlReloadError> {
+        self.crl.reload_now().await
+    }
+
+    /// Stops both endpoints.
+    pub async fn stop(self, graceful: bool) {
+        self.watcher.abort();
+        futures_util::future::join_all(self.handles.iter().map(|h| h.stop(graceful))).await;
+        let _ = self.servers.await;
+        tracing::info!("map stopped");
+    }
+}

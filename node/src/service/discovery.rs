@@ -1,0 +1,167 @@
+//! Discovery of providers through the register map, cached: answers are signed by the map and
+//! checked, kept for `map.cache_seconds`, refreshed in the background when half that time has
+//! passed, and used beyond it while the map cannot be reached.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dashmap::DashMap;
+use once_pki::MemberId;
+use once_xml::discovery::DiscoveryResponse;
+use once_xml::dsig::Placement;
+
+use crate::config::MapClientConfig;
+use crate::service::exchange::Exchange;
+
+/// Why the map gave no usable answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DiscoveryError {
+    /// The map could not be reached (and nothing is cached).
+    #[error("the register map at {url} cannot be reached: {detail}")]
+    Unreachable {
+        /// The map's URL.
+        url: String,
+        /// Why.
+        detail: String,
+    },
+    /// The map's answer is not signed by the map, or malformed.
+    #[error("the register map's answer cannot be trusted: {0}")]
+    Untrusted(String),
+}
+
+#[derive(Debug, Clone)]
+struct Cached {
+    fetched: Instant,
+    answer: Arc<DiscoveryResponse>,
+}
+
+/// The discovery client of a node.
+#[derive(Debug)]
+pub struct Discovery {
+    url: String,
+    map: MemberId,
+    ttl: Duration,
+    cache: DashMap<(String, String), Cached>,
+}
+
+impl Discovery {
+    /// A client for the configured map.
+    pub fn new(config: &MapClientConfig) -> Discovery {
+        Discovery {
+            url: config.url.trim_end_matches('/').to_owned(),
+            map: config.member.clone(),
+            ttl: Duration::from_secs(config.cache_seconds),
+            cache: DashMap::new(),
+        }
+    }
+
+    /// The providers of `evidence_type` for `jurisdiction`, from the cache or the map.
+    pub async fn providers(
+        self: &Arc<Self>,
+        exchange: &Arc<Exchange>,
+        evidence_type: &str,
+        jurisdiction: Option<&str>,
+    ) -> Result<Arc<DiscoveryResponse>, DiscoveryError> {
+        let key = (
+            evidence_type.to_owned(),
+            jurisdiction.unwrap_or_default().to_owned(),
+        );
+        let cached = self.cache.get(&key).map(|c| c.clone());
+        if let Some(cached) = &cached {
+            let age = cached.fetched.elapsed();
+            if age < self.ttl {
+                if age > self.ttl / 2 {
+                    let (this, exchange, key) = (self.clone(), exchange.clone(), key.clone());
+                    tokio::spawn(async move {
+                        if let Err(e) = this.fetch(&exchange, &key).await {
+                            tracing::warn!(error = %e, "background discovery refresh failed");
+                        }
+                    });
+                }
+                return Ok(cached.answer.clone());
+            }
+        }
+        match self.fetch(exchange, &key).await {
+            Ok(answer) => Ok(answer),
+            Err(e @ DiscoveryError::Unreachable { .. }) => match cached {
+                Some(old) => {
+                    tracing::warn!(error = %e, age_s = old.fetched.elapsed().as_secs(), "register map unreachable; using the cached answer");
+                    Ok(old.answer)
+                }
+                None => Err(e),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn fetch(
+        &self,
+        exchange: &Exchange,
+        key: &(String, String),
+    ) -> Result<Arc<DiscoveryResponse>, DiscoveryError> {
+        let unreachable = |detail: String| DiscoveryError::Unreachable {
+            url: self.url.clone(),
+            detail,
+        };
+        let mut url = format!(
+            "{}/v1/providers?evidence_type={}",
+            self.url,
+            query_encode(&key.0)
+        );
+        if !key.1.is_empty() {
+            url.push_str(&format!("&jurisdiction={}", query_encode(&key.1)));
+        }
+        let response = exchange
+            .client
+            .load_full()
+            .get(url)
+            .timeout(Duration::from_millis(exchange.config.request_timeout_ms))
+            .send()
+            .await
+            .map_err(|e| unreachable(crate::peer::client::describe(&e)))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| unreachable(crate::peer::client::describe(&e)))?;
+        if !status.is_success() {
+            return Err(unreachable(format!(
+                "HTTP {status}: {}",
+                String::from_utf8_lossy(&body[..body.len().min(200)]).trim()
+            )));
+        }
+        exchange
+            .verify_signed(&body, Placement::LastChild, &self.map)
+            .map_err(|e| DiscoveryError::Untrusted(e.to_string()))?;
+        let answer = DiscoveryResponse::from_xml(&body, &exchange.limits)
+            .map_err(|e| DiscoveryError::Untrusted(e.detail))?;
+        if answer.evidence_type != key.0 {
+            return Err(DiscoveryError::Untrusted(
+                "the answer is for another evidence type".into(),
+            ));
+        }
+        let answer = Arc::new(answer);
+        self.cache.insert(
+            key.clone(),
+            Cached {
+                fetched: Instant::now(),
+                answer: answer.clone(),
+            },
+        );
+        Ok(answer)
+    }
+}
+
+/// Percent-encodes a query value (everything but unreserved characters).
+fn query_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

@@ -1,0 +1,691 @@
+//! The map in memory: built once from the database after every change, then read by search,
+//! facets, discovery, the web page and the exports without touching the database. At the size of
+//! the full seed (tens of thousands of registers) a search is a few posting-list intersections and
+//! a discovery a handful of hash lookups.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use once_xml::level::Level;
+use serde::Serialize;
+
+use crate::db::Snapshot;
+use crate::model::{Flow, Jurisdiction, Member, Register, RegisterType};
+
+/// The map in memory.
+#[derive(Debug, Default)]
+pub struct Catalogue {
+    types: Vec<RegisterType>,
+    type_index: HashMap<String, usize>,
+    areas: HashMap<String, Jurisdiction>,
+    members: Vec<Member>,
+    member_index: HashMap<String, usize>,
+    registers: Vec<Register>,
+    register_index: HashMap<String, usize>,
+    flows: Vec<Flow>,
+    /// Search: every distinct word with the registers it occurs in, sorted by word; a query word
+    /// matches every word it prefixes.
+    tokens: Vec<(Box<str>, Vec<u32>)>,
+    /// Discovery: evidence type → official key ("" for the whole country) → connected registers.
+    providers: HashMap<String, HashMap<String, Vec<u32>>>,
+    /// Facet values of each register, computed once.
+    facets: Vec<RegisterFacets>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct RegisterFacets {
+    state: Option<String>,
+    operator: String,
+}
+
+/// The facets a search can be narrowed by.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct Filters {
+    /// Level: federal, state, district, municipality.
+    #[serde(default)]
+    pub level: Option<String>,
+    /// State key (2 digits).
+    #[serde(default)]
+    pub state: Option<String>,
+    /// Evidence type classification.
+    #[serde(default)]
+    pub evidence_type: Option<String>,
+    /// Operator kind (from the register type) or, for registers of no known type, the member.
+    #[serde(default)]
+    pub operator: Option<String>,
+    /// Standard name.
+    #[serde(default)]
+    pub standard: Option<String>,
+    /// Connected (`true`) or not (`false`).
+    #[serde(default)]
+    pub connected: Option<bool>,
+    /// Register type code.
+    #[serde(default, rename = "type")]
+    pub register_type: Option<String>,
+}
+
+/// A search result: the hits shown, their total and the facet counts over all hits.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResult<'a> {
+    /// All hits.
+    pub total: usize,
+    /// The hits shown (at most the limit), connected first, then by name.
+    pub hits: Vec<&'a Register>,
+    /// Facet name → value → count, over all hits.
+    pub facets: BTreeMap<&'static str, BTreeMap<String, usize>>,
+}
+
+/// A provider found by discovery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Found<'a> {
+    /// 1 = the best match.
+    pub rank: u32,
+    /// The level at which the place matched.
+    pub match_level: Level,
+    /// The register.
+    pub register: &'a Register,
+    /// Its member.
+    pub member: &'a Member,
+}
+
+/// What discovery answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Discovery<'a> {
+    /// The providers, most specific first (may be empty: nobody provides this here).
+    Providers(Vec<Found<'a>>),
+    /// The answer depends on a parameter that is missing or too coarse.
+    MissingInput {
+        /// The parameter (`jurisdiction`).
+        parameter: &'static str,
+        /// What to give.
+        message: String,
+    },
+}
+
+/// Lower case with umlauts and ß spelled out, split at anything not a letter or digit.
+pub fn tokens(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric() && c != '§')
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            let mut out = String::with_capacity(t.len() + 2);
+            for c in t.chars().flat_map(char::to_lowercase) {
+                match c {
+                    'ä' => out.push_str("ae"),
+                    'ö' => out.push_str("oe"),
+                    'ü' => out.push_str("ue"),
+                    'ß' => out.push_str("ss"),
+                    c => out.push(c),
+                }
+            }
+            out
+        })
+}
+
+/// The official keys from the most specific to the whole country ("") for a place given as AGS
+/// (8 digits), ARS (12), municipal association (9), district (5), government district (3) or
+/// state (2).
+pub fn key_chain(key: &str) -> Option<Vec<(String, Level)>> {
+    if !key.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let ags = match key.len() {
+        12 => Some(format!("{}{}", &key[..5], &key[9..])),
+        8 => Some(key.to_owned()),
+        2 | 3 | 5 | 9 => None,
+        _ => return None,
+    };
+    let mut chain = Vec::new();
+    if let Some(ags) = &ags {
+        chain.push((ags.clone(), Level::Municipality));
+        if key.len() == 12 {
+            chain.push((key[..9].to_owned(), Level::Municipality));
+        }
+    } else if key.len() == 9 {
+        chain.push((key.to_owned(), Level::Municipality));
+    }
+    let base = ags.as_deref().unwrap_or(key);
+    if base.len() >= 5 {
+        chain.push((base[..5].to_owned(), Level::District));
+    }
+    if base.len() >= 3 {
+        chain.push((base[..3].to_owned(), Level::District));
+    }
+    chain.push((base[..2].to_owned(), Level::State));
+    chain.push((String::new(), Level::Federal));
+    Some(chain)
+}
+
+impl Catalogue {
+    /// Builds the catalogue from what the database holds.
+    pub fn build(snapshot: Snapshot) -> Catalogue {
+        let Snapshot {
+            types,
+            areas,
+            members,
+            registers,
+            flows,
+        } = snapshot;
+        let type_index = types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.code.clone(), i))
+            .collect();
+        let member_index: HashMap<String, usize> = members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.id.clone(), i))
+            .collect();
+        let register_index = registers
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), i))
+            .collect();
+        let mut catalogue = Catalogue {
+            type_index,
+            areas: areas.into_iter().map(|a| (a.key.clone(), a)).collect(),
+            member_index,
+            register_index,
+            types,
+            members,
+            flows,
+            ..Catalogue::default()
+        };
+        let mut postings: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut providers: HashMap<String, HashMap<String, Vec<u32>>> = HashMap::new();
+        let mut facets = Vec::with_capacity(registers.len());
+        for (i, register) in registers.iter().enumerate() {
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            let kind = register
+                .register_type
+                .as_ref()
+                .and_then(|t| catalogue.register_type(t));
+            let member = catalogue.member(&register.member);
+            let mut seen = HashSet::new();
+            let texts = [
+                Some(register.name.as_str()),
+                member.map(|m| m.name.as_str()),
+                Some(register.member.as_str()),
+                kind.map(|k| k.name_de.as_str()),
+                kind.map(|k| k.name_en.as_str()),
+                kind.map(|k| k.operator_kind.as_str()),
+                kind.map(|k| k.category.as_str()),
+                Some(register.legal_basis.as_str()),
+            ];
+            for text in texts.into_iter().flatten().chain(
+                register
+                    .evidence_types
+                    .iter()
+                    .chain(register.standards.iter())
+                    .map(String::as_str),
+            ) {
+                for token in self::tokens(text) {
+                    if !seen.contains(&token) {
+                        postings.entry(token.clone()).or_default().push(i);
+                        seen.insert(token);
+                    }
+                }
+            }
+            if register.connected {
+                for evidence_type in &register.evidence_types {
+                    let by_key = providers.entry(evidence_type.clone()).or_default();
+                    if register.jurisdictions.is_empty() {
+                        by_key.entry(String::new()).or_default().push(i);
+                    }
+                    for key in &register.jurisdictions {
+                        by_key.entry(key.clone()).or_default().push(i);
+                    }
+                }
+            }
+            facets.push(RegisterFacets {
+                state: register
+                    .jurisdictions
+                    .first()
+                    .filter(|k| k.len() >= 2)
+                    .map(|k| k[..2].to_owned()),
+                operator: kind.map_or_else(
+                    || member.map_or(register.member.clone(), |m| m.name.clone()),
+                    |k| k.operator_kind.clone(),
+                ),
+            });
+        }
+        let mut tokens: Vec<(Box<str>, Vec<u32>)> = postings
+            .into_iter()
+            .map(|(t, p)| (t.into_boxed_str(), p))
+            .collect();
+        tokens.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        catalogue.tokens = tokens;
+        catalogue.providers = providers;
+        catalogue.facets = facets;
+        catalogue.registers = registers;
+        catalogue
+    }
+
+    /// Every register type.
+    pub fn types(&self) -> &[RegisterType] {
+        &self.types
+    }
+
+    /// A register type by code.
+    pub fn register_type(&self, code: &str) -> Option<&RegisterType> {
+        self.type_index.get(code).map(|&i| &self.types[i])
+    }
+
+    /// Every member.
+    pub fn members(&self) -> &[Member] {
+        &self.members
+    }
+
+    /// A member by id.
+    pub fn member(&self, id: &str) -> Option<&Member> {
+        self.member_index.get(id).map(|&i| &self.members[i])
+    }
+
+    /// Every register.
+    pub fn registers(&self) -> &[Register] {
+        &self.registers
+    }
+
+    /// A register by map-wide id.
+    pub fn register(&self, id: &str) -> Option<&Register> {
+        self.register_index.get(id).map(|&i| &self.registers[i])
+    }
+
+    /// An official area by key.
+    pub fn area(&self, key: &str) -> Option<&Jurisdiction> {
+        self.areas.get(key)
+    }
+
+    /// Every official area, unordered.
+    pub fn areas(&self) -> impl Iterator<Item = &Jurisdiction> {
+        self.areas.values()
+    }
+
+    /// The exchange counts.
+    pub fn flows(&self) -> &[Flow] {
+        &self.flows
+    }
+
+    /// The registers of a member.
+    pub fn registers_of<'a>(&'a self, member: &'a str) -> impl Iterator<Item = &'a Register> {
+        self.registers.iter().filter(move |r| r.member == member)
+    }
+
+    /// The registers of a type.
+    pub fn registers_of_type<'a>(&'a self, code: &'a str) -> impl Iterator<Item = &'a Register> {
+        self.registers
+            .iter()
+            .filter(move |r| r.register_type.as_deref() == Some(code))
+    }
+
+    /// Full-text search (every word must prefix a word of the register's name, member, type,
+    /// operator, category, legal basis, evidence types or standards), narrowed by `filters`;
+    /// `limit` hits are returned, facets count all hits.
+    pub fn search(&self, query: &str, filters: &Filters, limit: usize) -> SearchResult<'_> {
+        let words: Vec<String> = tokens(query).collect();
+        let mut hits: Option<Vec<u32>> = None;
+        for word in &words {
+            let start = self.tokens.partition_point(|(t, _)| &**t < word.as_str());
+            let matching = self.tokens[start..]
+                .iter()
+                .take_while(|(t, _)| t.starts_with(word.as_str()));
+            let mut postings: Vec<u32> = Vec::new();
+            let mut lists = 0;
+            for (_, list) in matching {
+                postings.extend_from_slice(list);
+                lists += 1;
+            }
+            if lists > 1 {
+                postings.sort_unstable();
+                postings.dedup();
+            }
+            hits = Some(match hits {
+                None => postings,
+                Some(previous) => intersect(&previous, &postings),
+            });
+        }
+        let candidates: Vec<u32> = match hits {
+            Some(h) => h,
+            None => (0..u32::try_from(self.registers.len()).unwrap_or(u32::MAX)).collect(),
+        };
+        let mut facets: BTreeMap<&'static str, BTreeMap<String, usize>> = BTreeMap::new();
+        let mut matching: Vec<u32> = Vec::new();
+        for i in candidates {
+            let register = &self.registers[i as usize];
+            let facet = &self.facets[i as usize];
+            if !self.passes(register, facet, filters) {
+                continue;
+            }
+            matching.push(i);
+            let mut count = |name: &'static str, value: &str| {
+                *facets
+                    .entry(name)
+                    .or_default()
+                    .entry(value.to_owned())
+                    .or_default() += 1;
+            };
+            count("level", register.level.as_str());
+            if let Some(state) = &facet.state {
+                count("state", state);
+            }
+            for evidence_type in &register.evidence_types {
+                count("evidence_type", evidence_type);
+            }
+            count("operator", &facet.operator);
+            for standard in &register.standards {
+                count("standard", standard);
+            }
+            count(
+                "connected",
+                if register.connected { "true" } else { "false" },
+            );
+            if let Some(t) = &register.register_type {
+                count("type", t);
+            }
+        }
+        let total = matching.len();
+        matching.sort_by(|&a, &b| {
+            let (a, b) = (&self.registers[a as usize], &self.registers[b as usize]);
+            b.connected
+                .cmp(&a.connected)
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        SearchResult {
+            total,
+            hits: matching
+                .into_iter()
+                .take(limit)
+                .map(|i| &self.registers[i as usize])
+                .collect(),
+            facets,
+        }
+    }
+
+    fn passes(&self, register: &Register, facet: &RegisterFacets, filters: &Filters) -> bool {
+        filters
+            .level
+            .as_ref()
+            .is_none_or(|l| register.level.as_str() == l)
+            && filters
+                .state
+                .as_ref()
+                .is_none_or(|s| facet.state.as_ref() == Some(s))
+            && filters
+                .evidence_type
+                .as_ref()
+                .is_none_or(|e| register.evidence_types.contains(e))
+            && filters
+                .operator
+                .as_ref()
+                .is_none_or(|o| &facet.operator == o)
+            && filters
+                .standard
+                .as_ref()
+                .is_none_or(|s| register.standards.contains(s))
+            && filters.connected.is_none_or(|c| register.connected == c)
+            && filters
+                .register_type
+                .as_ref()
+                .is_none_or(|t| register.register_type.as_ref() == Some(t))
+    }
+
+    /// The connected providers of an evidence type for a place, most specific first: those for
+    /// the municipality, then the district, the state, the whole country. Where the answer needs
+    /// a finer place than given, says so.
+    pub fn discover(&self, evidence_type: &str, jurisdiction: Option<&str>) -> Discovery<'_> {
+        let Some(by_key) = self.providers.get(evidence_type) else {
+            return Discovery::Providers(Vec::new());
+        };
+        let chain = match jurisdiction.map(str::trim).filter(|k| !k.is_empty()) {
+            None => vec![(String::new(), Level::Federal)],
+            Some(key) => match key_chain(key) {
+                Some(chain) => chain,
+                None => {
+                    return Discovery::MissingInput {
+                        parameter: "jurisdiction",
+                        message: format!(
+                            "{key:?} is not an official key; give the municipality key (AGS, 8 digits) or the regional key (ARS, 12 digits)"
+                        ),
+                    };
+                }
+            },
+        };
+        let mut found = Vec::new();
+        let mut seen = HashSet::new();
+        for (key, level) in &chain {
+            for &i in by_key.get(key).into_iter().flatten() {
+                if !seen.insert(i) {
+                    continue;
+                }
+                let register = &self.registers[i as usize];
+                let Some(member) = self.member(&register.member) else {
+                    continue;
+                };
+                found.push(Found {
+                    rank: u32::try_from(found.len() + 1).unwrap_or(u32::MAX),
+                    match_level: *level,
+                    register,
+                    member,
+                });
+            }
+        }
+        if found.is_empty() {
+            // Providers exist below the given place: the place is too coarse to choose.
+            let given = chain.first().map(|(k, _)| k.as_str()).unwrap_or_default();
+            let finer = by_key
+                .keys()
+                .any(|k| k.len() > given.len() && k.starts_with(given));
+            if finer {
+                return Discovery::MissingInput {
+                    parameter: "jurisdiction",
+                    message: if given.is_empty() {
+                        format!(
+                            "{evidence_type} is provided per region; give the jurisdiction (AGS or ARS) of the person"
+                        )
+                    } else {
+                        format!(
+                            "{evidence_type} is provided per municipality or district inside {given}; give the municipality key (AGS, 8 digits) or ARS"
+                        )
+                    },
+                };
+            }
+        }
+        Discovery::Providers(found)
+    }
+}
+
+fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Source;
+
+    const RESIDENCE: &str = "urn:once:evidence-type:residence-certificate";
+
+    fn register(member: &str, id: &str, level: Level, keys: &[&str], connected: bool) -> Register {
+        Register {
+            id: format!("{member}/{id}"),
+            member: member.into(),
+            local_id: id.into(),
+            register_type: Some("melderegister".into()),
+            name: format!("Melderegister {id}"),
+            level,
+            jurisdictions: keys.iter().map(|k| (*k).to_owned()).collect(),
+            evidence_types: vec![RESIDENCE.into()],
+            legal_basis: "Bundesmeldegesetz (BMG)".into(),
+            standards: vec!["XMeld".into()],
+            record_count: None,
+            connected,
+            source: Source::Published,
+        }
+    }
+
+    fn member(id: &str) -> Member {
+        Member {
+            id: id.into(),
+            name: format!("Member {id}"),
+            contact: None,
+            peer_url: Some("https://x".into()),
+            tls_fingerprint: Some("00".repeat(32)),
+            published_at: Some(0),
+        }
+    }
+
+    fn catalogue() -> Catalogue {
+        Catalogue::build(Snapshot {
+            members: [
+                "DE-HB:KOMMUNE:04011000",
+                "DE-HB:LAND:meldewesen",
+                "DE:BUND:bva",
+                "DE-BY:KOMMUNE:09162000",
+            ]
+            .into_iter()
+            .map(member)
+            .collect(),
+            registers: vec![
+                register(
+                    "DE-HB:KOMMUNE:04011000",
+                    "bremen",
+                    Level::Municipality,
+                    &["04011000"],
+                    true,
+                ),
+                register("DE-HB:LAND:meldewesen", "hb", Level::State, &["04"], true),
+                register("DE:BUND:bva", "bund", Level::Federal, &[], true),
+                register(
+                    "DE-BY:KOMMUNE:09162000",
+                    "muenchen",
+                    Level::Municipality,
+                    &["09162000"],
+                    false,
+                ),
+            ],
+            ..Snapshot::default()
+        })
+    }
+
+    #[test]
+    fn discovery_is_most_specific_first() {
+        let c = catalogue();
+        let Discovery::Providers(found) = c.discover(RESIDENCE, Some("04011000")) else {
+            panic!("providers expected");
+        };
+        let order: Vec<(&str, Level)> = found
+            .iter()
+            .map(|f| (f.register.local_id.as_str(), f.match_level))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("bremen", Level::Municipality),
+                ("hb", Level::State),
+                ("bund", Level::Federal)
+            ]
+        );
+        // ARS of Bremen (040110000000) finds the same.
+        let Discovery::Providers(by_ars) = c.discover(RESIDENCE, Some("040110000000")) else {
+            panic!("providers expected");
+        };
+        assert_eq!(by_ars[0].register.local_id, "bremen");
+        // Bremerhaven: no municipal register; the state's comes first.
+        let Discovery::Providers(found) = c.discover(RESIDENCE, Some("04012000")) else {
+            panic!("providers expected");
+        };
+        assert_eq!(found[0].register.local_id, "hb");
+        // Munich is not connected: only the federal register.
+        let Discovery::Providers(found) = c.discover(RESIDENCE, Some("09162000")) else {
+            panic!("providers expected");
+        };
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].match_level, Level::Federal);
+        assert_eq!(
+            c.discover("urn:nothing", Some("04011000")),
+            Discovery::Providers(Vec::new())
+        );
+        assert!(matches!(
+            c.discover(RESIDENCE, Some("0401")),
+            Discovery::MissingInput { .. }
+        ));
+    }
+
+    #[test]
+    fn a_coarse_place_asks_for_more() {
+        let c = Catalogue::build(Snapshot {
+            members: vec![member("DE-HB:KOMMUNE:04011000")],
+            registers: vec![register(
+                "DE-HB:KOMMUNE:04011000",
+                "bremen",
+                Level::Municipality,
+                &["04011000"],
+                true,
+            )],
+            ..Snapshot::default()
+        });
+        for place in [None, Some("04")] {
+            match c.discover(RESIDENCE, place) {
+                Discovery::MissingInput { parameter, message } => {
+                    assert_eq!(parameter, "jurisdiction");
+                    assert!(message.contains("AGS"), "{message}");
+                }
+                other => panic!("{place:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn search_matches_word_prefixes_and_counts_facets() {
+        let c = catalogue();
+        let all = c.search("melde", &Filters::default(), 10);
+        assert_eq!(all.total, 4);
+        assert_eq!(all.facets["connected"]["true"], 3);
+        assert_eq!(all.facets["level"]["municipality"], 2);
+        let bremen = c.search("Melderegister brem", &Filters::default(), 10);
+        assert_eq!(bremen.total, 1);
+        let municipal = c.search(
+            "",
+            &Filters {
+                level: Some("municipality".into()),
+                connected: Some(false),
+                ..Filters::default()
+            },
+            10,
+        );
+        assert_eq!(municipal.total, 1);
+        assert_eq!(municipal.hits[0].local_id, "muenchen");
+        assert_eq!(c.search("xmeld", &Filters::default(), 2).hits.len(), 2);
+        assert_eq!(
+            c.search("nothing-like-this", &Filters::default(), 10).total,
+            0
+        );
+        assert_eq!(
+            c.search("bundesmeldegesetz", &Filters::default(), 10).total,
+            4
+        );
+    }
+
+    #[test]
+    fn key_chains() {
+        let chain: Vec<String> = key_chain("04011000")
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(chain, ["04011000", "04011", "040", "04", ""]);
+        assert!(key_chain("4011000").is_none());
+        assert!(key_chain("abc").is_none());
+        assert_eq!(key_chain("09").unwrap().len(), 2);
+    }
+}

@@ -1,0 +1,51 @@
+//! What the map's handlers share.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use once_pki::MemberId;
+use once_pki::signing::SignerVerifier;
+use once_store::{DbError, DbPool};
+use once_xml::Limits;
+use once_xml::dsig::Signer;
+
+use crate::catalogue::Catalogue;
+use crate::db;
+
+/// The running map's state.
+pub struct MapState {
+    /// The map's own member id (it signs discovery answers as this member).
+    pub member: MemberId,
+    /// The catalogue in force; replaced after every change.
+    pub catalogue: ArcSwap<Catalogue>,
+    /// The database.
+    pub pool: DbPool,
+    /// Signs discovery answers.
+    pub signer: Signer,
+    /// Checks the signers of descriptors (federation root, CRL, documentSigning).
+    pub signer_verifier: Arc<SignerVerifier>,
+    /// Limits for incoming descriptors.
+    pub limits: Limits,
+    /// A node that has not published for this long is shown as stale (seconds).
+    pub stale_after_seconds: i64,
+}
+
+impl std::fmt::Debug for MapState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MapState")
+            .field("member", &self.member)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MapState {
+    /// Rebuilds the catalogue from the database and puts it in force.
+    pub async fn reload(&self) -> Result<(), DbError> {
+        let snapshot = once_store::run(&self.pool, db::load).await?;
+        let catalogue = tokio::task::spawn_blocking(move || Catalogue::build(snapshot))
+            .await
+            .map_err(|e| DbError::Task(e.to_string()))?;
+        self.catalogue.store(Arc::new(catalogue));
+        Ok(())
+    }
+}

@@ -29,13 +29,49 @@ pub struct Catalogue {
     providers: HashMap<String, HashMap<String, Vec<u32>>>,
     /// Facet values of each register, computed once.
     facets: Vec<RegisterFacets>,
+    facet_values: FacetValues,
 }
 
-#[derive(Debug, Clone, Default)]
-struct RegisterFacets {
-    state: Option<String>,
-    operator: String,
+/// The facets, in the order they are shown; [`SearchResult::facets`] is keyed by these names.
+pub const FACETS: [&str; 7] = [
+    "level",
+    "state",
+    "evidence_type",
+    "operator",
+    "standard",
+    "connected",
+    "type",
+];
+const LEVEL: usize = 0;
+const STATE: usize = 1;
+const EVIDENCE: usize = 2;
+const OPERATOR: usize = 3;
+const STANDARD: usize = 4;
+const CONNECTED: usize = 5;
+const TYPE: usize = 6;
+
+/// The distinct values of each facet, numbered, so that counting is array arithmetic.
+#[derive(Debug, Default)]
+struct FacetValues {
+    values: [Vec<String>; 7],
+    ids: [HashMap<String, u32>; 7],
 }
+
+impl FacetValues {
+    fn id(&mut self, facet: usize, value: &str) -> u32 {
+        if let Some(&id) = self.ids[facet].get(value) {
+            return id;
+        }
+        let id = u32::try_from(self.values[facet].len()).unwrap_or(u32::MAX);
+        self.values[facet].push(value.to_owned());
+        self.ids[facet].insert(value.to_owned(), id);
+        id
+    }
+}
+
+/// A register's facet values: (facet, value id) pairs.
+#[derive(Debug, Clone, Default)]
+struct RegisterFacets(Vec<(u8, u32)>);
 
 /// The facets a search can be narrowed by.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
@@ -174,6 +210,14 @@ impl Catalogue {
             .enumerate()
             .map(|(i, m)| (m.id.clone(), i))
             .collect();
+        let mut registers = registers;
+        // Connected first, then by name: hits come out of the posting lists in this order.
+        registers.sort_by(|a, b| {
+            b.connected
+                .cmp(&a.connected)
+                .then_with(|| a.name.cmp(&b.name))
+                .then_with(|| a.id.cmp(&b.id))
+        });
         let register_index = registers
             .iter()
             .enumerate()
@@ -189,38 +233,64 @@ impl Catalogue {
             flows,
             ..Catalogue::default()
         };
+        let words = |texts: &[&str]| -> Vec<String> {
+            let mut out: Vec<String> = texts.iter().flat_map(|t| self::tokens(t)).collect();
+            out.sort_unstable();
+            out.dedup();
+            out
+        };
+        let type_words: HashMap<&str, Vec<String>> = catalogue
+            .types
+            .iter()
+            .map(|k| {
+                (
+                    k.code.as_str(),
+                    words(&[&k.name_de, &k.name_en, &k.operator_kind, &k.category]),
+                )
+            })
+            .collect();
+        let mut member_words: HashMap<&str, Vec<String>> = HashMap::new();
         let mut postings: HashMap<String, Vec<u32>> = HashMap::new();
         let mut providers: HashMap<String, HashMap<String, Vec<u32>>> = HashMap::new();
         let mut facets = Vec::with_capacity(registers.len());
+        let mut facet_values = FacetValues::default();
         for (i, register) in registers.iter().enumerate() {
             let i = u32::try_from(i).unwrap_or(u32::MAX);
             let kind = register
                 .register_type
                 .as_ref()
-                .and_then(|t| catalogue.register_type(t));
-            let member = catalogue.member(&register.member);
-            let mut seen = HashSet::new();
-            let texts = [
-                Some(register.name.as_str()),
-                member.map(|m| m.name.as_str()),
-                Some(register.member.as_str()),
-                kind.map(|k| k.name_de.as_str()),
-                kind.map(|k| k.name_en.as_str()),
-                kind.map(|k| k.operator_kind.as_str()),
-                kind.map(|k| k.category.as_str()),
-                Some(register.legal_basis.as_str()),
-            ];
-            for text in texts.into_iter().flatten().chain(
-                register
-                    .evidence_types
-                    .iter()
-                    .chain(register.standards.iter())
-                    .map(String::as_str),
-            ) {
-                for token in self::tokens(text) {
-                    if !seen.contains(&token) {
-                        postings.entry(token.clone()).or_default().push(i);
-                        seen.insert(token);
+                .and_then(|t| catalogue.type_index.get(t).map(|&k| &catalogue.types[k]));
+            let member = catalogue
+                .member_index
+                .get(&register.member)
+                .map(|&m| &catalogue.members[m]);
+            let member_list = member_words
+                .entry(register.member.as_str())
+                .or_insert_with(|| {
+                    words(&[&register.member, member.map_or("", |m| m.name.as_str())])
+                });
+            let mut own: Vec<String> = tokens(&register.name)
+                .chain(tokens(&register.legal_basis))
+                .chain(register.evidence_types.iter().flat_map(|e| tokens(e)))
+                .chain(register.standards.iter().flat_map(|s| tokens(s)))
+                .collect();
+            own.sort_unstable();
+            own.dedup();
+            let type_list = kind
+                .and_then(|k| type_words.get(k.code.as_str()))
+                .map_or(&[][..], Vec::as_slice);
+            let mut all: Vec<&String> = own
+                .iter()
+                .chain(member_list.iter())
+                .chain(type_list)
+                .collect();
+            all.sort_unstable();
+            all.dedup();
+            for token in all {
+                match postings.get_mut(token.as_str()) {
+                    Some(list) => list.push(i),
+                    None => {
+                        postings.insert(token.clone(), vec![i]);
                     }
                 }
             }
@@ -235,17 +305,28 @@ impl Catalogue {
                     }
                 }
             }
-            facets.push(RegisterFacets {
-                state: register
-                    .jurisdictions
-                    .first()
-                    .filter(|k| k.len() >= 2)
-                    .map(|k| k[..2].to_owned()),
-                operator: kind.map_or_else(
-                    || member.map_or(register.member.clone(), |m| m.name.clone()),
-                    |k| k.operator_kind.clone(),
-                ),
-            });
+            let mut ids = vec![(LEVEL as u8, facet_values.id(LEVEL, register.level.as_str()))];
+            if let Some(state) = register.jurisdictions.first().filter(|k| k.len() >= 2) {
+                ids.push((STATE as u8, facet_values.id(STATE, &state[..2])));
+            }
+            for evidence_type in &register.evidence_types {
+                ids.push((EVIDENCE as u8, facet_values.id(EVIDENCE, evidence_type)));
+            }
+            let operator = match (kind, member) {
+                (Some(k), _) => k.operator_kind.as_str(),
+                (None, Some(m)) => m.name.as_str(),
+                (None, None) => register.member.as_str(),
+            };
+            ids.push((OPERATOR as u8, facet_values.id(OPERATOR, operator)));
+            for standard in &register.standards {
+                ids.push((STANDARD as u8, facet_values.id(STANDARD, standard)));
+            }
+            let connected = if register.connected { "true" } else { "false" };
+            ids.push((CONNECTED as u8, facet_values.id(CONNECTED, connected)));
+            if let Some(t) = &register.register_type {
+                ids.push((TYPE as u8, facet_values.id(TYPE, t)));
+            }
+            facets.push(RegisterFacets(ids));
         }
         let mut tokens: Vec<(Box<str>, Vec<u32>)> = postings
             .into_iter()
@@ -255,6 +336,7 @@ impl Catalogue {
         catalogue.tokens = tokens;
         catalogue.providers = providers;
         catalogue.facets = facets;
+        catalogue.facet_values = facet_values;
         catalogue.registers = registers;
         catalogue
     }
@@ -346,85 +428,76 @@ impl Catalogue {
             Some(h) => h,
             None => (0..u32::try_from(self.registers.len()).unwrap_or(u32::MAX)).collect(),
         };
-        let mut facets: BTreeMap<&'static str, BTreeMap<String, usize>> = BTreeMap::new();
-        let mut matching: Vec<u32> = Vec::new();
+        // The filters as (facet, value id); a value nobody has matches nothing.
+        let wanted: Vec<(usize, Option<&String>)> = [
+            (LEVEL, filters.level.as_ref()),
+            (STATE, filters.state.as_ref()),
+            (EVIDENCE, filters.evidence_type.as_ref()),
+            (OPERATOR, filters.operator.as_ref()),
+            (STANDARD, filters.standard.as_ref()),
+            (TYPE, filters.register_type.as_ref()),
+        ]
+        .into_iter()
+        .filter(|(_, v)| v.is_some())
+        .collect();
+        let connected = filters.connected.map(|c| if c { "true" } else { "false" });
+        let mut required: Vec<(u8, u32)> = Vec::new();
+        for (facet, value) in wanted
+            .iter()
+            .map(|(f, v)| (*f, v.map(String::as_str)))
+            .chain(connected.map(|c| (CONNECTED, Some(c))))
+        {
+            match value.and_then(|v| self.facet_values.ids[facet].get(v)) {
+                Some(&id) => required.push((facet as u8, id)),
+                None => {
+                    return SearchResult {
+                        total: 0,
+                        hits: Vec::new(),
+                        facets: BTreeMap::new(),
+                    };
+                }
+            }
+        }
+        let mut counts: Vec<Vec<usize>> = self
+            .facet_values
+            .values
+            .iter()
+            .map(|v| vec![0; v.len()])
+            .collect();
+        let mut total = 0;
+        let mut hits = Vec::with_capacity(limit.min(candidates.len()));
         for i in candidates {
-            let register = &self.registers[i as usize];
-            let facet = &self.facets[i as usize];
-            if !self.passes(register, facet, filters) {
+            let RegisterFacets(ids) = &self.facets[i as usize];
+            if !required.iter().all(|r| ids.contains(r)) {
                 continue;
             }
-            matching.push(i);
-            let mut count = |name: &'static str, value: &str| {
-                *facets
-                    .entry(name)
-                    .or_default()
-                    .entry(value.to_owned())
-                    .or_default() += 1;
-            };
-            count("level", register.level.as_str());
-            if let Some(state) = &facet.state {
-                count("state", state);
+            total += 1;
+            if hits.len() < limit {
+                hits.push(&self.registers[i as usize]);
             }
-            for evidence_type in &register.evidence_types {
-                count("evidence_type", evidence_type);
-            }
-            count("operator", &facet.operator);
-            for standard in &register.standards {
-                count("standard", standard);
-            }
-            count(
-                "connected",
-                if register.connected { "true" } else { "false" },
-            );
-            if let Some(t) = &register.register_type {
-                count("type", t);
+            for &(facet, id) in ids {
+                counts[usize::from(facet)][id as usize] += 1;
             }
         }
-        let total = matching.len();
-        matching.sort_by(|&a, &b| {
-            let (a, b) = (&self.registers[a as usize], &self.registers[b as usize]);
-            b.connected
-                .cmp(&a.connected)
-                .then_with(|| a.name.cmp(&b.name))
-        });
+        let facets = FACETS
+            .iter()
+            .enumerate()
+            .map(|(f, name)| {
+                let values = counts[f]
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| **n > 0)
+                    .map(|(id, n)| (self.facet_values.values[f][id].clone(), *n))
+                    .collect::<BTreeMap<_, _>>();
+                (*name, values)
+            })
+            .filter(|(_, values)| !values.is_empty())
+            .collect();
         SearchResult {
             total,
-            hits: matching
-                .into_iter()
-                .take(limit)
-                .map(|i| &self.registers[i as usize])
-                .collect(),
+            hits,
             facets,
         }
-    }
-
-    fn passes(&self, register: &Register, facet: &RegisterFacets, filters: &Filters) -> bool {
-        filters
-            .level
-            .as_ref()
-            .is_none_or(|l| register.level.as_str() == l)
-            && filters
-                .state
-                .as_ref()
-                .is_none_or(|s| facet.state.as_ref() == Some(s))
-            && filters
-                .evidence_type
-                .as_ref()
-                .is_none_or(|e| register.evidence_types.contains(e))
-            && filters
-                .operator
-                .as_ref()
-                .is_none_or(|o| &facet.operator == o)
-            && filters
-                .standard
-                .as_ref()
-                .is_none_or(|s| register.standards.contains(s))
-            && filters.connected.is_none_or(|c| register.connected == c)
-            && filters
-                .register_type
-                .as_ref()
-                .is_none_or(|t| register.register_type.as_ref() == Some(t))
     }
 
     /// The connected providers of an evidence type for a place, most specific first: those for

@@ -333,14 +333,6 @@ fn node_dir() -> NodeDir {
     }
 }
 
-fn curl(args: &[&str]) -> Output {
-    Command::new("curl")
-        .args(["-sS", "--max-time", "10"])
-        .args(args)
-        .output()
-        .expect("curl is installed")
-}
-
 #[test]
 fn curl_talks_to_a_node_and_a_revoked_peer_is_refused_after_sighup() {
     let node = node_dir();

@@ -447,10 +447,23 @@ pub fn accept_descriptor(
             tls_fingerprint: Some(descriptor.tls_certificate_sha256.clone()),
             published_at: Some(now),
         };
-        diesel::delete(members::table.find(&descriptor.member)).execute(conn)?;
-        diesel::insert_into(members::table)
-            .values(member_row(&member, Some(sequence)))
+        // Updated in place: seed registers of the member refer to it.
+        let row = member_row(&member, Some(sequence));
+        let updated = diesel::update(members::table.find(&descriptor.member))
+            .set((
+                members::name.eq(&row.name),
+                members::contact.eq(&row.contact),
+                members::peer_url.eq(&row.peer_url),
+                members::tls_fingerprint.eq(&row.tls_fingerprint),
+                members::published_at.eq(row.published_at),
+                members::sequence.eq(row.sequence),
+            ))
             .execute(conn)?;
+        if updated == 0 {
+            diesel::insert_into(members::table)
+                .values(row)
+                .execute(conn)?;
+        }
         diesel::insert_into(descriptors::table)
             .values((
                 descriptors::member.eq(&descriptor.member),

@@ -78,15 +78,46 @@ impl RunningChild {
 }
 
 pub fn start_node(config: &Path, envs: &[(&str, &str)]) -> RunningChild {
+    let (child, ready, logs) = spawn_logged(
+        &["node", "run", "--config", path(config)],
+        envs,
+        "node listening",
+    );
+    RunningChild {
+        child,
+        peer: ready["peer.addr"].as_str().expect("peer.addr").to_owned(),
+        app: ready["app.addr"].as_str().expect("app.addr").to_owned(),
+        logs,
+    }
+}
+
+/// A `once map run` child process: `peer` is its API address, `app` its web address.
+pub fn start_map(config: &Path) -> RunningChild {
+    let (child, ready, logs) = spawn_logged(
+        &["map", "run", "--config", path(config)],
+        &[],
+        "map listening",
+    );
+    RunningChild {
+        child,
+        peer: ready["api.addr"].as_str().expect("api.addr").to_owned(),
+        app: ready["web.addr"].as_str().expect("web.addr").to_owned(),
+        logs,
+    }
+}
+
+type Logs = std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>;
+
+/// Runs `once --log-format json <args>` and waits for the log event `ready`; returns the child,
+/// that event, and the events logged after it (kept being read so the child never blocks).
+fn spawn_logged(
+    args: &[&str],
+    envs: &[(&str, &str)],
+    ready: &str,
+) -> (Child, serde_json::Value, Logs) {
     let mut child = Command::new(ONCE)
-        .args([
-            "--log-format",
-            "json",
-            "node",
-            "run",
-            "--config",
-            path(config),
-        ])
+        .args(["--log-format", "json"])
+        .args(args)
         .envs(envs.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -100,15 +131,11 @@ pub fn start_node(config: &Path, envs: &[(&str, &str)]) -> RunningChild {
         let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else {
             panic!("log line is not JSON: {line}");
         };
-        if event["message"] == "node listening" {
-            found = Some((
-                event["peer.addr"].as_str().expect("peer.addr").to_owned(),
-                event["app.addr"].as_str().expect("app.addr").to_owned(),
-            ));
+        if event["message"] == ready {
+            found = Some(event);
             break;
         }
     }
-    // Keep reading the log so the node never blocks on a full pipe; keep the events.
     let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = logs.clone();
     std::thread::spawn(move || {
@@ -118,13 +145,8 @@ pub fn start_node(config: &Path, envs: &[(&str, &str)]) -> RunningChild {
             sink.lock().expect("logs").push(event);
         }
     });
-    let (peer, app) = found.expect("the node logged its addresses");
-    RunningChild {
-        child,
-        peer,
-        app,
-        logs,
-    }
+    let event = found.unwrap_or_else(|| panic!("`once {}` never logged {ready:?}", args.join(" ")));
+    (child, event, logs)
 }
 
 pub fn signal(child: &Child, name: &str) {
@@ -133,4 +155,12 @@ pub fn signal(child: &Child, name: &str) {
         .status()
         .expect("kill");
     assert!(status.success());
+}
+
+pub fn curl(args: &[&str]) -> Output {
+    Command::new("curl")
+        .args(["-sS", "--max-time", "10"])
+        .args(args)
+        .output()
+        .expect("curl is installed")
 }

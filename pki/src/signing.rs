@@ -2,14 +2,17 @@
 //! the documentSigning extended key usage (so a TLS certificate cannot sign messages), not be
 //! revoked by the current CRL, and name exactly one member.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, TrustAnchor, UnixTime};
+use sha2::Digest;
 use webpki::{
     CertRevocationList, EndEntityCert, ExpirationPolicy, KeyUsage, OwnedCertRevocationList,
     RevocationCheckDepth, RevocationOptionsBuilder, UnknownStatusPolicy,
 };
+use x509_parser::prelude::FromDer;
 
 use crate::{MemberId, PeerIdentity, PkiError};
 
@@ -38,7 +41,17 @@ pub struct SignerVerifier {
     roots: Vec<CertificateDer<'static>>,
     enforce_crl_expiry: bool,
     crls: ArcSwap<Vec<CertRevocationList<'static>>>,
+    /// Chains already verified against the CRLs in force: SHA-256 of the end-entity certificate
+    /// → its member and until when the verdict holds (the certificate's notAfter, and the CRL's
+    /// nextUpdate when it is enforced). Emptied when the CRLs change. A federation has few
+    /// signers, so this saves a chain and CRL signature check on almost every message.
+    verified: Mutex<HashMap<[u8; 32], (MemberId, u64)>>,
+    /// The earliest nextUpdate of the CRLs in force (Unix seconds), if any.
+    crl_next_update: ArcSwap<Option<u64>>,
 }
+
+/// At most this many verified chains are remembered.
+const VERIFIED_CACHE: usize = 4096;
 
 impl std::fmt::Debug for SignerVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -68,6 +81,8 @@ impl SignerVerifier {
             roots,
             enforce_crl_expiry,
             crls: ArcSwap::from_pointee(parse_crls(crls)?),
+            verified: Mutex::new(HashMap::new()),
+            crl_next_update: ArcSwap::from_pointee(next_update(crls)),
         }))
     }
 
@@ -77,6 +92,11 @@ impl SignerVerifier {
         crls: &[CertificateRevocationListDer<'static>],
     ) -> Result<(), PkiError> {
         self.crls.store(Arc::new(parse_crls(crls)?));
+        self.crl_next_update.store(Arc::new(next_update(crls)));
+        self.verified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
         Ok(())
     }
 
@@ -87,6 +107,17 @@ impl SignerVerifier {
         now: UnixTime,
     ) -> Result<MemberId, SignerError> {
         let (end_entity, intermediates) = chain.split_first().ok_or(SignerError::NoCertificate)?;
+        let key: [u8; 32] = sha2::Sha256::digest(end_entity.as_ref()).into();
+        let now_secs = now.as_secs();
+        if let Some((member, until)) = self
+            .verified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+            && now_secs < *until
+        {
+            return Ok(member.clone());
+        }
         let cert = EndEntityCert::try_from(end_entity)
             .map_err(|e| SignerError::Untrusted(format!("unparseable certificate: {e:?}")))?;
         let anchors: Vec<TrustAnchor<'_>> = self
@@ -118,9 +149,23 @@ impl SignerVerifier {
             None,
         )
         .map_err(|e| SignerError::Untrusted(describe(&e)))?;
-        PeerIdentity::from_certificate(end_entity)
-            .map(|identity| identity.member_id)
-            .map_err(|e| SignerError::NoMember(e.to_string()))
+        let identity = PeerIdentity::from_certificate(end_entity)
+            .map_err(|e| SignerError::NoMember(e.to_string()))?;
+        let mut until = u64::try_from(identity.not_after.unix_timestamp()).unwrap_or(0);
+        if self.enforce_crl_expiry
+            && let Some(next) = **self.crl_next_update.load()
+        {
+            until = until.min(next);
+        }
+        let mut verified = self
+            .verified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if verified.len() >= VERIFIED_CACHE {
+            verified.clear();
+        }
+        verified.insert(key, (identity.member_id.clone(), until));
+        Ok(identity.member_id)
     }
 }
 
@@ -137,6 +182,17 @@ fn parse_crls(
                 })
         })
         .collect()
+}
+
+/// The earliest nextUpdate of these CRLs (Unix seconds).
+fn next_update(crls: &[CertificateRevocationListDer<'static>]) -> Option<u64> {
+    crls.iter()
+        .filter_map(|der| {
+            let (_, crl) =
+                x509_parser::revocation_list::CertificateRevocationList::from_der(der).ok()?;
+            u64::try_from(crl.next_update()?.timestamp()).ok()
+        })
+        .min()
 }
 
 fn describe(e: &webpki::Error) -> String {

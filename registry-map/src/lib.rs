@@ -22,4 +22,3 @@ pub mod seed;
 pub mod service;
 pub mod state;
 pub mod web;
-pub mod web;

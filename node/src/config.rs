@@ -121,6 +121,10 @@ pub struct MapClientConfig {
     /// How often the exchange counts are reported to the map, in seconds (0: never).
     #[serde(default = "default_report_seconds")]
     pub report_seconds: u64,
+    /// How often the registers are published again, in seconds, so the map does not show the
+    /// node as stale (keep it well below the map's `stale_after_seconds`).
+    #[serde(default = "default_report_seconds")]
+    pub republish_seconds: u64,
 }
 
 fn default_true() -> bool {
@@ -209,7 +213,9 @@ pub struct PreviewConfig {
     #[serde(default = "default_preview_attempts")]
     pub max_attempts: i32,
     /// Keep one-time codes in a simulated mailbox readable at `GET /v1/preview-mailbox` on the
-    /// application endpoint, instead of sending them to the person (demo and tests only).
+    /// application endpoint (demo and tests only: any application caller can read every code).
+    /// The node has no gateway that sends codes to people yet (e-mail, letter, eID); without this
+    /// setting a code is generated and stored hashed, but reaches nobody.
     #[serde(default)]
     pub simulated_mailbox: bool,
 }
@@ -238,6 +244,10 @@ pub struct ProviderConfig {
     /// empty: everywhere.
     #[serde(default)]
     pub jurisdictions: Vec<String>,
+    /// The SHA-256 fingerprint its TLS certificate must have (lowercase hex), if pinned;
+    /// providers found through the register map are pinned to what they published.
+    #[serde(default)]
+    pub tls_fingerprint: Option<String>,
 }
 
 /// The peer endpoint.
@@ -498,8 +508,11 @@ impl Config {
                     return Err(ConfigError::new(field, "must be an https:// URL"));
                 }
             }
-            if map.cache_seconds == 0 {
-                return Err(ConfigError::new("map.cache_seconds", "must be at least 1"));
+            if map.cache_seconds == 0 || map.republish_seconds == 0 {
+                return Err(ConfigError::new(
+                    "map",
+                    "cache_seconds and republish_seconds must be at least 1",
+                ));
             }
         }
         for (i, provider) in self.providers.iter().enumerate() {

@@ -79,6 +79,7 @@ impl ResponseError for ApiError {
                     R::NoProvider(_) => StatusCode::NOT_FOUND,
                     R::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
                     R::LogUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+                    R::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
                     _ => StatusCode::BAD_GATEWAY,
                 }
             }

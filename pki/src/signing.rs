@@ -3,6 +3,7 @@
 //! revoked by the current CRL, and name exactly one member.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
@@ -48,6 +49,8 @@ pub struct SignerVerifier {
     verified: Mutex<HashMap<[u8; 32], (MemberId, u64)>>,
     /// The earliest nextUpdate of the CRLs in force (Unix seconds), if any.
     crl_next_update: ArcSwap<Option<u64>>,
+    /// Counts CRL reloads; a verdict reached against older CRLs is not remembered.
+    generation: AtomicU64,
 }
 
 /// At most this many verified chains are remembered.
@@ -83,6 +86,7 @@ impl SignerVerifier {
             crls: ArcSwap::from_pointee(parse_crls(crls)?),
             verified: Mutex::new(HashMap::new()),
             crl_next_update: ArcSwap::from_pointee(next_update(crls)),
+            generation: AtomicU64::new(0),
         }))
     }
 
@@ -91,12 +95,17 @@ impl SignerVerifier {
         &self,
         crls: &[CertificateRevocationListDer<'static>],
     ) -> Result<(), PkiError> {
-        self.crls.store(Arc::new(parse_crls(crls)?));
-        self.crl_next_update.store(Arc::new(next_update(crls)));
-        self.verified
+        let parsed = parse_crls(crls)?;
+        let mut verified = self
+            .verified
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clear();
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // New CRLs first, then the generation: a verification that sees the new generation also
+        // sees the new CRLs.
+        self.crls.store(Arc::new(parsed));
+        self.crl_next_update.store(Arc::new(next_update(crls)));
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        verified.clear();
         Ok(())
     }
 
@@ -108,6 +117,7 @@ impl SignerVerifier {
     ) -> Result<MemberId, SignerError> {
         let (end_entity, intermediates) = chain.split_first().ok_or(SignerError::NoCertificate)?;
         let key: [u8; 32] = sha2::Sha256::digest(end_entity.as_ref()).into();
+        let generation = self.generation.load(Ordering::SeqCst);
         let now_secs = now.as_secs();
         if let Some((member, until)) = self
             .verified
@@ -161,10 +171,14 @@ impl SignerVerifier {
             .verified
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if verified.len() >= VERIFIED_CACHE {
-            verified.clear();
+        // Remembered only if no CRL was loaded since this verification began (the reload holds
+        // the lock while it bumps the generation and empties the cache).
+        if self.generation.load(Ordering::SeqCst) == generation {
+            if verified.len() >= VERIFIED_CACHE {
+                verified.clear();
+            }
+            verified.insert(key, (identity.member_id.clone(), until));
         }
-        verified.insert(key, (identity.member_id.clone(), until));
         Ok(identity.member_id)
     }
 }

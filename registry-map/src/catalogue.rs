@@ -302,6 +302,11 @@ impl Catalogue {
                     }
                     for key in &register.jurisdictions {
                         by_key.entry(key.clone()).or_default().push(i);
+                        // A register published for an ARS serves that municipality's AGS too.
+                        if key.len() == 12 {
+                            let ags = format!("{}{}", &key[..5], &key[9..]);
+                            by_key.entry(ags).or_default().push(i);
+                        }
                     }
                 }
             }
@@ -510,7 +515,19 @@ impl Catalogue {
         let chain = match jurisdiction.map(str::trim).filter(|k| !k.is_empty()) {
             None => vec![(String::new(), Level::Federal)],
             Some(key) => match key_chain(key) {
-                Some(chain) => chain,
+                Some(mut chain) => {
+                    // A municipality given by its AGS also belongs to its municipal association
+                    // (the first nine digits of its ARS), which may keep the register.
+                    if key.len() == 8
+                        && let Some(association) = self
+                            .area(key)
+                            .and_then(|a| a.ars.as_ref())
+                            .filter(|ars| ars.len() == 12)
+                    {
+                        chain.insert(1, (association[..9].to_owned(), Level::Municipality));
+                    }
+                    chain
+                }
                 None => {
                     return Discovery::MissingInput {
                         parameter: "jurisdiction",
@@ -521,32 +538,44 @@ impl Catalogue {
                 }
             },
         };
-        let mut found = Vec::new();
+        let given = chain.first().map(|(k, _)| k.clone()).unwrap_or_default();
+        let mut found: Vec<Found<'_>> = Vec::new();
         let mut seen = HashSet::new();
+        let mut at_given = false;
         for (key, level) in &chain {
-            for &i in by_key.get(key).into_iter().flatten() {
-                if !seen.insert(i) {
-                    continue;
-                }
-                let register = &self.registers[i as usize];
-                let Some(member) = self.member(&register.member) else {
-                    continue;
-                };
-                found.push(Found {
-                    rank: u32::try_from(found.len() + 1).unwrap_or(u32::MAX),
-                    match_level: *level,
-                    register,
-                    member,
-                });
-            }
+            let mut here: Vec<Found<'_>> = by_key
+                .get(key)
+                .into_iter()
+                .flatten()
+                .filter(|&&i| seen.insert(i))
+                .filter_map(|&i| {
+                    let register = &self.registers[i as usize];
+                    Some(Found {
+                        rank: 0,
+                        match_level: *level,
+                        register,
+                        member: self.member(&register.member)?,
+                    })
+                })
+                .collect();
+            // Several at one level: in a fixed order that no publisher controls.
+            here.sort_by(|a, b| {
+                (a.member.id.as_str(), a.register.local_id.as_str())
+                    .cmp(&(b.member.id.as_str(), b.register.local_id.as_str()))
+            });
+            at_given |= *key == given && !here.is_empty();
+            found.extend(here);
         }
-        if found.is_empty() {
-            // Providers exist below the given place: the place is too coarse to choose.
-            let given = chain.first().map(|(k, _)| k.as_str()).unwrap_or_default();
+        for (n, f) in found.iter_mut().enumerate() {
+            f.rank = u32::try_from(n + 1).unwrap_or(u32::MAX);
+        }
+        // Nothing for the place itself, but providers below it: the place is too coarse to
+        // choose (a coarser provider found further up would be a guess).
+        if !at_given {
             let finer = by_key
                 .keys()
-                .any(|k| k.len() > given.len() && k.starts_with(given));
-            if finer {
+                .any(|k| k.len() > given.len() && k.starts_with(given.as_str()));
+            if finer && given.len() < 8 {
                 return Discovery::MissingInput {
                     parameter: "jurisdiction",
                     message: if given.is_empty() {

@@ -426,19 +426,6 @@ pub fn accept_descriptor(
 ) -> Result<(), AcceptError> {
     let sequence = i64::try_from(descriptor.sequence).unwrap_or(i64::MAX);
     conn.transaction(|conn| {
-        let last: Option<Option<i64>> = members::table
-            .find(&descriptor.member)
-            .select(members::sequence)
-            .first(conn)
-            .optional()?;
-        if let Some(Some(last)) = last
-            && sequence <= last
-        {
-            return Err(AcceptError::Stale {
-                given: descriptor.sequence,
-                last,
-            });
-        }
         let member = Member {
             id: descriptor.member.clone(),
             name: descriptor.name.clone(),
@@ -447,22 +434,45 @@ pub fn accept_descriptor(
             tls_fingerprint: Some(descriptor.tls_certificate_sha256.clone()),
             published_at: Some(now),
         };
-        // Updated in place: seed registers of the member refer to it.
+        // Updated in place (seed registers of the member refer to it), and only by a newer
+        // descriptor: the condition is part of the UPDATE, so concurrent publishes of one member
+        // cannot let an older one win.
         let row = member_row(&member, Some(sequence));
-        let updated = diesel::update(members::table.find(&descriptor.member))
-            .set((
-                members::name.eq(&row.name),
-                members::contact.eq(&row.contact),
-                members::peer_url.eq(&row.peer_url),
-                members::tls_fingerprint.eq(&row.tls_fingerprint),
-                members::published_at.eq(row.published_at),
-                members::sequence.eq(row.sequence),
-            ))
-            .execute(conn)?;
+        let updated = diesel::update(
+            members::table.find(&descriptor.member).filter(
+                members::sequence
+                    .is_null()
+                    .or(members::sequence.lt(sequence)),
+            ),
+        )
+        .set((
+            members::name.eq(&row.name),
+            members::contact.eq(&row.contact),
+            members::peer_url.eq(&row.peer_url),
+            members::tls_fingerprint.eq(&row.tls_fingerprint),
+            members::published_at.eq(row.published_at),
+            members::sequence.eq(row.sequence),
+        ))
+        .execute(conn)?;
         if updated == 0 {
-            diesel::insert_into(members::table)
-                .values(row)
-                .execute(conn)?;
+            let last: Option<Option<i64>> = members::table
+                .find(&descriptor.member)
+                .select(members::sequence)
+                .first(conn)
+                .optional()?;
+            match last {
+                Some(last) => {
+                    return Err(AcceptError::Stale {
+                        given: descriptor.sequence,
+                        last: last.unwrap_or_default(),
+                    });
+                }
+                None => {
+                    diesel::insert_into(members::table)
+                        .values(row)
+                        .execute(conn)?;
+                }
+            }
         }
         diesel::insert_into(descriptors::table)
             .values((

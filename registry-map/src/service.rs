@@ -55,10 +55,19 @@ pub async fn publish(
     let descriptor = NodeDescriptor::from_xml(document, &state.limits)
         .map_err(|e| PublishError::Invalid(e.detail))?;
     if &signer != peer || descriptor.member != peer.as_str() {
+        // (Checked before the areas, so that this message names the member mix-up.)
         return Err(PublishError::WrongMember(format!(
             "signer ({signer}), TLS peer ({peer}) and operating member ({}) must be the same member",
             descriptor.member
         )));
+    }
+    for register in &descriptor.registers {
+        if let Some(key) = register.jurisdictions.iter().find(|k| !may_serve(peer, k)) {
+            return Err(PublishError::WrongMember(format!(
+                "register {}: member {peer} may not publish a register for area {key} (a municipality publishes its own key, a district keys inside it, a state authority keys inside its state; only federal members publish anywhere)",
+                register.id
+            )));
+        }
     }
     let count = descriptor.registers.len();
     let bytes = document.to_vec();
@@ -75,6 +84,36 @@ pub async fn publish(
     state.reload().await.map_err(PublishError::Unavailable)?;
     tracing::info!(map.member = %peer, map.registers = count, "descriptor accepted");
     Ok(count)
+}
+
+/// Whether `member` may publish a register for the official area `key`, judged from its member
+/// id: `DE:…` (federal) anywhere; `DE-<ST>:KOMMUNE:<AGS>` that municipality (as AGS or ARS);
+/// `DE-<ST>:KREIS:<district>` keys inside that district; any other `DE-<ST>:…` keys inside its
+/// state. So a node cannot present itself as the provider for somebody else's area.
+pub fn may_serve(member: &MemberId, key: &str) -> bool {
+    if member.instance() == "DE" {
+        return true;
+    }
+    let Some(state_code) = member.instance().strip_prefix("DE-") else {
+        return false;
+    };
+    let Some(state_key) = (1..=16)
+        .map(|n| format!("{n:02}"))
+        .find(|k| crate::seed::state_code(k) == Some(state_code))
+    else {
+        return false;
+    };
+    // An ARS names the same municipality as the AGS made of its first five and last three digits.
+    let ags = if key.len() == 12 {
+        format!("{}{}", &key[..5], &key[9..])
+    } else {
+        key.to_owned()
+    };
+    match member.class() {
+        "KOMMUNE" => ags == member.code(),
+        "KREIS" => member.code().len() == 5 && ags.starts_with(member.code()),
+        _ => key.starts_with(&state_key),
+    }
 }
 
 /// The signed discovery answer for an evidence type and place.
@@ -177,4 +216,30 @@ pub async fn record_flows(
     .await
     .map_err(PublishError::Unavailable)?;
     state.reload().await.map_err(PublishError::Unavailable)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_serve;
+
+    #[test]
+    fn members_publish_only_for_their_own_areas() {
+        let m = |s: &str| s.parse().unwrap();
+        let bremen = m("DE-HB:KOMMUNE:04011000");
+        assert!(may_serve(&bremen, "04011000"));
+        assert!(may_serve(&bremen, "040110000000"));
+        assert!(!may_serve(&bremen, "04012000"));
+        assert!(!may_serve(&bremen, "04"));
+        let kreis = m("DE-NI:KREIS:03241");
+        assert!(may_serve(&kreis, "03241"));
+        assert!(may_serve(&kreis, "03241001"));
+        assert!(!may_serve(&kreis, "03242001"));
+        let land = m("DE-HB:LAND:finanzamt");
+        assert!(may_serve(&land, "04"));
+        assert!(may_serve(&land, "04012000"));
+        assert!(!may_serve(&land, "09162000"));
+        assert!(may_serve(&m("DE:BUND:kba"), "09162000"));
+        assert!(!may_serve(&m("DE-BY:KOMMUNE:09162000"), "04011000"));
+        assert!(!may_serve(&m("FR:MAIRIE:75056"), "04011000"));
+    }
 }

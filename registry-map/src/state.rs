@@ -28,6 +28,8 @@ pub struct MapState {
     pub limits: Limits,
     /// A node that has not published for this long is shown as stale (seconds).
     pub stale_after_seconds: i64,
+    /// Held while the catalogue is rebuilt, so concurrent rebuilds cannot store an older one.
+    pub reload_lock: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for MapState {
@@ -41,6 +43,7 @@ impl std::fmt::Debug for MapState {
 impl MapState {
     /// Rebuilds the catalogue from the database and puts it in force.
     pub async fn reload(&self) -> Result<(), DbError> {
+        let _one_at_a_time = self.reload_lock.lock().await;
         let snapshot = once_store::run(&self.pool, db::load).await?;
         let catalogue = tokio::task::spawn_blocking(move || Catalogue::build(snapshot))
             .await

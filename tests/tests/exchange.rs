@@ -89,6 +89,7 @@ impl Setup {
                 url,
                 evidence_types: vec![RESIDENCE.into()],
                 jurisdictions: vec![format!("0401200{}", n + 1)],
+                tls_fingerprint: None,
             });
         }
         fed.add_member(REQUESTER, move |c| {
@@ -101,6 +102,7 @@ impl Setup {
                     url: provider_url.clone(),
                     evidence_types: vec![RESIDENCE.into()],
                     jurisdictions: vec!["04011".into()],
+                    tls_fingerprint: None,
                 },
                 // A provider for Bremerhaven that is down.
                 ProviderConfig {
@@ -109,6 +111,7 @@ impl Setup {
                     url: format!("https://localhost:{dead_port}"),
                     evidence_types: vec![RESIDENCE.into()],
                     jurisdictions: vec!["04012000".into()],
+                    tls_fingerprint: None,
                 },
             ]);
         })

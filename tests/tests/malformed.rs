@@ -125,7 +125,8 @@ async fn stalled_body_is_dropped() {
         String::from_utf8_lossy(&body).contains("larger than"),
         "huge Content-Length"
     );
-    assert!(took < Duration::from_secs(1), "refused after {took:?}");
+    // Not a timing target: only that the refusal does not wait for 99 GB that never come.
+    assert!(took < ANSWER_WITHIN, "refused after {took:?}");
     fed.stop().await;
 }
 

@@ -28,8 +28,9 @@ fn map_client(fed: &TestFederation, port: u16) -> MapClientConfig {
         member: fed.map().member.clone(),
         peer_url: format!("https://localhost:{port}"),
         publish: false,
-        cache_seconds: 300,
+        cache_seconds: 1,
         report_seconds: 0,
+        republish_seconds: 3600,
     }
 }
 
@@ -168,6 +169,9 @@ async fn map_with_nodes(backend: Backend) {
     // A descriptor for another member, or signed by another member, is refused.
     let requester_dir = fed.node(2).dir.clone();
     let municipal_dir = fed.node(0).dir.clone();
+    let munich_dir = fed
+        .issue("DE-BY:KOMMUNE:09162000", "munich")
+        .expect("issue");
     let forged = NodeDescriptor {
         member: MUNICIPAL.into(),
         name: "forged".into(),
@@ -225,17 +229,59 @@ async fn map_with_nodes(backend: Backend) {
     assert_eq!(status, 409, "{body}");
     let catalogue = fed.map().running().state().catalogue.load();
     assert!(catalogue.registers().iter().all(|r| r.name != "Forged"));
+    // A member publishing its own descriptor, but for somebody else's area.
+    let mut elsewhere = old_for_munich();
+    elsewhere.sequence = 5;
+    let (status, body) = post(munich_dir.clone(), munich_dir, elsewhere).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("may not publish a register for area 04011000"),
+        "{body}"
+    );
+    // Every accepted descriptor is kept.
+    let history = once_store::run(&fed.map().running().state().pool, |conn| {
+        once_registry_map::db::descriptor_history(conn, MUNICIPAL)
+    })
+    .await
+    .expect("history");
+    assert_eq!(history.len(), 1);
 
-    // The map stops: the requester keeps working from its cache.
+    // The map stops: the requester keeps working from its (expired) cache.
     let running = fed.map_mut().map.take().expect("running");
     running.stop(true).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let (status, answer) = ask(&fed, &key, query(RESIDENCE, Some("04011000"))).await;
     assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["provider"], MUNICIPAL);
     // A place never asked before cannot be discovered now; the error says why.
     let (status, answer) = ask(&fed, &key, query(RESIDENCE, Some("04012000"))).await;
     assert_eq!(status, 404, "{answer}");
     tokio::time::sleep(Duration::from_millis(10)).await;
     fed.stop().await;
+}
+
+fn old_for_munich() -> NodeDescriptor {
+    NodeDescriptor {
+        member: "DE-BY:KOMMUNE:09162000".into(),
+        name: "Landeshauptstadt München".into(),
+        peer_endpoint: "https://muenchen.example:8443".into(),
+        tls_certificate_sha256: "cd".repeat(32),
+        contact: None,
+        issue_date_time: time::OffsetDateTime::now_utc(),
+        sequence: 1,
+        registers: vec![RegisterDescriptor {
+            id: "melderegister".into(),
+            name: "Melderegister".into(),
+            register_type: Some("melderegister".into()),
+            level: Level::Municipality,
+            jurisdictions: vec!["04011000".into()],
+            evidence_types: vec![RESIDENCE.into()],
+            legal_basis: "BMG".into(),
+            standards: Vec::new(),
+            record_count: None,
+            contact: None,
+        }],
+    }
 }
 
 #[actix_rt::test]

@@ -234,14 +234,6 @@ pub fn entries_after(
         .load(conn)?)
 }
 
-/// The entries of one exchange, in order.
-pub fn exchange(conn: &mut AnyConnection, exchange_id: &str) -> Result<Vec<Entry>, DbError> {
-    Ok(message_log::table
-        .filter(message_log::exchange_id.eq(exchange_id))
-        .order(message_log::seq)
-        .load(conn)?)
-}
-
 /// Outgoing responses that delivered evidence about a subject, newest first.
 pub fn transfers(conn: &mut AnyConnection, subject_digest: &str) -> Result<Vec<Entry>, DbError> {
     Ok(message_log::table

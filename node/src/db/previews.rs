@@ -114,15 +114,25 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Preview>, DbErr
     Ok(previews::table.find(id).first(conn).optional()?)
 }
 
-/// Counts a wrong code; returns the number of wrong codes so far.
-pub fn count_wrong_code(conn: &mut AnyConnection, id: &str) -> Result<i32, DbError> {
-    diesel::update(previews::table.find(id))
-        .set(previews::attempts.eq(previews::attempts + 1))
-        .execute(conn)?;
-    Ok(previews::table
-        .find(id)
-        .select(previews::attempts)
-        .first(conn)?)
+/// Takes one attempt at the code, before the code is compared: only a pending, unexpired preview
+/// with attempts left gives one. Counting first, in one statement, means parallel guesses cannot
+/// get past the limit. Returns whether an attempt was granted.
+pub fn take_attempt(
+    conn: &mut AnyConnection,
+    id: &str,
+    max_attempts: i32,
+    now: i64,
+) -> Result<bool, DbError> {
+    Ok(diesel::update(
+        previews::table
+            .find(id)
+            .filter(previews::state.eq(PreviewState::Pending.as_str()))
+            .filter(previews::attempts.lt(max_attempts))
+            .filter(previews::expires_at.gt(now)),
+    )
+    .set(previews::attempts.eq(previews::attempts + 1))
+    .execute(conn)?
+        == 1)
 }
 
 /// Marks the code as entered: the browser holding `session_sha256`'s secret may decide.
@@ -131,11 +141,13 @@ pub fn verify_code(
     conn: &mut AnyConnection,
     id: &str,
     session_sha256: &str,
+    now: i64,
 ) -> Result<bool, DbError> {
     Ok(diesel::update(
         previews::table
             .find(id)
-            .filter(previews::state.eq(PreviewState::Pending.as_str())),
+            .filter(previews::state.eq(PreviewState::Pending.as_str()))
+            .filter(previews::expires_at.gt(now)),
     )
     .set((
         previews::state.eq(PreviewState::Verified.as_str()),
@@ -163,7 +175,8 @@ pub fn decide(
         previews::table
             .find(id)
             .filter(previews::state.eq(PreviewState::Verified.as_str()))
-            .filter(previews::session_sha256.eq(session_sha256)),
+            .filter(previews::session_sha256.eq(session_sha256))
+            .filter(previews::expires_at.gt(now)),
     )
     .set((
         previews::state.eq(state.as_str()),
@@ -175,15 +188,27 @@ pub fn decide(
 
 /// Marks an approved preview as delivered; returns whether it was approved and unused (a
 /// preview is delivered once).
-pub fn consume(conn: &mut AnyConnection, id: &str) -> Result<bool, DbError> {
+pub fn consume(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool, DbError> {
     Ok(diesel::update(
         previews::table
             .find(id)
-            .filter(previews::state.eq(PreviewState::Approved.as_str())),
+            .filter(previews::state.eq(PreviewState::Approved.as_str()))
+            .filter(previews::expires_at.gt(now)),
     )
     .set(previews::state.eq(PreviewState::Delivered.as_str()))
     .execute(conn)?
         == 1)
+}
+
+/// Deletes previews that expired before `before` (Unix seconds), with their codes: the evidence
+/// they hold is personal data.
+pub fn prune(conn: &mut AnyConnection, before: i64) -> Result<usize, DbError> {
+    let old = previews::table
+        .filter(previews::expires_at.lt(before))
+        .select(previews::id);
+    diesel::delete(preview_mailbox::table.filter(preview_mailbox::preview_id.eq_any(old)))
+        .execute(conn)?;
+    Ok(diesel::delete(previews::table.filter(previews::expires_at.lt(before))).execute(conn)?)
 }
 
 /// A message in the simulated mailbox.

@@ -52,9 +52,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    seen_requests (request_id) {
-        request_id -> Text,
+    seen_requests (requester, request_id) {
         requester -> Text,
+        request_id -> Text,
         seen_at -> BigInt,
     }
 }

@@ -113,6 +113,7 @@ impl RunningMap {
                 ..Limits::default()
             },
             stale_after_seconds: config.stale_after_seconds,
+            reload_lock: tokio::sync::Mutex::new(()),
         });
         state.reload().await?;
         let data = web::Data::from(state.clone());

@@ -36,6 +36,12 @@ struct Cached {
     answer: Arc<DiscoveryResponse>,
 }
 
+/// At most this many answers are cached (places × evidence types asked for).
+const MAX_CACHED: usize = 50_000;
+
+/// Largest discovery answer read, in bytes.
+const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+
 /// The discovery client of a node.
 #[derive(Debug)]
 pub struct Discovery {
@@ -43,6 +49,8 @@ pub struct Discovery {
     map: MemberId,
     ttl: Duration,
     cache: DashMap<(String, String), Cached>,
+    /// Keys being refreshed in the background (one refresh per key at a time).
+    refreshing: dashmap::DashSet<(String, String)>,
 }
 
 impl Discovery {
@@ -53,6 +61,7 @@ impl Discovery {
             map: config.member.clone(),
             ttl: Duration::from_secs(config.cache_seconds),
             cache: DashMap::new(),
+            refreshing: dashmap::DashSet::new(),
         }
     }
 
@@ -63,20 +72,28 @@ impl Discovery {
         evidence_type: &str,
         jurisdiction: Option<&str>,
     ) -> Result<Arc<DiscoveryResponse>, DiscoveryError> {
-        let key = (
-            evidence_type.to_owned(),
-            jurisdiction.unwrap_or_default().to_owned(),
-        );
+        let place = jurisdiction.unwrap_or_default().trim();
+        // Only official keys are asked (and cached); anything else would grow the cache.
+        if !place.is_empty()
+            && !(matches!(place.len(), 2 | 3 | 5 | 8 | 9 | 12)
+                && place.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(DiscoveryError::Untrusted(format!(
+                "{place:?} is not an official key (AGS, ARS, district or state key)"
+            )));
+        }
+        let key = (evidence_type.to_owned(), place.to_owned());
         let cached = self.cache.get(&key).map(|c| c.clone());
         if let Some(cached) = &cached {
             let age = cached.fetched.elapsed();
             if age < self.ttl {
-                if age > self.ttl / 2 {
+                if age > self.ttl / 2 && self.refreshing.insert(key.clone()) {
                     let (this, exchange, key) = (self.clone(), exchange.clone(), key.clone());
                     tokio::spawn(async move {
                         if let Err(e) = this.fetch(&exchange, &key).await {
                             tracing::warn!(error = %e, "background discovery refresh failed");
                         }
+                        this.refreshing.remove(&key);
                     });
                 }
                 return Ok(cached.answer.clone());
@@ -121,10 +138,9 @@ impl Discovery {
             .await
             .map_err(|e| unreachable(crate::peer::client::describe(&e)))?;
         let status = response.status();
-        let body = response
-            .bytes()
+        let body = crate::peer::client::read_limited(response, MAX_ANSWER_BYTES)
             .await
-            .map_err(|e| unreachable(crate::peer::client::describe(&e)))?;
+            .map_err(unreachable)?;
         if !status.is_success() {
             return Err(unreachable(format!(
                 "HTTP {status}: {}",
@@ -136,12 +152,26 @@ impl Discovery {
             .map_err(|e| DiscoveryError::Untrusted(e.to_string()))?;
         let answer = DiscoveryResponse::from_xml(&body, &exchange.limits)
             .map_err(|e| DiscoveryError::Untrusted(e.detail))?;
-        if answer.evidence_type != key.0 {
+        // Bound to the question and fresh: a signed answer for another place, or an old one
+        // replayed, is not taken.
+        if answer.evidence_type != key.0
+            || answer.jurisdiction.as_deref().unwrap_or_default() != key.1
+        {
             return Err(DiscoveryError::Untrusted(
-                "the answer is for another evidence type".into(),
+                "the answer is for another evidence type or place".into(),
             ));
         }
+        let age = (time::OffsetDateTime::now_utc() - answer.issue_date_time).abs();
+        if age > time::Duration::minutes(5) {
+            return Err(DiscoveryError::Untrusted(format!(
+                "the answer was issued {} s from now; clocks differ or it is replayed",
+                age.whole_seconds()
+            )));
+        }
         let answer = Arc::new(answer);
+        if self.cache.len() >= MAX_CACHED {
+            self.cache.clear();
+        }
         self.cache.insert(
             key.clone(),
             Cached {

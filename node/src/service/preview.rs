@@ -107,6 +107,16 @@ pub async fn enter_code(
         View::EnterCode { .. } => {}
         other => return Ok((None, other)),
     }
+    let max_attempts = ex.preview.as_ref().map_or(5, |p| p.max_attempts);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let owned = id.to_owned();
+    let granted = db::run(&ex.pool, move |conn| {
+        previews::take_attempt(conn, &owned, max_attempts, now)
+    })
+    .await?;
+    if !granted {
+        return Ok((None, View::Locked));
+    }
     let given = hex::encode(sha256(code.trim().as_bytes()));
     // Compared in constant time over the digests.
     let right = given.len() == preview.code_sha256.len()
@@ -117,9 +127,7 @@ pub async fn enter_code(
             == 0;
     let id = id.to_owned();
     if !right {
-        let attempts = db::run(&ex.pool, move |conn| previews::count_wrong_code(conn, &id)).await?;
-        let max_attempts = ex.preview.as_ref().map_or(5, |p| p.max_attempts);
-        let left = max_attempts - attempts;
+        let left = max_attempts - preview.attempts - 1;
         return Ok((
             None,
             if left <= 0 {
@@ -135,7 +143,7 @@ pub async fn enter_code(
     let digest = session_digest(&secret);
     let moved = db::run(&ex.pool, {
         let id = id.clone();
-        move |conn| previews::verify_code(conn, &id, &digest)
+        move |conn| previews::verify_code(conn, &id, &digest, now)
     })
     .await?;
     if !moved {

@@ -41,6 +41,13 @@ use crate::service::exchange::{Exchange, SignatureProblem, agent_member, member_
 use crate::service::logbook::{LogEntry, append_now};
 use crate::service::matching::match_key;
 
+/// How long a preview is kept after it expired (its evidence is personal data).
+const PREVIEW_RETENTION_SECONDS: i64 = 3600;
+
+/// The one answer for a person not found, whatever the reason (so that a requester cannot learn
+/// whether an identification number is registered by trying dates of birth).
+const NOT_FOUND: &str = "no person in the register matches the subject of the request";
+
 /// The content id of the evidence part.
 const EVIDENCE_CONTENT_ID: &str = "evidence-1@once";
 
@@ -102,6 +109,8 @@ enum Outcome {
     Evidence {
         document: Vec<u8>,
         kind: EvidenceKind,
+        /// The approved preview this evidence comes from; marked delivered with the log entries.
+        preview: Option<String>,
     },
     /// Refuse.
     Refused(Refusal),
@@ -233,11 +242,23 @@ async fn process(
         Verdict::Refused(refusal) => Err(fail(refusal)),
         Verdict::Deliver(record) => {
             let document = signed_evidence(ex, kind, &record, now).map_err(fail)?;
-            Ok((message.to_vec(), Outcome::Evidence { document, kind }))
+            Ok((
+                message.to_vec(),
+                Outcome::Evidence {
+                    document,
+                    kind,
+                    preview: None,
+                },
+            ))
         }
-        Verdict::DeliverStored(document) => {
-            Ok((message.to_vec(), Outcome::Evidence { document, kind }))
-        }
+        Verdict::DeliverStored { preview, document } => Ok((
+            message.to_vec(),
+            Outcome::Evidence {
+                document,
+                kind,
+                preview: Some(preview),
+            },
+        )),
         Verdict::NeedsPreview(record) => {
             let (Some(preview), Some(prefix)) = (ex.preview.as_ref(), preview_prefix_of(ex)) else {
                 return Err(fail(Refusal::new(
@@ -377,7 +398,11 @@ struct Decision {
 enum Verdict {
     Refused(Refusal),
     Deliver(Record),
-    DeliverStored(Vec<u8>),
+    /// The evidence the person approved in a preview.
+    DeliverStored {
+        preview: String,
+        document: Vec<u8>,
+    },
     NeedsPreview(Record),
 }
 
@@ -401,8 +426,10 @@ fn decide(
         verdict: Verdict::Refused(refusal),
     };
     let now_unix = input.now.unix_timestamp();
-    // Forget ids older than the window: requests that old are refused by their time anyway.
-    replay::prune(conn, now_unix - 2 * input.window)?;
+    // Forget ids older than twice the window (plus rounding): requests that old are refused by
+    // their IssueDateTime anyway. Expired previews go too.
+    replay::prune(conn, now_unix - 2 * input.window - 2)?;
+    previews::prune(conn, now_unix - PREVIEW_RETENTION_SECONDS)?;
     if !replay::first_seen(conn, &request.id, input.peer, now_unix)? {
         return Ok(refused(
             Refusal::because(
@@ -490,7 +517,7 @@ fn decide(
                 Refusal::because(
                     EdmCode::ObjectNotFound,
                     reason::SUBJECT_NOT_FOUND,
-                    "no person in the register matches the subject of the request",
+                    NOT_FOUND,
                 ),
                 requested_digest,
             ));
@@ -501,7 +528,11 @@ fn decide(
                 Refusal::because(
                     EdmCode::ObjectNotFound,
                     reason::AMBIGUOUS_SUBJECT,
-                    "more than one person matches name and date of birth; send the identification number (tax id) of the person",
+                    if person.tax_id().is_some() {
+                        "the person is in more than one register of this provider for this evidence type; the provider must resolve this"
+                    } else {
+                        "more than one person matches name and date of birth; send the identification number (tax id) of the person"
+                    },
                 ),
                 requested_digest,
             ));
@@ -515,16 +546,20 @@ fn decide(
             Refusal::because(
                 EdmCode::ObjectNotFound,
                 reason::SUBJECT_NOT_FOUND,
-                "the identification number and the date of birth do not belong to the same person",
+                NOT_FOUND,
             ),
             requested_digest,
         ));
     }
-    let subject_digest = record
-        .tax_id
-        .as_deref()
-        .map(digest)
-        .unwrap_or(requested_digest);
+    // The person's digest: of the identification number, or for records without one of the
+    // record itself, so a preview is always bound to exactly this person.
+    let subject_digest = match record.tax_id.as_deref() {
+        Some(tax_id) => digest(tax_id),
+        None => digest(&format!(
+            "record:{}/{}",
+            record.register_id, record.record_key
+        )),
+    };
     if !request.possibility_for_preview {
         return Ok(Decision {
             subject_digest,
@@ -578,19 +613,14 @@ fn resumed_preview(
     }
     let now = input.now.unix_timestamp();
     Ok(match preview.state()? {
-        PreviewState::Approved => {
-            if previews::consume(conn, id)? {
-                Some(Verdict::DeliverStored(preview.evidence))
-            } else {
-                Some(Verdict::Refused(Refusal::new(
-                    EdmCode::InvalidRequest,
-                    "this preview was used already; start a new request",
-                )))
-            }
-        }
-        PreviewState::Delivered => Some(Verdict::Refused(Refusal::new(
+        // Marked as delivered only in the transaction that logs the answer (see `finish`).
+        PreviewState::Approved if preview.expires_at > now => Some(Verdict::DeliverStored {
+            preview: preview.id,
+            document: preview.evidence,
+        }),
+        PreviewState::Approved | PreviewState::Delivered => Some(Verdict::Refused(Refusal::new(
             EdmCode::InvalidRequest,
-            "this preview was used already; start a new request",
+            "this preview was used already or has expired; start a new request",
         ))),
         PreviewState::Refused => Some(Verdict::Refused(Refusal::because(
             EdmCode::Authorization,
@@ -662,8 +692,14 @@ async fn finish(
         .clone()
         .unwrap_or_else(|| member_agent(peer, peer.as_str()));
     let now = OffsetDateTime::now_utc();
+    let mut consumed: Option<String> = None;
     let (xml, attachment, outcome_text) = match outcome {
-        Outcome::Evidence { document, kind } => {
+        Outcome::Evidence {
+            document,
+            kind,
+            preview,
+        } => {
+            consumed = preview;
             let response = EvidenceResponse {
                 request_id: request_id.clone(),
                 response_id: uuid::Uuid::new_v4().to_string(),
@@ -757,8 +793,17 @@ async fn finish(
         entry(Direction::In, Kind::Request, "received", message.to_vec()),
         entry(Direction::Out, Kind::Response, &outcome_text, body.clone()),
     ];
+    let now_unix = now.unix_timestamp();
     let logged = db::run(&ex.pool, move |conn| {
         conn.transaction(|conn| {
+            // A preview is used once, and only if the answer carrying its evidence is logged.
+            if let Some(preview) = &consumed
+                && !previews::consume(conn, preview, now_unix)?
+            {
+                return Err(DbError::Conflict(
+                    "the preview was used by another request at the same time".into(),
+                ));
+            }
             for e in &entries {
                 append_now(conn, e)?;
             }

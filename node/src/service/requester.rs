@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use once_pki::{MemberId, PeerIdentity};
-use once_xml::EdmCode;
 use once_xml::discovery::DiscoveryOutcome;
 use once_xml::dsig::Placement;
 use once_xml::evidence::{EvidenceDocument, EvidenceKind};
@@ -166,6 +165,9 @@ pub enum RequestError {
         /// Why.
         detail: String,
     },
+    /// This node failed (e.g. it could not sign); its log has the cause.
+    #[error("the node could not prepare the request: {0}")]
+    Internal(String),
     /// The exchange could not be logged; nothing was sent or nothing is returned.
     #[error(
         "the node cannot record the exchange right now (message log unavailable); try again later"
@@ -185,6 +187,7 @@ impl RequestError {
             RequestError::BadSignature { .. } => "provider_bad_signature",
             RequestError::Malformed { .. } => "provider_malformed_answer",
             RequestError::LogUnavailable => "log_unavailable",
+            RequestError::Internal(_) => "internal_error",
         }
     }
 }
@@ -210,9 +213,9 @@ pub async fn request(
     let request = build_request(ex, &query, kind, &provider.member, provider.name.as_deref())?;
     let signed = ex
         .sign(&request.to_xml(), Placement::Slot)
-        .map_err(|e| RequestError::Invalid(format!("the request could not be signed: {e}")))?;
+        .map_err(|e| RequestError::Internal(format!("signing failed: {e}")))?;
     let (content_type, body) = multipart::build(&rand::random::<[u8; 24]>(), &signed, &[])
-        .map_err(|e| RequestError::Invalid(format!("the request could not be packed: {e}")))?;
+        .map_err(|e| RequestError::Internal(format!("packing failed: {e}")))?;
     let subject_digest = query
         .subject
         .tax_id
@@ -244,10 +247,13 @@ pub async fn request(
         Ok(r) => r,
         Err(e) => {
             // The failure is recorded too, so the log shows every attempt.
-            let _ = ex
+            if let Err(log) = ex
                 .logbook
                 .append(entry(Kind::Response, Direction::In, e.code(), Vec::new()))
-                .await;
+                .await
+            {
+                tracing::error!(error = %log, "the failed attempt could not be logged");
+            }
             return Err(e);
         }
     };
@@ -317,6 +323,7 @@ async fn choose_provider(
                             url: best.peer_endpoint.clone(),
                             evidence_types: vec![query.evidence_type.clone()],
                             jurisdictions: best.jurisdictions.clone(),
+                            tls_fingerprint: Some(best.tls_certificate_sha256.clone()),
                         });
                     }
                 }
@@ -516,14 +523,11 @@ fn transport_error(provider: &str, url: &str, timeout_ms: u64, e: &reqwest::Erro
             timeout_ms,
         };
     }
-    let mut detail = e.to_string();
-    let mut source = std::error::Error::source(e);
+    let detail = crate::peer::client::describe(e);
     let mut tls = false;
+    let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        detail = s.to_string();
-        if s.downcast_ref::<rustls::Error>().is_some() {
-            tls = true;
-        }
+        tls |= s.downcast_ref::<rustls::Error>().is_some();
         source = s.source();
     }
     if tls || detail.contains("certificate") || detail.contains("alert") {
@@ -571,6 +575,14 @@ fn check_answer(
             tls_member.map_or_else(|| "unknown".to_owned(), |m| m.to_string()),
             provider.member
         )));
+    }
+    // The certificate the provider published to the register map, where discovery named it.
+    if let (Some(pinned), Some(der)) = (&provider.tls_fingerprint, peer_cert)
+        && once_pki::sha256_hex(der) != *pinned
+    {
+        return Err(untrusted(
+            "the TLS certificate is not the one the provider published to the register map".into(),
+        ));
     }
     let content_type = content_type.unwrap_or_default();
     let parsed = multipart::parse(content_type, answer, &ex.multipart_limits)
@@ -663,9 +675,4 @@ fn check_answer(
             })
         }
     }
-}
-
-/// The EDM code of a refusal, for status mapping.
-pub fn edm_code(code: &str) -> Option<EdmCode> {
-    EdmCode::from_code(code)
 }

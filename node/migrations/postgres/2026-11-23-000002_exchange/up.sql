@@ -45,9 +45,10 @@ CREATE TABLE access_rules (
 
 -- Request ids already answered (replay protection); rows older than the window may be pruned.
 CREATE TABLE seen_requests (
-    request_id TEXT PRIMARY KEY NOT NULL,
     requester TEXT NOT NULL,
-    seen_at BIGINT NOT NULL
+    request_id TEXT NOT NULL,
+    seen_at BIGINT NOT NULL,
+    PRIMARY KEY (requester, request_id)
 );
 CREATE INDEX seen_requests_seen_at ON seen_requests (seen_at);
 

@@ -635,23 +635,3 @@ fn api_keys_are_listed_without_secrets_and_revoked_keys_are_refused() {
     assert!(running.child.wait().expect("wait").success());
     let _ = &running.peer;
 }
-
-#[test]
-fn the_demo_runs_its_checks_and_reuses_its_directory() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = tmp.path().join("demo");
-    let first = ok(&["demo", "--dir", path(&dir), "--no-serve"]);
-    assert!(first.contains("[ok] every check passed"), "{first}");
-    assert!(
-        first.contains("the provider sees it as DE-HB:LAND:elterngeld"),
-        "{first}"
-    );
-    assert!(first.contains("refused in the TLS handshake"), "{first}");
-    assert_eq!(mode(&dir.join("api-keys.json")), 0o600);
-    let second = ok(&["demo", "--dir", path(&dir), "--no-serve"]);
-    assert!(
-        second.starts_with("reusing the demo federation"),
-        "{second}"
-    );
-    assert!(second.contains("[ok] every check passed"), "{second}");
-}

@@ -1,0 +1,349 @@
+//! `once demo`, the README's first command: the scenario with `--no-serve`, `demo.json`, the
+//! serving federation driven through `demo.json` by an application service (curl), the reuse of
+//! the directory, and a directory it cannot reuse.
+
+mod common;
+
+use common::*;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const REQUESTER: &str = "DE-HB:LAND:elterngeld";
+const POPULATION: &str = "DE-HB:KOMMUNE:04011000";
+const PENSION: &str = "DE:BUND:drv";
+const RESIDENCE: &str = "urn:once:evidence-type:residence-certificate";
+/// Generous: a debug build seeds the map and rebuilds its catalogue slowly, and other tests
+/// share the machine.
+const LIMIT: Duration = Duration::from_secs(900);
+
+/// Runs `once demo …` that must end by itself within [`LIMIT`].
+fn demo_within(args: &[&str]) -> Output {
+    let mut child = Command::new(ONCE)
+        .args(args)
+        .env_remove("ONCE_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Read both pipes while waiting, so a chatty child never blocks.
+    let started = Instant::now();
+    let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+    let out = std::thread::spawn(move || read_all(stdout));
+    let err = std::thread::spawn(move || read_all(stderr));
+    while child.try_wait().expect("try_wait").is_none() {
+        if started.elapsed() > LIMIT {
+            let _ = child.kill();
+            panic!("once {args:?} still running after {LIMIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Output {
+        status: child.wait().expect("wait"),
+        stdout: out.join().expect("stdout"),
+        stderr: err.join().expect("stderr"),
+    }
+}
+
+fn read_all(pipe: Option<impl std::io::Read>) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    if let Some(mut pipe) = pipe {
+        let _ = pipe.read_to_end(&mut bytes);
+    }
+    bytes
+}
+
+/// A serving `once demo`, killed if the test ends early.
+struct Serving {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Serving {
+    fn start(dir: &Path) -> Serving {
+        let mut child = Command::new(ONCE)
+            .args(["demo", "--dir", path(dir)])
+            .env_remove("ONCE_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let stdout = child.stdout.take().expect("stdout");
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Serving { child, lines }
+    }
+
+    /// The lines up to and including the first that starts with `prefix`.
+    fn until(&self, prefix: &str) -> String {
+        let deadline = Instant::now() + LIMIT;
+        let mut seen = String::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    seen.push_str(&line);
+                    seen.push('\n');
+                    if line.starts_with(prefix) {
+                        return seen;
+                    }
+                }
+                Err(_) => panic!("no line starting with {prefix:?}; output so far:\n{seen}"),
+            }
+        }
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn read_demo_json(dir: &Path) -> Value {
+    let text = std::fs::read_to_string(dir.join("demo.json")).expect("demo.json");
+    serde_json::from_str(&text).expect("demo.json is JSON")
+}
+
+fn member<'a>(demo: &'a Value, id: &str) -> &'a Value {
+    demo["members"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["id"] == id))
+        .unwrap_or_else(|| panic!("no member {id} in {demo}"))
+}
+
+/// `POST /v1/evidence-requests` at the requester, as its application service would, with curl.
+fn ask(requester: &Value, subject: &Value, evidence_type: &str) -> (u16, Value) {
+    let body = json!({
+        "evidence_type": evidence_type,
+        "subject": {
+            "tax_id": subject["tax_id"],
+            "family_name": subject["family_name"],
+            "given_name": subject["given_name"],
+            "date_of_birth": subject["date_of_birth"],
+        },
+        "procedure": "Elterngeld",
+        "legal_basis": "§ 9 BEEG",
+        "jurisdiction": subject["ags"],
+    });
+    let url = format!(
+        "{}/v1/evidence-requests",
+        requester["app_url"].as_str().expect("app_url")
+    );
+    let auth = format!(
+        "Authorization: Bearer {}",
+        requester["api_key"].as_str().expect("api_key")
+    );
+    let output = curl(&[
+        "--max-time",
+        "120",
+        "-w",
+        "\n%{http_code}",
+        "-H",
+        &auth,
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        &body.to_string(),
+        &url,
+    ]);
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let (json, status) = text.rsplit_once('\n').expect("status line");
+    (
+        status.trim().parse().expect("status"),
+        serde_json::from_str(json).unwrap_or_else(|_| panic!("not JSON: {text}")),
+    )
+}
+
+#[test]
+fn the_demo_runs_the_scenario_serves_through_demo_json_and_reuses_its_directory() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("demo");
+
+    // The scenario, start to end, with a new directory.
+    let first = demo_within(&["demo", "--dir", path(&dir), "--no-serve"]);
+    let out = stdout(&first);
+    assert!(first.status.success(), "{out}\n{}", stderr(&first));
+    assert!(!out.contains("[failed]"), "{out}");
+    for expected in [
+        "[ok] created the federation CA",
+        "with the full seed",
+        "[ok] DE-HB:KOMMUNE:04011000: register melderegister (Melderegister Bremen) with 12000 residents of Bremen",
+        "[ok] DE:BUND:drv: register rentenversicherungskonto",
+        "[ok] DE:BUND:drv published its signed descriptor to the register map: 1 register",
+        "replace their seed entries",
+        "the signed answers of the map name DE-HB:KOMMUNE:04011000 for residence certificates (municipality level) and DE:BUND:drv for income certificates (federal level)",
+        "[ok] the Elterngeld office obtained a residence certificate for",
+        "address.municipality.key   04011000",
+        "DE:BUND:drv wants the citizen's approval first: https://localhost:",
+        "entered the one-time code from the simulated mailbox, saw the certificate and approved it",
+        "[ok] the Elterngeld office obtained an income certificate for",
+        "gross_annual_income_eur",
+        "was refused by DE-HB:KOMMUNE:04011000: HTTP 403, EDM:ERR:0002 NoAccessRule",
+        "[ok] the citizen's transfer record shows both transfers",
+        "[ok] the register map shows the exchanges: DE-HB:KOMMUNE:04011000 → DE-HB:LAND:elterngeld (1 today), DE:BUND:drv → DE-HB:LAND:elterngeld (1 today)",
+        "every step succeeded",
+        "/v1/transfers?subject=",
+    ] {
+        assert!(out.contains(expected), "lacks {expected:?}:\n{out}");
+    }
+
+    // demo.json: everything a script needs, readable only by its owner (it holds API keys).
+    assert_eq!(mode(&dir.join("demo.json")), 0o600);
+    let demo = read_demo_json(&dir);
+    let ids: Vec<&str> = demo["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|m| m["id"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(ids, [REQUESTER, POPULATION, PENSION]);
+    assert!(demo["ready_at"].is_string(), "{demo}");
+    assert!(
+        demo["map"]["api_url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("https://localhost:")),
+        "{demo}"
+    );
+    let web_url = demo["map"]["web_url"].as_str().expect("web_url").to_owned();
+    for file in ["ca", "crl"] {
+        assert!(
+            Path::new(demo[file].as_str().expect(file)).is_file(),
+            "{file}"
+        );
+    }
+    for m in demo["members"].as_array().expect("members") {
+        assert!(
+            m["api_key"]
+                .as_str()
+                .is_some_and(|k| k.starts_with("once_"))
+        );
+        for file in [
+            "config",
+            "database",
+            "tls_cert",
+            "tls_key",
+            "signing_cert",
+            "signing_key",
+        ] {
+            let p = m[file].as_str().expect(file);
+            assert!(Path::new(p).is_file(), "{file} {p}");
+        }
+        assert_eq!(mode(Path::new(m["tls_key"].as_str().expect("key"))), 0o600);
+        assert!(
+            m["peer_url"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("https://"))
+        );
+    }
+    for provider in [POPULATION, PENSION] {
+        let m = member(&demo, provider);
+        assert!(
+            m["preview_url"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("https://"))
+        );
+        let register = &m["registers"][0];
+        assert!(
+            register["records"].as_u64().is_some_and(|n| n >= 10_000),
+            "{m}"
+        );
+        let csv = std::fs::read_to_string(register["records_csv"].as_str().expect("csv"))
+            .expect("records.csv");
+        assert_eq!(
+            csv.lines().count() as u64,
+            register["records"].as_u64().unwrap_or(0) + 1
+        );
+    }
+    let subjects = demo["sample_subjects"].as_array().expect("samples").clone();
+    assert!(subjects.len() >= 3, "{demo}");
+    assert!(
+        subjects
+            .iter()
+            .all(|s| s["tax_id"].as_str().is_some_and(|t| t.len() == 11))
+    );
+
+    // Served: an application service drives the running federation through demo.json alone.
+    let serving = Serving::start(&dir);
+    let seen = serving.until("ready:");
+    assert!(seen.starts_with("reusing the demo federation"), "{seen}");
+    assert!(seen.contains("every step succeeded"), "{seen}");
+    let demo = read_demo_json(&dir);
+    let requester = member(&demo, REQUESTER);
+    let bremen = subjects
+        .iter()
+        .find(|s| s["ags"] == "04011000" && s != &&subjects[0])
+        .expect("a second citizen of Bremen");
+    let (status, answer) = ask(requester, bremen, RESIDENCE);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["status"], "evidence");
+    assert_eq!(answer["provider"], POPULATION);
+    assert_eq!(answer["evidence"]["person.tax_id"], bremen["tax_id"]);
+    assert_eq!(
+        answer["evidence"]["person.family_name"],
+        bremen["family_name"]
+    );
+    assert_eq!(answer["evidence"]["address.municipality.key"], "04011000");
+    assert!(
+        answer["evidence_xml"]
+            .as_str()
+            .is_some_and(|x| x.contains("SignatureValue"))
+    );
+    // Someone from elsewhere: Bremen's register is not asked; nobody else provides it there.
+    let elsewhere = subjects
+        .iter()
+        .find(|s| s["ags"] != "04011000")
+        .expect("a citizen from elsewhere");
+    let (status, answer) = ask(requester, elsewhere, RESIDENCE);
+    assert_eq!(status, 404, "{answer}");
+    assert_eq!(answer["error"]["code"], "no_provider", "{answer}");
+    // The map's web page is up.
+    let page = curl(&["-f", "-o", "/dev/null", "-w", "%{http_code}", &web_url]);
+    assert_eq!(String::from_utf8_lossy(&page.stdout), "200");
+
+    signal(&serving.child, "TERM");
+    let stopped = Instant::now();
+    let mut serving = serving;
+    let status = loop {
+        if let Some(status) = serving.child.try_wait().expect("try_wait") {
+            break status;
+        }
+        assert!(
+            stopped.elapsed() < Duration::from_secs(60),
+            "still serving after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    drop(serving);
+
+    // A second --no-serve run reuses the directory: same keys, new requests.
+    let again = demo_within(&["demo", "--dir", path(&dir), "--no-serve"]);
+    let out = stdout(&again);
+    assert!(again.status.success(), "{out}\n{}", stderr(&again));
+    assert!(out.starts_with("reusing the demo federation"), "{out}");
+    assert!(out.contains("[ok] renewed the CRL"), "{out}");
+    assert!(out.contains("every step succeeded"), "{out}");
+    assert!(!out.contains("created the federation CA"), "{out}");
+    assert_eq!(
+        read_demo_json(&dir)["members"][0]["api_key"],
+        demo["members"][0]["api_key"]
+    );
+
+    // A directory that is not a demo of this version: one line saying what to do, exit 1.
+    let other = tmp.path().join("other");
+    std::fs::create_dir_all(other.join("something")).expect("dir");
+    fails(&["demo", "--dir", path(&other), "--no-serve"], 1, "remove");
+}

@@ -16,6 +16,7 @@
 pub mod api;
 pub mod catalogue;
 pub mod db;
+pub mod export;
 pub mod model;
 pub mod schema;
 pub mod seed;

@@ -74,10 +74,9 @@ impl Discovery {
     ) -> Result<Arc<DiscoveryResponse>, DiscoveryError> {
         let place = jurisdiction.unwrap_or_default().trim();
         // Only official keys are asked (and cached); anything else would grow the cache.
-        if !place.is_empty()
-            && !(matches!(place.len(), 2 | 3 | 5 | 8 | 9 | 12)
-                && place.bytes().all(|b| b.is_ascii_digit()))
-        {
+        let official = matches!(place.len(), 2 | 3 | 5 | 8 | 9 | 12)
+            && place.bytes().all(|b| b.is_ascii_digit());
+        if !place.is_empty() && !official {
             return Err(DiscoveryError::Untrusted(format!(
                 "{place:?} is not an official key (AGS, ARS, district or state key)"
             )));

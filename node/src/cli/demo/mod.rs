@@ -14,6 +14,7 @@
 
 mod citizens;
 mod layout;
+mod names;
 mod scenario;
 mod setup;
 

@@ -34,7 +34,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run a demo federation on this machine: a CA and two nodes that authenticate each other.
+    /// Run the demo scenario on this machine: a CA, a register map and three authorities
+    /// exchanging evidence.
     Demo(demo::DemoArgs),
     /// Federation PKI: create the CA, issue, revoke and inspect certificates.
     #[command(subcommand)]

@@ -314,7 +314,7 @@ async fn the_web_page_in_a_browser() {
         .filter(|a| a.level == AreaLevel::Municipality && a.state == "09" && a.key.ends_with("000"))
         .count();
 
-    // Plain HTTP: headers, static files, and how long a search takes.
+    // Plain HTTP: headers, static files, exports, and how long a search takes.
     let http = reqwest::Client::new();
     let response = http.get(format!("{base}/")).send().await.expect("page");
     let csp = response.headers()["content-security-policy"]
@@ -646,6 +646,48 @@ async fn the_web_page_in_a_browser() {
     c.close().await.expect("browser closed");
     drop(driver);
 
+    // The exports: the whole catalogue, as downloads.
+    let csv = http
+        .get(format!("{base}/export/registers.csv"))
+        .send()
+        .await
+        .expect("csv");
+    let headers = csv.headers().clone();
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/csv")
+    );
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .expect("ascii")
+            .contains("registers.csv")
+    );
+    let csv = csv.text().await.expect("body");
+    assert!(csv.lines().count() > all, "one row per register");
+    assert!(
+        csv.contains("Melderegister Bremen"),
+        "the published register is in it"
+    );
+    let ttl = http
+        .get(format!("{base}/export/dcat.ttl"))
+        .send()
+        .await
+        .expect("dcat");
+    assert!(
+        ttl.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/turtle")
+    );
+    let ttl = ttl.text().await.expect("body");
+    assert!(ttl.contains("dcat:Dataset"), "DCAT datasets");
+    assert!(
+        ttl.contains(&format!("<{base}/")),
+        "URIs below the page's address"
+    );
     eprintln!("screenshots in {}", shots.display());
     fed.stop().await;
 }

@@ -1,5 +1,5 @@
 //! The web page for analysts: search with facets, detail pages of registers, types and members,
-//! the graph of members and data flows, and the map of Germany.
+//! the graph of members and data flows, the map of Germany, and the catalogue's exports.
 //!
 //! Pages are rendered on the server (askama templates in `templates/`) and work without script;
 //! the two scripts in `static/` only add zooming and highlighting to the pictures. Nothing is
@@ -9,10 +9,12 @@
 //! - [`search`], [`detail`]: what the pages show, free of HTTP;
 //! - [`graph`], [`map`]: the two pictures and their JSON (`/api/graph`, `/api/map`);
 //! - [`views`]: indexes per catalogue (registers per member and type, counts per area);
-//! - [`assets`]: the embedded static files; [`format`]: labels, numbers and links.
+//! - [`assets`]: the embedded static files; [`format`]: labels, numbers and links;
+//! - `exports`: `/export/registers.csv` and `/export/dcat.ttl`.
 
 pub mod assets;
 pub mod detail;
+mod exports;
 pub mod format;
 pub mod graph;
 pub mod map;
@@ -44,6 +46,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/map", web::get().to(pages::map))
         .route("/api/graph", web::get().to(pages::graph_json))
         .route("/api/map", web::get().to(pages::map_json))
+        .route("/export/registers.csv", web::get().to(exports::csv))
+        .route("/export/dcat.ttl", web::get().to(exports::dcat))
         .route("/static/{name:.*}", web::get().to(assets::serve))
         .default_service(web::to(pages::not_found));
 }

@@ -370,10 +370,8 @@ async fn the_web_page_in_a_browser() {
         "search page over HTTP ({} requests): p50 {p50:?}, p99 {p99:?}",
         samples.len()
     );
-    // 50 ms is the budget of an optimised build; an unoptimised test build is several times
-    // slower, but a search that walked every register per request would still break this.
-    let budget = Duration::from_millis(if cfg!(debug_assertions) { 250 } else { 50 });
-    assert!(p99 <= budget, "search p99 {p99:?} over {budget:?}");
+    // Reported, not asserted: timing targets are checked by `cargo bench --bench map` on a quiet
+    // machine, never by tests on shared, noisy ones.
 
     let driver = start_driver().await;
     let c = browser(&driver).await;

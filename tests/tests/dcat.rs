@@ -150,7 +150,7 @@ fn dcat_export_conforms_to_dcat_ap_de() {
 }
 
 #[test]
-fn whole_export_is_complete_and_fast() {
+fn whole_export_is_complete() {
     let catalogue = &*CATALOGUE;
     let started = Instant::now();
     let turtle = export::dcat_turtle(catalogue, BASE);
@@ -169,8 +169,8 @@ fn whole_export_is_complete_and_fast() {
         catalogue.members().len() + 1,
         "an agent per member and the map's operator"
     );
-    // Generous for an unoptimised build on a loaded machine; the release build takes ~0.3 s.
-    assert!(took.as_secs() < 30, "the export took {took:?}");
+    // The time is reported, not asserted (the release build takes ~0.3 s): timing targets
+    // belong to benchmarks, not to tests on shared machines.
 }
 
 #[test]

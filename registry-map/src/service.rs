@@ -52,7 +52,7 @@ pub async fn publish(
         .signer_verifier
         .verify(&chain, UnixTime::now())
         .map_err(|e| PublishError::Signature(e.to_string()))?;
-    let descriptor = NodeDescriptor::from_xml(document, &state.limits)
+    let descriptor = NodeDescriptor::from_element(&verified.document)
         .map_err(|e| PublishError::Invalid(e.detail))?;
     if &signer != peer || descriptor.member != peer.as_str() {
         // (Checked before the areas, so that this message names the member mix-up.)

@@ -362,6 +362,9 @@ pub struct VerifiedSignature {
     pub certificates: Vec<Vec<u8>>,
     /// SHA-256 of the canonical document (less the signature): the signed digest.
     pub document_digest: [u8; 32],
+    /// The document as read (within the limits), for the codec: no second parse needed. It
+    /// still holds the signature element, which the codecs ignore.
+    pub document: Element,
 }
 
 impl VerifiedSignature {
@@ -414,9 +417,11 @@ pub fn verify(
     UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, public_key)
         .verify(&signed_info, &parts.signature)
         .map_err(|_| DsigError::BadSignature)?;
+    let certificates = parts.certificates;
     Ok(VerifiedSignature {
-        certificates: parts.certificates,
+        certificates,
         document_digest,
+        document: root,
     })
 }
 

@@ -146,10 +146,10 @@ impl Discovery {
                 String::from_utf8_lossy(&body[..body.len().min(200)]).trim()
             )));
         }
-        exchange
+        let document = exchange
             .verify_signed(&body, Placement::LastChild, &self.map)
             .map_err(|e| DiscoveryError::Untrusted(e.to_string()))?;
-        let answer = DiscoveryResponse::from_xml(&body, &exchange.limits)
+        let answer = DiscoveryResponse::from_element(&document)
             .map_err(|e| DiscoveryError::Untrusted(e.detail))?;
         // Bound to the question and fresh: a signed answer for another place, or an old one
         // replayed, is not taken.

@@ -11,6 +11,7 @@ use once_xml::Limits;
 use once_xml::dsig::{self, Placement, Signer};
 use once_xml::multipart::MultipartLimits;
 use once_xml::request::{Agent, Identifier, LocalizedText, MEMBER_SCHEME};
+use once_xml::tree::Element;
 use rustls_pki_types::{CertificateDer, UnixTime};
 
 use crate::config::{Config, ExchangeConfig, PreviewConfig, ProviderConfig};
@@ -130,13 +131,14 @@ impl Exchange {
     }
 
     /// Verifies a signed message or document: the signature, the signer's certificate against
-    /// the federation root and CRL, and that the signer is `expected`.
+    /// the federation root and CRL, and that the signer is `expected`. Returns the document as
+    /// read, for the codec.
     pub fn verify_signed(
         &self,
         xml: &[u8],
         placement: Placement,
         expected: &MemberId,
-    ) -> Result<(), SignatureProblem> {
+    ) -> Result<Element, SignatureProblem> {
         let verified = dsig::verify(xml, &self.limits, placement).map_err(|e| match e {
             dsig::DsigError::Document(e) => SignatureProblem::Document(e),
             other => SignatureProblem::Signature(other.to_string()),
@@ -156,7 +158,7 @@ impl Exchange {
                 expected: expected.clone(),
             });
         }
-        Ok(())
+        Ok(verified.document)
     }
 }
 

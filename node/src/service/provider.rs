@@ -153,12 +153,13 @@ async fn process(
     let fail = |r: Refusal| (message.to_vec(), r);
 
     // The signature first: nothing of an unauthenticated message is acted upon.
-    ex.verify_signed(message, Placement::Slot, peer)
+    let document = ex
+        .verify_signed(message, Placement::Slot, peer)
         .map_err(|e| match e {
             SignatureProblem::Document(e) => fail(e.into()),
             other => fail(Refusal::new(EdmCode::Authentication, other.to_string())),
         })?;
-    let request = EvidenceRequest::from_xml(message, &ex.limits).map_err(|e| fail(e.into()))?;
+    let request = EvidenceRequest::from_element(&document).map_err(|e| fail(e.into()))?;
     known.request_id = Some(request.id.clone());
     known.requester = Some(request.requester.clone());
     known.subject = Some(request.subject.clone());

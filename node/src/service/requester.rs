@@ -588,9 +588,10 @@ fn check_answer(
     let parsed = multipart::parse(content_type, answer, &ex.multipart_limits)
         .map_err(|e| malformed(e.to_string()))?;
     let root = parsed.root().body;
-    ex.verify_signed(root, Placement::Slot, &provider.member)
+    let document = ex
+        .verify_signed(root, Placement::Slot, &provider.member)
         .map_err(|e| untrusted(e.to_string()))?;
-    let response = Response::from_xml(root, &ex.limits).map_err(|e| malformed(e.detail))?;
+    let response = Response::from_element(&document).map_err(|e| malformed(e.detail))?;
     if response.request_id() != request.id {
         return Err(untrusted(format!(
             "the answer is for request {}, not {}",
@@ -654,9 +655,10 @@ fn check_answer(
                         .into(),
                 ));
             }
-            ex.verify_signed(part.body, Placement::LastChild, &provider.member)
+            let evidence_tree = ex
+                .verify_signed(part.body, Placement::LastChild, &provider.member)
                 .map_err(|e| untrusted(format!("evidence document: {e}")))?;
-            let document = EvidenceDocument::from_xml(part.body, &ex.limits)
+            let document = EvidenceDocument::from_element(&evidence_tree)
                 .map_err(|e| malformed(format!("evidence document: {}", e.detail)))?;
             if document.kind() != kind {
                 return Err(malformed("the evidence document is of another type".into()));

@@ -389,6 +389,16 @@ pub struct ServerConfig {
     pub pool_timeout_ms: u64,
 }
 
+impl ServerConfig {
+    /// Worker threads per endpoint: `workers`, or one per CPU core when it is 0.
+    pub fn worker_count(&self) -> usize {
+        match self.workers {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        }
+    }
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {

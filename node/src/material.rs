@@ -138,6 +138,49 @@ impl NodeMaterial {
 }
 
 impl NodeMaterial {
+    /// The signer of messages and documents, with the signing key and certificate.
+    pub fn message_signer(&self) -> Result<once_xml::dsig::Signer, ConfigError> {
+        let certificate = self
+            .signing_chain
+            .first()
+            .ok_or_else(|| ConfigError::new("signing.cert", "no certificate"))?;
+        once_xml::dsig::Signer::from_pkcs8_der(
+            self.signing_key.secret_der(),
+            vec![certificate.to_vec()],
+        )
+        .map_err(|e| ConfigError::new("signing.key", e))
+    }
+
+    /// The verifier of federation peers' TLS client certificates (member id required) against
+    /// the roots and `crl`.
+    pub fn peer_verifier(
+        &self,
+        crl: &LoadedCrl,
+        enforce_crl_expiry: bool,
+    ) -> Result<std::sync::Arc<once_pki::tls::PeerVerifier>, ConfigError> {
+        once_pki::tls::PeerVerifier::new(
+            self.ca_certs.clone(),
+            vec![crl.der.clone()],
+            once_pki::tls::PeerRequirement::MemberId,
+            enforce_crl_expiry,
+        )
+        .map_err(|e| ConfigError::new("tls.ca", e))
+    }
+
+    /// The verifier of other members' message signatures against the roots and `crl`.
+    pub fn signer_verifier(
+        &self,
+        crl: &LoadedCrl,
+        enforce_crl_expiry: bool,
+    ) -> Result<std::sync::Arc<once_pki::signing::SignerVerifier>, ConfigError> {
+        once_pki::signing::SignerVerifier::new(
+            self.ca_certs.clone(),
+            std::slice::from_ref(&crl.der),
+            enforce_crl_expiry,
+        )
+        .map_err(|e| ConfigError::new("tls.ca", e))
+    }
+
     /// The signer of message-log checkpoints, with the signing key.
     pub fn checkpoint_signer(
         &self,

@@ -12,12 +12,10 @@ use actix_web::middleware::from_fn;
 use actix_web::rt::net::TcpStream;
 use actix_web::{App, HttpServer, web};
 use arc_swap::ArcSwap;
-use once_pki::signing::SignerVerifier;
 use once_pki::tls::{
     PeerRequirement, PeerVerifier, server_config, server_config_without_client_auth,
 };
 use once_pki::{PeerIdentity, sha256_hex};
-use once_xml::dsig::Signer;
 
 use crate::config::{ApplicationAuth, Config, ConfigError, CrlExpiredPolicy};
 use crate::db::{self, DbError};
@@ -80,13 +78,7 @@ impl RunningNode {
             .map_err(|e| DbError::Task(e.to_string()))??;
 
         let enforce = config.tls.crl_expired == CrlExpiredPolicy::Refuse;
-        let peer_verifier = PeerVerifier::new(
-            material.ca_certs.clone(),
-            vec![crl.der.clone()],
-            PeerRequirement::MemberId,
-            enforce,
-        )
-        .map_err(|e| ConfigError::new("tls.ca", e))?;
+        let peer_verifier = material.peer_verifier(&crl, enforce)?;
         let mut crl_verifiers = vec![peer_verifier.clone()];
         let peer_tls = server_config(
             material.tls_chain.clone(),
@@ -186,10 +178,7 @@ impl RunningNode {
             exchange: Arc::new(exchange),
         });
         let data = web::Data::from(state.clone());
-        let workers = match state.config.server.workers {
-            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
-            n => n,
-        };
+        let workers = state.config.server.worker_count();
         let grace = state.config.server.shutdown_grace_seconds;
 
         let peer_listener = bind("peer.listen", state.config.peer.listen)?;
@@ -384,21 +373,9 @@ pub async fn exchange_context(
     crl: &LoadedCrl,
     pool: &db::DbPool,
 ) -> Result<Exchange, StartError> {
-    let signing_cert = material
-        .signing_chain
-        .first()
-        .ok_or_else(|| ConfigError::new("signing.cert", "no certificate"))?;
-    let signer = Signer::from_pkcs8_der(
-        material.signing_key.secret_der(),
-        vec![signing_cert.to_vec()],
-    )
-    .map_err(|e| ConfigError::new("signing.key", e))?;
-    let signer_verifier = SignerVerifier::new(
-        material.ca_certs.clone(),
-        std::slice::from_ref(&crl.der),
-        config.tls.crl_expired == CrlExpiredPolicy::Refuse,
-    )
-    .map_err(|e| ConfigError::new("tls.ca", e))?;
+    let signer = material.message_signer()?;
+    let signer_verifier =
+        material.signer_verifier(crl, config.tls.crl_expired == CrlExpiredPolicy::Refuse)?;
     let logbook = Arc::new(
         Logbook::open(pool.clone(), material.checkpoint_signer(&config.member_id)?).await?,
     );

@@ -9,13 +9,6 @@ use common::*;
 const PROVIDER: &str = "DE-HB:KOMMUNE:04011000";
 const RESIDENCE: &str = "urn:once:evidence-type:residence-certificate";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port")
-}
-
 #[test]
 fn map_is_set_up_seeded_and_run_and_a_node_publishes_to_it() {
     let tmp = tempfile::tempdir().expect("tmp");

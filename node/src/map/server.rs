@@ -8,14 +8,10 @@ use actix_web::dev::ServerHandle;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use arc_swap::ArcSwap;
-use once_pki::signing::SignerVerifier;
-use once_pki::tls::{
-    PeerRequirement, PeerVerifier, server_config, server_config_without_client_auth,
-};
+use once_pki::tls::{server_config, server_config_without_client_auth};
 use once_registry_map::catalogue::Catalogue;
 use once_registry_map::state::MapState;
 use once_xml::Limits;
-use once_xml::dsig::Signer;
 
 use super::config::MapConfig;
 use crate::config::{ConfigError, CrlExpiredPolicy};
@@ -52,13 +48,7 @@ impl RunningMap {
                 .map_err(|e| DbError::Task(e.to_string()))??;
 
         let enforce = config.tls.crl_expired == CrlExpiredPolicy::Refuse;
-        let peer_verifier = PeerVerifier::new(
-            material.ca_certs.clone(),
-            vec![crl.der.clone()],
-            PeerRequirement::MemberId,
-            enforce,
-        )
-        .map_err(|e| ConfigError::new("tls.ca", e))?;
+        let peer_verifier = material.peer_verifier(&crl, enforce)?;
         let api_tls = server_config(
             material.tls_chain.clone(),
             material.tls_key.clone_key(),
@@ -76,21 +66,8 @@ impl RunningMap {
         } else {
             None
         };
-        let signer_verifier = SignerVerifier::new(
-            material.ca_certs.clone(),
-            std::slice::from_ref(&crl.der),
-            enforce,
-        )
-        .map_err(|e| ConfigError::new("tls.ca", e))?;
-        let signing_cert = material
-            .signing_chain
-            .first()
-            .ok_or_else(|| ConfigError::new("signing.cert", "no certificate"))?;
-        let signer = Signer::from_pkcs8_der(
-            material.signing_key.secret_der(),
-            vec![signing_cert.to_vec()],
-        )
-        .map_err(|e| ConfigError::new("signing.key", e))?;
+        let signer_verifier = material.signer_verifier(&crl, enforce)?;
+        let signer = material.message_signer()?;
         crl::warn_if_expired(&crl, config.tls.crl_expired);
         let crl_state = Arc::new(CrlState {
             path: config.tls.crl.clone(),
@@ -117,10 +94,7 @@ impl RunningMap {
         });
         state.reload().await?;
         let data = web::Data::from(state.clone());
-        let workers = match config.server.workers {
-            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
-            n => n,
-        };
+        let workers = config.server.worker_count();
         let grace = config.server.shutdown_grace_seconds;
 
         let api_listener = bind("api.listen", config.api.listen)?;

@@ -164,3 +164,11 @@ pub fn curl(args: &[&str]) -> Output {
         .output()
         .expect("curl is installed")
 }
+
+/// A free loopback port (bound and released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port")
+}

@@ -98,6 +98,9 @@ pub struct Config {
     /// How to reach the authority (e-mail or URL), published with its registers.
     #[serde(default)]
     pub contact: Option<String>,
+    /// OpenTelemetry export of the request spans (optional).
+    #[serde(default)]
+    pub telemetry: Option<crate::telemetry::TelemetryConfig>,
 }
 
 /// The register map, as a node uses it.

@@ -1,6 +1,6 @@
 //! Middleware: a tracing span per request, and authentication of application callers.
 
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -10,14 +10,18 @@ use actix_web::{Error, HttpMessage, ResponseError, web};
 use once_pki::PeerIdentity;
 use tracing::Instrument;
 
+use crate::metrics::HttpMetrics;
 use crate::service::auth::{self, AppClientCertificate};
 use crate::state::NodeState;
+use crate::telemetry::{ServerSpan, SpanData, SpanKind, TRACEPARENT, TraceContext};
 
 /// The response header that carries the request id.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Opens the request's root span (request id, peer member id, method, path), logs the outcome
-/// once, and returns the request id in `x-request-id`.
+/// Opens the request's root span (request id, trace id, peer member id, method, path), logs the
+/// outcome once, counts it in the metrics, exports its server span if telemetry is configured,
+/// and returns the request id in `x-request-id`. The trace continues the caller's
+/// `traceparent` if it sent a valid one.
 pub async fn request_span(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -27,21 +31,63 @@ pub async fn request_span(
         .conn_data::<PeerIdentity>()
         .map(|p| p.member_id.to_string())
         .unwrap_or_default();
+    let parent = req
+        .headers()
+        .get(TRACEPARENT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(TraceContext::parse);
+    let trace = parent.map_or_else(TraceContext::new_root, |p| p.child());
+    req.extensions_mut().insert(ServerSpan(trace));
+    let method = req.method().clone();
     let span = tracing::info_span!(
         "request",
         request.id = %request_id,
+        trace.id = %trace.trace_id_hex(),
         peer.member_id = %peer,
         http.method = %req.method(),
         http.path = %req.path(),
     );
+    let metrics = req.app_data::<web::Data<HttpMetrics>>().cloned();
     async move {
         let started = Instant::now();
+        let start_time = SystemTime::now();
         let result = next.call(req).await;
-        let elapsed_us = started.elapsed().as_micros() as u64;
+        let elapsed = started.elapsed();
+        let elapsed_us = elapsed.as_micros() as u64;
         let status = match &result {
             Ok(response) => response.status().as_u16(),
             Err(error) => error.as_response_error().status_code().as_u16(),
         };
+        if let Some(metrics) = &metrics {
+            // The route pattern, not the path: `/preview/{id}` is one series, not one per id.
+            let route = match &result {
+                Ok(response) => response.request().match_pattern(),
+                Err(_) => None,
+            };
+            let route = route.as_deref().unwrap_or("unmatched");
+            metrics.record(route, status, elapsed);
+            if let Some(tracer) = &metrics.tracer {
+                let mut attributes = vec![
+                    ("http.request.method", method.to_string()),
+                    ("http.route", route.to_owned()),
+                    ("http.response.status_code", status.to_string()),
+                    ("once.endpoint", metrics.endpoint.to_owned()),
+                ];
+                if !peer.is_empty() {
+                    attributes.push(("once.peer.member_id", peer.clone()));
+                }
+                tracer.record(SpanData {
+                    context: trace,
+                    parent: parent.map(|p| p.span_id),
+                    name: format!("{method} {route}"),
+                    kind: SpanKind::Server,
+                    start: start_time,
+                    end: SystemTime::now(),
+                    attributes,
+                    error: status >= 500,
+                });
+            }
+        }
         if status >= 500 {
             tracing::error!(
                 http.status = status,

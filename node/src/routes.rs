@@ -27,6 +27,11 @@ pub fn application(cfg: &mut web::ServiceConfig) {
     .route("/healthz", web::get().to(app::healthz))
     .route("/readyz", web::get().to(app::readyz))
     .service(
+        web::resource("/metrics")
+            .wrap(from_fn(require_app_auth))
+            .route(web::get().to(app::metrics)),
+    )
+    .service(
         web::scope("/v1")
             .wrap(from_fn(require_app_auth))
             .route("/node", web::get().to(app::node_info))

@@ -12,18 +12,18 @@ use actix_web::middleware::from_fn;
 use actix_web::rt::net::TcpStream;
 use actix_web::{App, HttpServer, web};
 use arc_swap::ArcSwap;
-use once_pki::tls::{
-    PeerRequirement, PeerVerifier, server_config, server_config_without_client_auth,
-};
+use once_pki::tls::{PeerRequirement, PeerVerifier, server_config_with};
 use once_pki::{PeerIdentity, sha256_hex};
 
 use crate::config::{ApplicationAuth, Config, ConfigError, CrlExpiredPolicy};
 use crate::db::{self, DbError};
 use crate::material::{LoadedCrl, NodeMaterial};
+use crate::metrics::HttpMetrics;
 use crate::middleware::request_span;
 use crate::peer::client as peer_client;
 use crate::routes;
 use crate::service::auth::AppClientCertificate;
+use crate::service::credentials::Credentials;
 use crate::service::crl::{self, CrlReloadError, CrlState};
 use crate::service::exchange::Exchange;
 use crate::service::logbook::Logbook;
@@ -70,7 +70,12 @@ impl RunningNode {
     /// Loads everything, binds both endpoints and starts serving. Must be called inside a tokio
     /// runtime.
     pub async fn start(config: Config) -> Result<RunningNode, StartError> {
+        let started = once_store::now_unix();
         let (material, crl) = NodeMaterial::load(&config)?;
+        let credentials =
+            Credentials::new(&config.member_id, &config.tls, &config.signing, material)?;
+        let material = credentials.load();
+        let slot = credentials.tls_slot.clone();
         let pool_timeout = Duration::from_millis(config.server.pool_timeout_ms);
         let (url, size) = (config.database_url.clone(), config.server.pool_size);
         let pool = tokio::task::spawn_blocking(move || db::open(&url, size, pool_timeout))
@@ -79,13 +84,9 @@ impl RunningNode {
 
         let enforce = config.tls.crl_expired == CrlExpiredPolicy::Refuse;
         let peer_verifier = material.peer_verifier(&crl, enforce)?;
-        let mut crl_verifiers = vec![peer_verifier.clone()];
-        let peer_tls = server_config(
-            material.tls_chain.clone(),
-            material.tls_key.clone_key(),
-            peer_verifier,
-        )
-        .map_err(|e| ConfigError::new("tls.cert", e))?;
+        let mut crl_verifiers = vec![("peer", peer_verifier.clone())];
+        let peer_tls = server_config_with(slot.clone(), peer_verifier)
+            .map_err(|e| ConfigError::new("tls.cert", e))?;
 
         let app_tls = if config.application.tls {
             let tls = match config.application.auth {
@@ -109,43 +110,30 @@ impl RunningNode {
                     )
                     .map_err(|e| ConfigError::new("application.client_ca", e))?;
                     if same_ca {
-                        crl_verifiers.push(verifier.clone());
+                        crl_verifiers.push(("application", verifier.clone()));
                     }
-                    server_config(
-                        material.tls_chain.clone(),
-                        material.tls_key.clone_key(),
-                        verifier,
-                    )
+                    server_config_with(slot.clone(), verifier)
                 }
-                ApplicationAuth::ApiKey => server_config_without_client_auth(
-                    material.tls_chain.clone(),
-                    material.tls_key.clone_key(),
-                ),
+                ApplicationAuth::ApiKey => server_config_with(slot.clone(), no_client_auth()),
             };
             Some(tls.map_err(|e| ConfigError::new("application.tls", e))?)
         } else {
             None
         };
 
-        let exchange = exchange_context(&config, &material, &crl, &pool).await?;
+        let exchange = exchange_context(&config, &credentials, &crl, &pool).await?;
         let preview_tls = match &config.preview {
             Some(_) => Some(
-                server_config_without_client_auth(
-                    material.tls_chain.clone(),
-                    material.tls_key.clone_key(),
-                )
-                .map_err(|e| ConfigError::new("preview", e))?,
+                server_config_with(slot.clone(), no_client_auth())
+                    .map_err(|e| ConfigError::new("preview", e))?,
             ),
             None => None,
         };
 
         crl::warn_if_expired(&crl, config.tls.crl_expired);
         let client_slot = exchange.client.clone();
-        let (roots, chain, key) = (
-            material.ca_certs.clone(),
-            material.tls_chain.clone(),
-            material.tls_key.clone_key(),
-        );
+        let roots = material.ca_certs.clone();
+        let client_cert = slot.clone();
         let timeout = Duration::from_millis(config.exchange.request_timeout_ms);
         let crl_state = Arc::new(CrlState {
             path: config.tls.crl.clone(),
@@ -156,13 +144,7 @@ impl RunningNode {
             signer_verifiers: vec![exchange.signer_verifier.clone()],
             // The peer client checks providers' certificates against the new CRL too.
             on_reload: Some(Box::new(move |crl| {
-                match peer_client::build_with(
-                    roots.clone(),
-                    crl,
-                    chain.clone(),
-                    key.clone_key(),
-                    timeout,
-                ) {
+                match peer_client::build(roots.clone(), crl, client_cert.clone(), timeout) {
                     Ok(client) => client_slot.store(Arc::new(client)),
                     Err(e) => {
                         tracing::error!(error = %e, "peer client not rebuilt with the new CRL")
@@ -170,13 +152,33 @@ impl RunningNode {
                 }
             })),
         });
+        let exchange = Arc::new(exchange);
+        let logbook = exchange.logbook.clone();
+        let member = config.member_id.clone();
+        credentials.on_rotate(Box::new(move |material| {
+            match material.checkpoint_signer(&member) {
+                Ok(signer) => logbook.set_signer(signer),
+                Err(e) => tracing::error!(error = %e, "checkpoint signer not replaced"),
+            }
+        }));
         let state = Arc::new(NodeState {
             config,
-            material,
+            credentials: credentials.clone(),
             pool,
             crl: crl_state,
-            exchange: Arc::new(exchange),
+            metrics: exchange.metrics.clone(),
+            exchange,
+            started,
         });
+        if state.config.map.as_ref().is_some_and(|m| m.publish) {
+            // The map publishes each node's TLS fingerprint, which requesters pin.
+            let weak = Arc::downgrade(&state);
+            credentials.on_rotate(Box::new(move |_| {
+                if let Some(state) = weak.upgrade() {
+                    tokio::spawn(publish_until_accepted(state));
+                }
+            }));
+        }
         let data = web::Data::from(state.clone());
         let workers = state.config.server.worker_count();
         let grace = state.config.server.shutdown_grace_seconds;
@@ -184,9 +186,11 @@ impl RunningNode {
         let peer_listener = bind("peer.listen", state.config.peer.listen)?;
         let peer_addr = local_addr("peer.listen", &peer_listener)?;
         let peer_data = data.clone();
+        let peer_metrics = HttpMetrics::data(&state.metrics, &state.exchange.tracer, "peer");
         let peer_server = HttpServer::new(move || {
             App::new()
                 .app_data(peer_data.clone())
+                .app_data(peer_metrics.clone())
                 .wrap(from_fn(request_span))
                 .configure(routes::peer)
         })
@@ -205,9 +209,11 @@ impl RunningNode {
         let app_listener = bind("application.listen", state.config.application.listen)?;
         let app_addr = local_addr("application.listen", &app_listener)?;
         let app_data = data.clone();
+        let app_metrics = HttpMetrics::data(&state.metrics, &state.exchange.tracer, "application");
         let app_builder = HttpServer::new(move || {
             App::new()
                 .app_data(app_data.clone())
+                .app_data(app_metrics.clone())
                 .wrap(from_fn(request_span))
                 .configure(routes::application)
         })
@@ -234,9 +240,12 @@ impl RunningNode {
             let listener = bind("preview.listen", preview.listen)?;
             let addr = local_addr("preview.listen", &listener)?;
             let preview_data = data.clone();
+            let preview_metrics =
+                HttpMetrics::data(&state.metrics, &state.exchange.tracer, "preview");
             let server = HttpServer::new(move || {
                 App::new()
                     .app_data(preview_data.clone())
+                    .app_data(preview_metrics.clone())
                     .wrap(from_fn(request_span))
                     .configure(routes::preview)
             })
@@ -261,7 +270,15 @@ impl RunningNode {
             .spawn_checkpoints(Duration::from_secs(
                 state.config.exchange.checkpoint_seconds,
             ));
-        let mut background = vec![tokio::spawn(state.crl.clone().watch()), checkpoints];
+        let mut background = vec![
+            tokio::spawn(state.crl.clone().watch()),
+            tokio::spawn(
+                credentials
+                    .clone()
+                    .watch(Duration::from_secs(state.config.tls.crl_reload_seconds)),
+            ),
+            checkpoints,
+        ];
         if let Some(map) = &state.config.map {
             if map.publish {
                 background.push(tokio::spawn(publish_until_accepted(state.clone())));
@@ -302,7 +319,7 @@ impl RunningNode {
     pub async fn publish(&self) -> Result<usize, crate::service::publish::PublishError> {
         crate::service::publish::publish(
             &self.state.config,
-            &self.state.material,
+            &self.state.credentials.load(),
             &self.state.exchange,
         )
         .await
@@ -324,6 +341,12 @@ impl RunningNode {
         self.state.crl.reload_now().await
     }
 
+    /// Reads the certificate and key files now and puts them in force if they changed and pass
+    /// the start-up checks (what SIGHUP does). Returns whether they changed.
+    pub async fn reload_credentials(&self) -> Result<bool, ConfigError> {
+        self.state.credentials.reload_now().await
+    }
+
     /// Stops accepting connections, lets in-flight requests finish within the grace period
     /// (`graceful`) or drops them, and waits until both endpoints are closed.
     pub async fn stop(self, graceful: bool) {
@@ -343,8 +366,12 @@ impl RunningNode {
 /// Publishes at start-up, retrying every 30 seconds until the map accepts.
 async fn publish_until_accepted(state: Arc<NodeState>) {
     loop {
-        match crate::service::publish::publish(&state.config, &state.material, &state.exchange)
-            .await
+        match crate::service::publish::publish(
+            &state.config,
+            &state.credentials.load(),
+            &state.exchange,
+        )
+        .await
         {
             Ok(_) => return,
             Err(e) => {
@@ -369,29 +396,43 @@ async fn serve_all(servers: Vec<(&'static str, Server)>) {
 /// by `once request`, which runs the requester side without a server).
 pub async fn exchange_context(
     config: &Config,
-    material: &NodeMaterial,
+    credentials: &Credentials,
     crl: &LoadedCrl,
     pool: &db::DbPool,
 ) -> Result<Exchange, StartError> {
-    let signer = material.message_signer()?;
+    let material = credentials.load();
+    let signer = credentials.signer.clone();
     let signer_verifier =
         material.signer_verifier(crl, config.tls.crl_expired == CrlExpiredPolicy::Refuse)?;
     let logbook = Arc::new(
         Logbook::open(pool.clone(), material.checkpoint_signer(&config.member_id)?).await?,
     );
     let client = peer_client::build(
-        material,
+        material.ca_certs.clone(),
         crl,
+        credentials.tls_slot.clone(),
         Duration::from_millis(config.exchange.request_timeout_ms),
     )?;
-    Ok(Exchange::new(
+    let mut exchange = Exchange::new(
         config,
         signer,
         signer_verifier,
         logbook,
         client,
         pool.clone(),
-    ))
+    );
+    if let Some(telemetry) = &config.telemetry {
+        exchange.tracer = Some(
+            crate::telemetry::Tracer::start(telemetry, config.member_id.as_str())
+                .map_err(|e| ConfigError::new("telemetry", e))?,
+        );
+    }
+    Ok(exchange)
+}
+
+/// A server configuration that asks for no client certificate (API keys, browsers).
+fn no_client_auth() -> Arc<dyn rustls::server::danger::ClientCertVerifier> {
+    rustls::server::WebPkiClientVerifier::no_client_auth()
 }
 
 pub(crate) fn bind(field: &'static str, address: SocketAddr) -> Result<TcpListener, StartError> {

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::db::DbPool;
-use crate::material::NodeMaterial;
+use crate::metrics::Metrics;
+use crate::service::credentials::Credentials;
 use crate::service::crl::CrlState;
 use crate::service::exchange::Exchange;
 
@@ -13,12 +14,16 @@ use crate::service::exchange::Exchange;
 pub struct NodeState {
     /// The configuration it was started with.
     pub config: Config,
-    /// Certificates and keys.
-    pub material: NodeMaterial,
+    /// Certificates and keys in force (replaced on rotation).
+    pub credentials: Arc<Credentials>,
     /// The database pool.
     pub pool: DbPool,
     /// The CRL in force and the verifiers that check against it.
     pub crl: Arc<CrlState>,
     /// The evidence exchange (both sides).
     pub exchange: Arc<Exchange>,
+    /// Counters and histograms for `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// When the node started (Unix time).
+    pub started: i64,
 }

@@ -6,12 +6,15 @@
 //! for every new handshake without a restart ([`PeerVerifier::reload_crls`]).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
+use rustls::client::ResolvesClientCert;
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::CryptoProvider;
-use rustls::server::WebPkiClientVerifier;
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
+use rustls::sign::CertifiedKey;
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, DistinguishedName, Error as TlsError,
     RootCertStore, ServerConfig, SignatureScheme,
@@ -104,6 +107,42 @@ pub struct PeerVerifier {
     requirement: PeerRequirement,
     enforce_crl_expiry: bool,
     inner: ArcSwap<Arc<dyn ClientCertVerifier>>,
+    refusals: [AtomicU64; REFUSAL_REASONS.len()],
+}
+
+/// Why a client certificate was refused, as counted by [`PeerVerifier::refusals`].
+pub const REFUSAL_REASONS: [&str; 9] = [
+    "unknown_issuer",
+    "revoked",
+    "expired",
+    "not_yet_valid",
+    "wrong_purpose",
+    "bad_signature",
+    "crl_expired",
+    "no_member_id",
+    "other",
+];
+
+/// The [`REFUSAL_REASONS`] entry for a verification error.
+pub fn refusal_reason(error: &TlsError) -> &'static str {
+    match error {
+        TlsError::InvalidCertificate(e) => match e {
+            CertificateError::UnknownIssuer => "unknown_issuer",
+            CertificateError::Revoked => "revoked",
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => "expired",
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                "not_yet_valid"
+            }
+            CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+                "wrong_purpose"
+            }
+            CertificateError::BadSignature => "bad_signature",
+            CertificateError::ExpiredRevocationList
+            | CertificateError::ExpiredRevocationListContext { .. } => "crl_expired",
+            _ => "other",
+        },
+        _ => "other",
+    }
 }
 
 impl std::fmt::Debug for PeerVerifier {
@@ -135,7 +174,23 @@ impl PeerVerifier {
             requirement,
             enforce_crl_expiry,
             inner: ArcSwap::from_pointee(inner),
+            refusals: Default::default(),
         }))
+    }
+
+    /// How many client certificates were refused since start, by reason ([`REFUSAL_REASONS`]).
+    pub fn refusals(&self) -> Vec<(&'static str, u64)> {
+        REFUSAL_REASONS
+            .iter()
+            .zip(&self.refusals)
+            .map(|(reason, n)| (*reason, n.load(Ordering::Relaxed)))
+            .collect()
+    }
+
+    fn count_refusal(&self, reason: &'static str) {
+        if let Some(i) = REFUSAL_REASONS.iter().position(|r| *r == reason) {
+            self.refusals[i].fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Replaces the CRLs; every handshake from now on is checked against the new ones.
@@ -192,10 +247,15 @@ impl ClientCertVerifier for PeerVerifier {
             .inner
             .load()
             .verify_client_cert(end_entity, intermediates, now)
-            .inspect_err(|e| tracing::warn!(tls.error = %e, "client certificate refused"))?;
+            .inspect_err(|e| {
+                let reason = refusal_reason(e);
+                self.count_refusal(reason);
+                tracing::warn!(tls.error = %e, tls.reason = reason, "client certificate refused");
+            })?;
         if self.requirement == PeerRequirement::MemberId
             && let Err(e) = PeerIdentity::from_certificate(end_entity)
         {
+            self.count_refusal("no_member_id");
             tracing::warn!(tls.error = %e, "client certificate refused: no member id");
             return Err(TlsError::InvalidCertificate(
                 CertificateError::ApplicationVerificationFailure,
@@ -227,6 +287,79 @@ impl ClientCertVerifier for PeerVerifier {
     }
 }
 
+/// The certificate and key a server presents and a client authenticates with, replaceable at
+/// run time: every handshake from [`CertSlot::replace`] on uses the new pair, while connections
+/// already established keep theirs. One slot serves a node's servers and its peer client.
+pub struct CertSlot {
+    current: ArcSwap<CertifiedKey>,
+}
+
+impl std::fmt::Debug for CertSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CertSlot").finish_non_exhaustive()
+    }
+}
+
+impl CertSlot {
+    /// A slot holding this chain (end entity first) and its key; the key must match the
+    /// certificate.
+    pub fn new(
+        cert_chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+    ) -> Result<Arc<CertSlot>, PkiError> {
+        Ok(Arc::new(CertSlot {
+            current: ArcSwap::from_pointee(certified_key(cert_chain, key)?),
+        }))
+    }
+
+    /// Puts a new chain and key in force for every handshake from now on.
+    pub fn replace(
+        &self,
+        cert_chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+    ) -> Result<(), PkiError> {
+        self.current
+            .store(Arc::new(certified_key(cert_chain, key)?));
+        Ok(())
+    }
+
+    /// The end-entity certificate in force.
+    pub fn end_entity(&self) -> CertificateDer<'static> {
+        self.current.load().cert[0].clone()
+    }
+}
+
+fn certified_key(
+    cert_chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> Result<CertifiedKey, PkiError> {
+    if cert_chain.is_empty() {
+        return Err(PkiError::Tls("empty certificate chain".into()));
+    }
+    CertifiedKey::from_der(cert_chain, key, &provider())
+        .map_err(|e| PkiError::Tls(format!("certificate and key: {e}")))
+}
+
+impl ResolvesServerCert for CertSlot {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.current.load_full())
+    }
+}
+
+impl ResolvesClientCert for CertSlot {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        Some(self.current.load_full())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
 /// A server configuration: TLS 1.3 and 1.2 (AEAD suites only), the node's certificate chain and
 /// key, and client certificates required and checked by `verifier`.
 pub fn server_config(
@@ -234,12 +367,19 @@ pub fn server_config(
     key: PrivateKeyDer<'static>,
     verifier: Arc<dyn ClientCertVerifier>,
 ) -> Result<ServerConfig, PkiError> {
+    server_config_with(CertSlot::new(cert_chain, key)?, verifier)
+}
+
+/// [`server_config`] presenting whatever `slot` holds at each handshake.
+pub fn server_config_with(
+    slot: Arc<CertSlot>,
+    verifier: Arc<dyn ClientCertVerifier>,
+) -> Result<ServerConfig, PkiError> {
     let mut config = ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| PkiError::Tls(e.to_string()))?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(cert_chain, key)
-        .map_err(|e| PkiError::Tls(format!("server certificate and key: {e}")))?;
+        .with_cert_resolver(slot);
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }
@@ -261,17 +401,25 @@ pub fn client_config(
     cert_chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
 ) -> Result<ClientConfig, PkiError> {
+    client_config_with(roots, crls, CertSlot::new(cert_chain, key)?)
+}
+
+/// [`client_config`] authenticating with whatever `slot` holds at each handshake.
+pub fn client_config_with(
+    roots: Vec<CertificateDer<'static>>,
+    crls: Vec<CertificateRevocationListDer<'static>>,
+    slot: Arc<CertSlot>,
+) -> Result<ClientConfig, PkiError> {
     let roots = Arc::new(root_store(roots)?);
     let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider())
         .with_crls(crls)
         .build()
         .map_err(|e| PkiError::Tls(format!("server verifier: {e}")))?;
-    ClientConfig::builder_with_provider(provider())
+    Ok(ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| PkiError::Tls(e.to_string()))?
         .with_webpki_verifier(verifier)
-        .with_client_auth_cert(cert_chain, key)
-        .map_err(|e| PkiError::Tls(format!("client certificate and key: {e}")))
+        .with_client_cert_resolver(slot))
 }
 
 #[cfg(test)]

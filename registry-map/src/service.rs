@@ -154,6 +154,7 @@ pub fn discover(
     };
     state
         .signer
+        .load()
         .sign(&response.to_xml(), Placement::LastChild)
         .map(String::into_bytes)
 }

@@ -20,8 +20,8 @@ pub struct MapState {
     pub catalogue: ArcSwap<Catalogue>,
     /// The database.
     pub pool: DbPool,
-    /// Signs discovery answers.
-    pub signer: Signer,
+    /// Signs discovery answers (replaced when the map's certificates rotate).
+    pub signer: Arc<ArcSwap<Signer>>,
     /// Checks the signers of descriptors (federation root, CRL, documentSigning).
     pub signer_verifier: Arc<SignerVerifier>,
     /// Limits for incoming descriptors.

@@ -259,6 +259,7 @@ impl TestFederation {
             signing: node.signing,
             server: node.server,
             stale_after_seconds: 3600,
+            telemetry: None,
         };
         let map = RunningMap::start(config.clone()).await?;
         self.map = Some(TestMap {
@@ -375,6 +376,7 @@ pub fn test_config(member: &MemberId, dir: &Path, database_url: String) -> Confi
         providers: Vec::new(),
         map: None,
         contact: None,
+        telemetry: None,
     }
 }
 

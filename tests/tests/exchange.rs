@@ -620,7 +620,7 @@ async fn exchange_end_to_end(backend: Backend) {
             .await
             .expect("checkpoint");
         let member = node.member.clone();
-        let roots = state.material.ca_certs.clone();
+        let roots = state.credentials.load().ca_certs.clone();
         let report = db::run(&state.pool, move |conn| {
             log::verify(conn, &|c| checkpoint::verify(c, &member, &roots))
         })

@@ -43,7 +43,7 @@ pub(super) enum MapCommand {
         #[arg(long)]
         config: PathBuf,
     },
-    /// Run the map until SIGTERM or Ctrl-C. SIGHUP reloads the CRL.
+    /// Run the map until SIGTERM or Ctrl-C. SIGHUP reloads the CRL and the certificates.
     Run {
         /// The map's configuration file.
         #[arg(long)]
@@ -160,7 +160,13 @@ async fn serve(config_path: &Path) -> Result<(), CliError> {
         tokio::select! {
             _ = hangup.recv() => {
                 if let Err(e) = map.reload_crl().await {
-                    tracing::error!(error = %e, "SIGHUP");
+                    tracing::error!(error = %e, "SIGHUP: CRL");
+                }
+                if let Err(e) = map.reload_credentials().await {
+                    tracing::error!(
+                        error = %e,
+                        "SIGHUP: the certificate files cannot be used; the previous ones stay in force"
+                    );
                 }
             }
             _ = terminate.recv() => break,

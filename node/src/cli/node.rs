@@ -14,6 +14,7 @@ use crate::config::{Config, render_node_toml};
 use crate::db::{self, api_keys};
 use crate::material::NodeMaterial;
 use crate::server::RunningNode;
+use crate::service::credentials::Credentials;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum NodeCommand {
@@ -42,7 +43,7 @@ pub(super) enum NodeCommand {
         #[arg(long, default_value = "node.db")]
         database_url: String,
     },
-    /// Run the node until SIGTERM or Ctrl-C. SIGHUP reloads the CRL.
+    /// Run the node until SIGTERM or Ctrl-C. SIGHUP reloads the CRL and the certificates.
     Run {
         /// The node's configuration file.
         #[arg(long)]
@@ -147,10 +148,10 @@ pub(super) async fn run(command: NodeCommand) -> Result<(), CliError> {
 /// Publishes the registers of the node configured in `config` (also after `once register`
 /// changes).
 pub(super) async fn publish(config: &Config) -> Result<usize, CliError> {
-    let (material, crl) = NodeMaterial::load(config)?;
+    let (credentials, crl) = Credentials::load_config(config)?;
     let pool = open_pool(config).await?;
-    let exchange = crate::server::exchange_context(config, &material, &crl, &pool).await?;
-    crate::service::publish::publish(config, &material, &exchange)
+    let exchange = crate::server::exchange_context(config, &credentials, &crl, &pool).await?;
+    crate::service::publish::publish(config, &credentials.load(), &exchange)
         .await
         .map_err(|e| CliError::Unavailable(e.to_string()))
 }
@@ -207,7 +208,7 @@ pub(super) async fn open_pool(config: &Config) -> Result<db::DbPool, CliError> {
         .map_err(|e| CliError::Unavailable(format!("database_url: {e}")))
 }
 
-/// Runs a node until SIGINT/SIGTERM; SIGHUP reloads the CRL.
+/// Runs a node until SIGINT/SIGTERM; SIGHUP reloads the CRL and the certificate files.
 async fn serve(config_path: &Path) -> Result<(), CliError> {
     use tokio::signal::unix::{SignalKind, signal};
     let config = Config::load(config_path)?;
@@ -219,9 +220,17 @@ async fn serve(config_path: &Path) -> Result<(), CliError> {
     loop {
         tokio::select! {
             _ = hangup.recv() => {
-                tracing::info!("SIGHUP: reloading the CRL");
+                tracing::info!("SIGHUP: reloading the CRL and the certificates");
                 if let Err(e) = node.reload_crl().await {
-                    tracing::error!(error = %e, "SIGHUP");
+                    tracing::error!(error = %e, "SIGHUP: CRL");
+                }
+                match node.reload_credentials().await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::info!("SIGHUP: the certificates are unchanged"),
+                    Err(e) => tracing::error!(
+                        error = %e,
+                        "SIGHUP: the certificate files cannot be used; the previous ones stay in force"
+                    ),
                 }
             }
             _ = terminate.recv() => break,

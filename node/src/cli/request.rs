@@ -8,7 +8,7 @@ use clap::Args;
 use super::CliError;
 use super::node::open_pool;
 use crate::config::Config;
-use crate::material::NodeMaterial;
+use crate::service::credentials::Credentials;
 use crate::service::requester::{self, EvidenceQuery, RequestError, RequestOutcome, SubjectInput};
 
 #[derive(Debug, Args)]
@@ -56,12 +56,13 @@ pub(super) struct RequestArgs {
 
 pub(super) async fn run(args: RequestArgs) -> Result<(), CliError> {
     let config = Config::load(&args.config)?;
-    let (material, crl) = NodeMaterial::load(&config)?;
+    let (credentials, crl) = Credentials::load_config(&config)?;
     let pool = open_pool(&config).await?;
     let exchange = std::sync::Arc::new(
-        crate::server::exchange_context(&config, &material, &crl, &pool).await?,
+        crate::server::exchange_context(&config, &credentials, &crl, &pool).await?,
     );
     let query = EvidenceQuery {
+        trace: None,
         evidence_type: args.evidence_type,
         subject: SubjectInput {
             tax_id: args.tax_id,

@@ -23,6 +23,14 @@ pub async fn readyz(state: web::Data<NodeState>) -> HttpResponse {
     }
 }
 
+/// `GET /metrics`: Prometheus metrics (same authentication as `/v1`).
+pub async fn metrics(state: web::Data<NodeState>) -> HttpResponse {
+    let text = crate::service::node_metrics::render(&state).await;
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(text)
+}
+
 /// `GET /v1/node`: who this node is, and who is asking.
 pub async fn node_info(caller: Caller, state: web::Data<NodeState>) -> HttpResponse {
     let caller = match caller.0 {
@@ -34,7 +42,7 @@ pub async fn node_info(caller: Caller, state: web::Data<NodeState>) -> HttpRespo
             json!({ "certificate": { "subject": subject, "sha256": fingerprint } })
         }
     };
-    let material = &state.material;
+    let material = state.credentials.load();
     HttpResponse::Ok().json(json!({
         "member_id": state.config.member_id,
         "tls_certificate": {

@@ -2,7 +2,7 @@
 //! application endpoint's evidence requests, transfer record and simulated mailbox.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use once_xml::taxid::TaxId;
 use serde::Deserialize;
@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::service::provider;
 use crate::service::requester::{self, EvidenceQuery, RequestOutcome};
 use crate::state::NodeState;
+use crate::telemetry::ServerSpan;
 
 /// `POST /v1/exchange`: a signed evidence request from a federation peer. The answer is a signed
 /// ebRS message (evidence or exception); plain-text errors only when the exchange could not be
@@ -98,9 +99,12 @@ fn respond(answer: provider::PeerAnswer) -> HttpResponse {
 pub async fn evidence_request(
     _caller: Caller,
     state: web::Data<NodeState>,
+    request: HttpRequest,
     query: web::Json<EvidenceQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let outcome = requester::request(&state.exchange, query.into_inner()).await?;
+    let mut query = query.into_inner();
+    query.trace = request.extensions().get::<ServerSpan>().map(|span| span.0);
+    let outcome = requester::request(&state.exchange, query).await?;
     Ok(match &outcome {
         RequestOutcome::Evidence { .. } => HttpResponse::Ok().json(outcome),
         RequestOutcome::PreviewRequired { .. } => HttpResponse::Accepted().json(outcome),

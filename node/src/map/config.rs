@@ -41,6 +41,9 @@ pub struct MapConfig {
     /// A node that has not published for this long is shown as stale, in seconds.
     #[serde(default = "default_stale_after_seconds")]
     pub stale_after_seconds: i64,
+    /// OpenTelemetry export of the request spans (optional).
+    #[serde(default)]
+    pub telemetry: Option<crate::telemetry::TelemetryConfig>,
 }
 
 /// The web page.

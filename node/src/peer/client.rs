@@ -4,37 +4,23 @@
 
 use std::time::Duration;
 
-use once_pki::tls::client_config;
+use std::sync::Arc;
 
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use once_pki::tls::{CertSlot, client_config_with};
+use rustls_pki_types::CertificateDer;
 
 use crate::config::ConfigError;
-use crate::material::{LoadedCrl, NodeMaterial};
+use crate::material::LoadedCrl;
 
-/// Builds a client that authenticates as this node and trusts the federation root and CRL.
+/// Builds a client that authenticates with the certificate `slot` holds at each handshake (so a
+/// rotation needs no rebuild) and trusts the federation roots and CRL.
 pub fn build(
-    material: &NodeMaterial,
-    crl: &LoadedCrl,
-    timeout: Duration,
-) -> Result<reqwest::Client, ConfigError> {
-    build_with(
-        material.ca_certs.clone(),
-        crl,
-        material.tls_chain.clone(),
-        material.tls_key.clone_key(),
-        timeout,
-    )
-}
-
-/// [`build`] from the pieces: roots, CRL, this node's chain and key.
-pub fn build_with(
     roots: Vec<CertificateDer<'static>>,
     crl: &LoadedCrl,
-    chain: Vec<CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
+    slot: Arc<CertSlot>,
     timeout: Duration,
 ) -> Result<reqwest::Client, ConfigError> {
-    let tls = client_config(roots, vec![crl.der.clone()], chain, key)
+    let tls = client_config_with(roots, vec![crl.der.clone()], slot)
         .map_err(|e| ConfigError::new("tls.cert", e))?;
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)

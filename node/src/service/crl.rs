@@ -46,8 +46,8 @@ pub struct CrlState {
     pub interval: Duration,
     /// The CRL in force.
     pub current: ArcSwap<LoadedCrl>,
-    /// TLS client-certificate verifiers.
-    pub tls_verifiers: Vec<Arc<PeerVerifier>>,
+    /// TLS client-certificate verifiers, named by the endpoint they guard.
+    pub tls_verifiers: Vec<(&'static str, Arc<PeerVerifier>)>,
     /// Message-signer verifiers.
     pub signer_verifiers: Vec<Arc<SignerVerifier>>,
     /// Called after a new CRL is in force.
@@ -82,7 +82,7 @@ impl CrlState {
                 current: current.to_string(),
             });
         }
-        for verifier in &self.tls_verifiers {
+        for (_, verifier) in &self.tls_verifiers {
             verifier.reload_crls(vec![crl.der.clone()])?;
         }
         for verifier in &self.signer_verifiers {

@@ -24,8 +24,8 @@ pub struct Exchange {
     pub member: MemberId,
     /// This node's name in messages.
     pub name: String,
-    /// Signs requests, responses and evidence.
-    pub signer: Signer,
+    /// Signs requests, responses and evidence (replaced when the certificates rotate).
+    pub signer: Arc<ArcSwap<Signer>>,
     /// Checks other members' signing certificates (CRL reloaded with the TLS verifiers).
     pub signer_verifier: Arc<SignerVerifier>,
     /// The message log.
@@ -46,6 +46,10 @@ pub struct Exchange {
     pub discovery: Option<Arc<crate::service::discovery::Discovery>>,
     /// The database.
     pub pool: DbPool,
+    /// Exchange counters and latencies.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Exports spans, if `[telemetry]` is configured.
+    pub tracer: Option<Arc<crate::telemetry::Tracer>>,
 }
 
 impl std::fmt::Debug for Exchange {
@@ -84,7 +88,7 @@ impl Exchange {
     /// Builds the context from the configuration and loaded material.
     pub fn new(
         config: &Config,
-        signer: Signer,
+        signer: Arc<ArcSwap<Signer>>,
         signer_verifier: Arc<SignerVerifier>,
         logbook: Arc<Logbook>,
         client: reqwest::Client,
@@ -117,6 +121,8 @@ impl Exchange {
                 .as_ref()
                 .map(|m| Arc::new(crate::service::discovery::Discovery::new(m))),
             pool,
+            metrics: Arc::new(crate::metrics::Metrics::node()),
+            tracer: None,
         }
     }
 
@@ -127,7 +133,10 @@ impl Exchange {
 
     /// Signs a message or document.
     pub fn sign(&self, xml: &str, placement: Placement) -> Result<Vec<u8>, dsig::DsigError> {
-        self.signer.sign(xml, placement).map(String::into_bytes)
+        self.signer
+            .load()
+            .sign(xml, placement)
+            .map(String::into_bytes)
     }
 
     /// Verifies a signed message or document: the signature, the signer's certificate against

@@ -50,9 +50,10 @@ pub async fn readiness(state: &NodeState) -> Readiness {
     });
     let now = OffsetDateTime::now_utc();
     let min_days = state.config.health.min_certificate_days;
+    let material = state.credentials.load();
     for (name, info) in [
-        ("tls_certificate", &state.material.tls_info),
-        ("signing_certificate", &state.material.signing_info),
+        ("tls_certificate", &material.tls_info),
+        ("signing_certificate", &material.signing_info),
     ] {
         let days = info.days_to_expiry(now);
         checks.push(Check {

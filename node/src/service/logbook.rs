@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
 use ring::hmac;
 use serde::Serialize;
 
@@ -40,7 +41,7 @@ pub struct LogEntry {
 pub struct Logbook {
     pool: DbPool,
     subject_key: hmac::Key,
-    signer: Arc<CheckpointSigner>,
+    signer: ArcSwap<CheckpointSigner>,
 }
 
 impl std::fmt::Debug for Logbook {
@@ -61,7 +62,7 @@ impl Logbook {
         Ok(Logbook {
             pool,
             subject_key: hmac::Key::new(hmac::HMAC_SHA256, &key),
-            signer: Arc::new(signer),
+            signer: ArcSwap::from_pointee(signer),
         })
     }
 
@@ -80,9 +81,14 @@ impl Logbook {
         .await
     }
 
+    /// Signs checkpoints from now on with this signer (after a certificate rotation).
+    pub fn set_signer(&self, signer: CheckpointSigner) {
+        self.signer.store(Arc::new(signer));
+    }
+
     /// Signs the chain head now, if it moved since the last checkpoint.
     pub async fn checkpoint(&self) -> Result<Option<Checkpoint>, DbError> {
-        let signer = self.signer.clone();
+        let signer = self.signer.load_full();
         db::run(&self.pool, move |conn| checkpoint_now(conn, &signer)).await
     }
 

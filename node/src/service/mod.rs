@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod checkpoint;
+pub mod credentials;
 pub mod crl;
 pub mod discovery;
 pub mod evidence;
@@ -10,6 +11,7 @@ pub mod health;
 pub mod import;
 pub mod logbook;
 pub mod matching;
+pub mod node_metrics;
 pub mod preview;
 pub mod provider;
 pub mod publish;

@@ -19,6 +19,8 @@
 //!
 //! Nothing is sent before the request and the answer are committed to the message log.
 
+use std::time::Instant;
+
 use diesel::Connection;
 use once_pki::MemberId;
 use once_xml::EdmCode;
@@ -36,6 +38,7 @@ use crate::db::log::{Direction, Kind, OUTCOME_EVIDENCE};
 use crate::db::previews::{self, Preview, PreviewState};
 use crate::db::registers::{self, Record};
 use crate::db::{self, AnyConnection, DbError, replay, rules};
+use crate::metrics;
 use crate::service::evidence;
 use crate::service::exchange::{Exchange, SignatureProblem, agent_member, member_agent, sha256};
 use crate::service::logbook::{LogEntry, append_now};
@@ -123,12 +126,41 @@ pub async fn answer(
     content_type: Option<&str>,
     body: &[u8],
 ) -> PeerAnswer {
+    let started = Instant::now();
     let mut known = Known::default();
     let (message, outcome) = match process(ex, peer, content_type, body, &mut known).await {
         Ok((message, outcome)) => (message, outcome),
         Err((message, refusal)) => (message, Outcome::Refused(refusal)),
     };
-    finish(ex, peer, &known, &message, outcome).await
+    let answer = finish(ex, peer, &known, &message, outcome).await;
+    count(ex, peer, &known.evidence_type, &answer.outcome, started);
+    answer
+}
+
+/// Counts an answered exchange in the metrics. The evidence type is a label only if it is one
+/// this node knows, so a peer cannot create series at will.
+fn count(ex: &Exchange, peer: &MemberId, evidence_type: &str, outcome: &str, started: Instant) {
+    let evidence_type = metric_evidence_type(evidence_type);
+    ex.metrics.inc(
+        metrics::EXCHANGES,
+        &[
+            ("role", "provider"),
+            ("peer", peer.as_str()),
+            ("evidence_type", evidence_type),
+            ("outcome", outcome),
+        ],
+    );
+    ex.metrics.observe(
+        metrics::EXCHANGE_SECONDS,
+        &[("role", "provider"), ("evidence_type", evidence_type)],
+        started.elapsed(),
+    );
+}
+
+/// A known evidence type's classification, `unknown` otherwise.
+pub fn metric_evidence_type(classification: &str) -> &'static str {
+    EvidenceKind::from_classification(classification)
+        .map_or("unknown", EvidenceKind::classification)
 }
 
 /// Answers a request whose body exceeds `limit` bytes (the rest of it is not read).
@@ -137,7 +169,10 @@ pub async fn too_large(ex: &Exchange, peer: &MemberId, limit: usize) -> PeerAnsw
         EdmCode::InvalidRequest,
         format!("the message is larger than {limit} bytes, the limit of this provider"),
     );
-    finish(ex, peer, &Known::default(), &[], Outcome::Refused(refusal)).await
+    let started = Instant::now();
+    let answer = finish(ex, peer, &Known::default(), &[], Outcome::Refused(refusal)).await;
+    count(ex, peer, "", &answer.outcome, started);
+    answer
 }
 
 /// The request message bytes (the root part) and what to answer; on refusal, the bytes read so

@@ -2,6 +2,8 @@
 //! the provider, sends a signed request over mutual TLS, checks the answer (TLS peer, signatures,
 //! request binding, evidence digest), logs both messages and returns the evidence.
 
+use crate::metrics;
+use crate::telemetry::{SpanData, SpanKind, TraceContext};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,6 +52,10 @@ pub struct EvidenceQuery {
     /// Ask this provider (member id) instead of choosing one.
     #[serde(default)]
     pub provider: Option<String>,
+    /// The trace this request belongs to (the application request's server span); the call to
+    /// the provider becomes its child.
+    #[serde(skip)]
+    pub trace: Option<TraceContext>,
 }
 
 /// A natural person: identification number if known, names and date of birth always.
@@ -197,6 +203,39 @@ pub async fn request(
     ex: &Arc<Exchange>,
     query: EvidenceQuery,
 ) -> Result<RequestOutcome, RequestError> {
+    let started = std::time::Instant::now();
+    let evidence_type = crate::service::provider::metric_evidence_type(&query.evidence_type);
+    let mut provider = None;
+    let result = request_from(ex, query, &mut provider).await;
+    let outcome = match &result {
+        Ok(RequestOutcome::Evidence { .. }) => OUTCOME_EVIDENCE,
+        Ok(RequestOutcome::PreviewRequired { .. }) => "preview_required",
+        Ok(RequestOutcome::Refused { code, .. }) => code.as_str(),
+        Err(e) => e.code(),
+    };
+    ex.metrics.inc(
+        metrics::EXCHANGES,
+        &[
+            ("role", "requester"),
+            ("peer", provider.as_ref().map_or("", MemberId::as_str)),
+            ("evidence_type", evidence_type),
+            ("outcome", outcome),
+        ],
+    );
+    ex.metrics.observe(
+        metrics::EXCHANGE_SECONDS,
+        &[("role", "requester"), ("evidence_type", evidence_type)],
+        started.elapsed(),
+    );
+    result
+}
+
+/// [`request`], noting the provider it chose in `chosen`.
+async fn request_from(
+    ex: &Arc<Exchange>,
+    query: EvidenceQuery,
+    chosen: &mut Option<MemberId>,
+) -> Result<RequestOutcome, RequestError> {
     let kind = EvidenceKind::from_classification(&query.evidence_type).ok_or_else(|| {
         RequestError::Invalid(format!(
             "evidence_type {:?} is unknown; known: {}",
@@ -209,6 +248,7 @@ pub async fn request(
         ))
     })?;
     let provider = choose_provider(ex, &query).await?;
+    *chosen = Some(provider.member.clone());
     let provider = &provider;
     let request = build_request(ex, &query, kind, &provider.member, provider.name.as_deref())?;
     let signed = ex
@@ -242,7 +282,33 @@ pub async fn request(
             RequestError::LogUnavailable
         })?;
 
-    let received = send(ex, provider, &content_type, body).await;
+    let call = query
+        .trace
+        .map_or_else(TraceContext::new_root, |t| t.child());
+    let call_started = std::time::SystemTime::now();
+    let received = send(ex, provider, &content_type, body, &call).await;
+    if let Some(tracer) = &ex.tracer {
+        let outcome = match &received {
+            Ok(_) => "answered",
+            Err(e) => e.code(),
+        };
+        tracer.record(SpanData {
+            context: call,
+            parent: query.trace.map(|t| t.span_id),
+            name: "POST /v1/exchange".into(),
+            kind: SpanKind::Client,
+            start: call_started,
+            end: std::time::SystemTime::now(),
+            attributes: vec![
+                ("url.full", provider.url.clone()),
+                ("once.peer.member_id", provider.member.as_str().to_owned()),
+                ("once.evidence_type", query.evidence_type.clone()),
+                ("once.request_id", request.id.clone()),
+                ("once.outcome", outcome.to_owned()),
+            ],
+            error: received.is_err(),
+        });
+    }
     let (answer_type, answer, peer_cert) = match received {
         Ok(r) => r,
         Err(e) => {
@@ -455,6 +521,7 @@ async fn send(
     provider: &ProviderConfig,
     content_type: &str,
     body: Vec<u8>,
+    trace: &TraceContext,
 ) -> Result<Received, RequestError> {
     let url = format!("{}/v1/exchange", provider.url.trim_end_matches('/'));
     let who = provider.member.as_str().to_owned();
@@ -464,6 +531,7 @@ async fn send(
         let response = client
             .post(&url)
             .header(reqwest::header::CONTENT_TYPE, content_type)
+            .header(crate::telemetry::TRACEPARENT, trace.header())
             .body(body)
             .send()
             .await

@@ -52,3 +52,22 @@ pub async fn get(config: ClientConfig, addr: SocketAddr, path: &str) -> Result<S
 pub fn body(response: &str) -> &str {
     response.split_once("\r\n\r\n").map_or("", |(_, body)| body)
 }
+
+/// Completes a handshake and returns the server's end-entity certificate (DER).
+pub async fn server_certificate(config: ClientConfig, addr: SocketAddr) -> Result<Vec<u8>, String> {
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    let name = ServerName::try_from("localhost").map_err(|e| e.to_string())?;
+    let tls = connector
+        .connect(name, tcp)
+        .await
+        .map_err(|e| format!("handshake: {e}"))?;
+    tls.get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|chain| chain.first())
+        .map(|c| c.to_vec())
+        .ok_or_else(|| "no server certificate".to_owned())
+}

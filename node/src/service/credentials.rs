@@ -115,10 +115,16 @@ impl Credentials {
             return Ok(false);
         }
         let signer = material.message_signer()?;
-        self.tls_slot
-            .replace(material.tls_chain.clone(), material.tls_key.clone_key())
-            .map_err(|e| ConfigError::new("tls.cert", e))?;
+        let chain = material.tls_chain.clone();
+        let key = material.tls_key.clone_key();
+        // The material first, so whoever sees the new certificate in a handshake also finds it
+        // here (health, metrics, /v1/node).
+        let material = Arc::new(material);
+        self.material.store(material.clone());
         self.signer.store(Arc::new(signer));
+        self.tls_slot
+            .replace(chain, key)
+            .map_err(|e| ConfigError::new("tls.cert", e))?;
         tracing::info!(
             tls.serial = %material.tls_info.serial,
             tls.not_after = %material.tls_info.not_after,
@@ -129,7 +135,6 @@ impl Credentials {
         for hook in lock(&self.hooks).iter() {
             hook(&material);
         }
-        self.material.store(Arc::new(material));
         Ok(true)
     }
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
 use once_pki::MemberId;
-use once_xml::discovery::DiscoveryResponse;
+use once_xml::discovery::{DiscoveryOutcome, DiscoveryResponse};
 use once_xml::dsig::Placement;
 
 use crate::config::MapClientConfig;
@@ -108,6 +108,36 @@ impl Discovery {
                 None => Err(e),
             },
             Err(e) => Err(e),
+        }
+    }
+
+    /// Asks the map again now (the cache is updated) for the TLS certificate fingerprint that
+    /// `member` published. A provider that rotated its certificate publishes the new
+    /// fingerprint at once; a requester that sees a certificate other than the cached one asks
+    /// here before it refuses the answer.
+    pub async fn current_fingerprint(
+        &self,
+        exchange: &Exchange,
+        evidence_type: &str,
+        jurisdiction: Option<&str>,
+        member: &MemberId,
+    ) -> Option<String> {
+        let key = (
+            evidence_type.to_owned(),
+            jurisdiction.unwrap_or_default().trim().to_owned(),
+        );
+        match self.fetch(exchange, &key).await {
+            Ok(answer) => match &answer.outcome {
+                DiscoveryOutcome::Providers(found) => found
+                    .iter()
+                    .find(|p| p.member == member.as_str())
+                    .map(|p| p.tls_certificate_sha256.clone()),
+                _ => None,
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "the provider's certificate could not be checked again with the register map");
+                None
+            }
         }
     }
 

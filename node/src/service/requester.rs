@@ -323,6 +323,26 @@ async fn request_from(
             return Err(e);
         }
     };
+    // A provider found through the map whose certificate is not the one cached: it may have
+    // rotated it. The map is asked again; what it says now is pinned.
+    let mut provider = provider.clone();
+    if let (Some(pinned), Some(der), Some(discovery)) = (
+        provider.tls_fingerprint.clone(),
+        peer_cert.as_deref(),
+        &ex.discovery,
+    ) && once_pki::sha256_hex(der) != pinned
+        && let Some(current) = discovery
+            .current_fingerprint(
+                ex,
+                &query.evidence_type,
+                query.jurisdiction.as_deref(),
+                &provider.member,
+            )
+            .await
+    {
+        provider.tls_fingerprint = Some(current);
+    }
+    let provider = &provider;
     let checked = check_answer(
         ex,
         provider,

@@ -1,0 +1,236 @@
+//! Scale-out: two replicas of one provider node on one PostgreSQL database, behind a TCP load
+//! balancer (TLS passthrough, connections dealt out in turn). Both serve exchanges; the message
+//! log stays one unbroken chain; a request answered by one replica is a replay at the other;
+//! an access rule added through one replica's database applies at the other; checkpoints of
+//! both verify.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use once_node::config::ProviderConfig;
+use once_node::db::{self, log, rules};
+use once_node::server::RunningNode;
+use once_node::service::checkpoint;
+use once_tests::exchange::{
+    LEGAL_BASIS, PROCEDURE, RESIDENCE, api_key, browser, member_client, member_signer,
+    population_register, request, sign,
+};
+use once_tests::{Backend, TestFederation};
+use once_xml::multipart;
+use once_xml::response::Response;
+use serde_json::json;
+
+const PROVIDER: &str = "DE-HB:KOMMUNE:04011000";
+const REQUESTER: &str = "DE-HB:LAND:elterngeld";
+const JUERGEN: &str = "65929970489";
+
+/// A TCP load balancer on loopback: each new connection goes to the next backend in turn; bytes
+/// are copied both ways untouched (the TLS session is between client and replica).
+async fn load_balancer(backends: Vec<SocketAddr>) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let next = Arc::new(AtomicUsize::new(0));
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let backend = backends[next.fetch_add(1, Ordering::Relaxed) % backends.len()];
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(backend).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// Posts a signed request straight to one replica's peer endpoint.
+async fn post(client: &reqwest::Client, peer: SocketAddr, body: Vec<u8>) -> Response {
+    let answer = client
+        .post(format!("https://localhost:{}/v1/exchange", peer.port()))
+        .header("content-type", "application/xml")
+        .body(body)
+        .send()
+        .await
+        .expect("replica answers");
+    let content_type = answer
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let bytes = answer.bytes().await.expect("body");
+    let parsed = multipart::parse(&content_type, &bytes, &Default::default()).expect("multipart");
+    let root = once_xml::tree::parse(parsed.root().body, &Default::default()).expect("xml");
+    Response::from_element(&root).expect("ebRS answer")
+}
+
+fn exception(response: &Response) -> (String, Option<String>) {
+    match response {
+        Response::Error(e) => (
+            e.exception.code.code().to_owned(),
+            e.exception.reason.clone(),
+        ),
+        other => panic!("expected an exception, got {other:?}"),
+    }
+}
+
+/// Exchanges the provider replica answered, from its metrics.
+async fn provider_exchanges(replica: &RunningNode, http: &reqwest::Client, key: &str) -> f64 {
+    let text = http
+        .get(format!("http://{}/metrics", replica.app_addr))
+        .bearer_auth(key)
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .filter(|l| l.starts_with("once_exchanges_total{role=\"provider\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[actix_rt::test]
+async fn two_replicas_share_one_postgresql_database() {
+    let mut fed = TestFederation::builder()
+        .backend(Backend::Postgres)
+        .member(PROVIDER)
+        .start()
+        .await
+        .expect("replica a");
+    let pool = fed.node(0).running().state().pool.clone();
+    population_register(&pool, REQUESTER)
+        .await
+        .expect("register");
+    // Replica B: the same configuration, database and certificates, other ports.
+    let mut config_b = fed.node(0).config.clone();
+    config_b.peer.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    config_b.application.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    let replica_b = RunningNode::start(config_b).await.expect("replica b");
+    let replica_a_peer = fed.node(0).peer_addr();
+    let balancer = load_balancer(vec![replica_a_peer, replica_b.peer_addr]).await;
+
+    fed.add_member(REQUESTER, move |c| {
+        c.providers = vec![ProviderConfig {
+            member: PROVIDER.parse().expect("member"),
+            name: None,
+            url: format!("https://localhost:{}", balancer.port()),
+            evidence_types: vec![RESIDENCE.into()],
+            jurisdictions: vec!["04011".into()],
+            tls_fingerprint: None,
+        }];
+    })
+    .await
+    .expect("requester");
+    let requester_key = api_key(&fed.node(1).running().state().pool, "app")
+        .await
+        .expect("key");
+    let ops_key = api_key(&pool, "ops").await.expect("key");
+    let http = browser(&fed.ca_pem_path()).expect("client");
+    let url = format!("{}/v1/evidence-requests", fed.node(1).app_url());
+    let ask = |procedure: &'static str| {
+        http.post(&url)
+            .bearer_auth(&requester_key)
+            .json(&json!({
+                "evidence_type": RESIDENCE,
+                "subject": {"tax_id": JUERGEN, "family_name": "Müller-Lüdenscheidt",
+                            "given_name": "Jürgen", "date_of_birth": "1985-03-07"},
+                "procedure": procedure,
+                "legal_basis": LEGAL_BASIS,
+                "jurisdiction": "04011000",
+            }))
+            .send()
+    };
+
+    // 40 exchanges, 8 at a time, through the balancer: all succeed, both replicas serve.
+    for _ in 0..5 {
+        let batch: Vec<_> = (0..8).map(|_| ask(PROCEDURE)).collect();
+        for answer in futures_util::future::join_all(batch).await {
+            let answer = answer.expect("requester answers");
+            assert_eq!(answer.status().as_u16(), 200, "{:?}", answer.text().await);
+        }
+    }
+    let served_a = provider_exchanges(fed.node(0).running(), &http, &ops_key).await;
+    let served_b = provider_exchanges(&replica_b, &http, &ops_key).await;
+    assert_eq!(served_a + served_b, 40.0);
+    assert!(
+        served_a > 0.0 && served_b > 0.0,
+        "both replicas serve: {served_a} and {served_b}"
+    );
+    println!("replicas: a answered {served_a}, b answered {served_b}");
+
+    // Replay protection is shared: a request answered by A is a replay at B.
+    let requester_dir = fed.node(1).dir.clone();
+    let client = member_client(&requester_dir).expect("client");
+    let signer = member_signer(&requester_dir).expect("signer");
+    let once = sign(
+        &signer,
+        &request(
+            REQUESTER,
+            PROVIDER,
+            Some(JUERGEN),
+            "Müller-Lüdenscheidt",
+            "Jürgen",
+            "1985-03-07",
+        ),
+    );
+    let first = post(&client, replica_a_peer, once.clone()).await;
+    assert!(matches!(first, Response::Evidence(_)), "{first:?}");
+    let second = post(&client, replica_b.peer_addr, once).await;
+    assert_eq!(
+        exception(&second),
+        ("EDM:ERR:0003".to_owned(), Some("Replay".to_owned()))
+    );
+
+    // Access rules are shared: a rule added through A's database applies at both.
+    let audit = "Prüfung Elterngeld";
+    let refused = ask(audit).await.expect("answer");
+    assert_eq!(refused.status().as_u16(), 403);
+    db::run(&pool, move |conn| {
+        rules::add(conn, REQUESTER, RESIDENCE, audit, LEGAL_BASIS)
+            .map_err(|e| db::DbError::Conflict(e.to_string()))
+    })
+    .await
+    .expect("rule");
+    for _ in 0..4 {
+        let answer = ask(audit).await.expect("answer");
+        assert_eq!(answer.status().as_u16(), 200);
+    }
+
+    // One log, one chain: 2 entries per exchange (40 + 2 direct + 1 refused + 4), checkpoints
+    // by both replicas verify.
+    fed.node(0)
+        .running()
+        .state()
+        .exchange
+        .logbook
+        .checkpoint()
+        .await
+        .expect("checkpoint a");
+    let more = ask(PROCEDURE).await.expect("answer");
+    assert_eq!(more.status().as_u16(), 200);
+    replica_b
+        .state()
+        .exchange
+        .logbook
+        .checkpoint()
+        .await
+        .expect("checkpoint b");
+    let member = PROVIDER.parse().expect("member");
+    let roots = replica_b.state().credentials.load().ca_certs.clone();
+    let report = db::run(&pool, move |conn| {
+        log::verify(conn, &|c| checkpoint::verify(c, &member, &roots))
+    })
+    .await
+    .expect("verify");
+    assert_eq!(report.broken, None, "{report:?}");
+    assert_eq!(report.entries, 2 * (40 + 2 + 1 + 4 + 1), "{report:?}");
+    assert!(report.checkpoints >= 2, "{report:?}");
+
+    replica_b.stop(true).await;
+    fed.stop().await;
+}

@@ -275,19 +275,14 @@ tax_id,family_name,given_name,date_of_birth,tax_year,gross_income,income_kind,pa
 EOF
 cat >"$staging/pension/setup.sh" <<EOF
 #!/bin/sh
-# The pension insurance's register of insured persons' incomes (federal: every state's key), two
-# accounts, the access rule for the Elterngeld office and an API key.
+# The pension insurance's register of insured persons' incomes (federal: it covers the whole
+# country), two accounts, the access rule for the Elterngeld office and an API key.
 # Run once its database is up: docker compose exec pension sh /etc/once/pension/setup.sh
 set -eu
 dir="\$(dirname "\$0")"
-states=""
-for state in 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16; do
-    states="\$states --jurisdiction \$state"
-done
-# shellcheck disable=SC2086 # one --jurisdiction per state
 once register add --config "\$dir/node.toml" --id rentenversicherungskonto \\
     --name "Versicherungskonten der gesetzlichen Rentenversicherung" \\
-    --evidence-type $INCOME --level federal \$states \\
+    --evidence-type $INCOME --level federal \\
     --legal-basis "Sozialgesetzbuch Sechstes Buch (SGB VI) § 149" \\
     --register-type rentenversicherungskonto
 once register import --config "\$dir/node.toml" --register rentenversicherungskonto "\$dir/incomes.csv"

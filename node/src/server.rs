@@ -281,7 +281,10 @@ impl RunningNode {
         ];
         if let Some(map) = &state.config.map {
             if map.publish {
-                background.push(tokio::spawn(publish_until_accepted(state.clone())));
+                background.push(tokio::spawn(keep_published(
+                    state.clone(),
+                    Duration::from_secs(map.republish_seconds),
+                )));
             }
             if map.report_seconds > 0 {
                 background.push(crate::service::report::spawn(
@@ -363,7 +366,17 @@ impl RunningNode {
     }
 }
 
-/// Publishes at start-up, retrying every 30 seconds until the map accepts.
+/// Publishes at start-up (retrying until the map accepts), then again every `period`, so the map
+/// sees the node alive and never shows it as stale.
+async fn keep_published(state: Arc<NodeState>, period: Duration) {
+    publish_until_accepted(state.clone()).await;
+    loop {
+        tokio::time::sleep(period).await;
+        publish_until_accepted(state.clone()).await;
+    }
+}
+
+/// Publishes now, retrying every 30 seconds until the map accepts.
 async fn publish_until_accepted(state: Arc<NodeState>) {
     loop {
         match crate::service::publish::publish(

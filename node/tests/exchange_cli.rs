@@ -59,6 +59,16 @@ fn registers_rules_request_and_log_verification_from_the_command_line() {
     ]);
     let provider = init_node(&ca, &tmp.path().join("provider"), PROVIDER);
     let requester = init_node(&ca, &tmp.path().join("requester"), REQUESTER);
+    // The database holds personal data and the log's digest key: its owner alone reads it.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let db = tmp.path().join("provider/node.db");
+        let mode = std::fs::metadata(&db)
+            .expect("node.db")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", db.display());
+    }
 
     ok(&[
         "register",
@@ -100,6 +110,51 @@ fn registers_rules_request_and_log_verification_from_the_command_line() {
         2,
         "unknown level",
     );
+    // Below the federal level an area is required; a federal register covers the country.
+    fails(
+        &[
+            "register",
+            "add",
+            "--config",
+            path(&provider),
+            "--id",
+            "x",
+            "--name",
+            "X",
+            "--evidence-type",
+            RESIDENCE,
+            "--level",
+            "municipality",
+            "--legal-basis",
+            "y",
+        ],
+        64,
+        "a municipality register needs at least one --jurisdiction",
+    );
+    ok(&[
+        "register",
+        "add",
+        "--config",
+        path(&provider),
+        "--id",
+        "bundesweit",
+        "--name",
+        "Bundesweites Register",
+        "--evidence-type",
+        RESIDENCE,
+        "--level",
+        "federal",
+        "--legal-basis",
+        "§ 1 Test",
+    ]);
+    ok(&[
+        "register",
+        "remove",
+        "--config",
+        path(&provider),
+        "--id",
+        "bundesweit",
+    ]);
 
     // A file with bad lines: every problem reported, nothing imported.
     let bad = tmp.path().join("bad.csv");

@@ -172,6 +172,25 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
+/// Creates a new SQLite file readable by its owner only (it holds personal data and keys);
+/// SQLite gives its journal files the same mode. An existing file is left as it is.
+fn create_private(path: &std::path::Path) -> Result<(), DbError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(DbError::Unavailable(format!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
 /// Opens the pool and runs pending migrations. A database that cannot be reached fails here,
 /// at start-up, with the reason.
 pub fn open(
@@ -190,6 +209,9 @@ pub fn open(
             "directory {} does not exist",
             parent.display()
         )));
+    }
+    if let DatabaseUrl::Sqlite(path) = &url {
+        create_private(path)?;
     }
     let pool = Pool::builder()
         .max_size(size)

@@ -33,7 +33,8 @@ pub(super) enum RegisterCommand {
         #[arg(long)]
         level: Level,
         /// Official key of an area it covers (AGS/ARS, state, district; repeat for several).
-        #[arg(long = "jurisdiction", required = true)]
+        /// Required below the federal level; a federal register covers the whole country.
+        #[arg(long = "jurisdiction")]
         jurisdictions: Vec<String>,
         /// The legal basis on which it gives evidence, e.g. "§ 18 BMG".
         #[arg(long)]
@@ -161,6 +162,12 @@ async fn change(command: RegisterCommand) -> Result<(), CliError> {
             standards,
         } => {
             import::columns_for(&evidence_types).map_err(CliError::Usage)?;
+            if jurisdictions.is_empty() && level != Level::Federal {
+                return Err(CliError::Usage(format!(
+                    "a {} register needs at least one --jurisdiction (the official key of an area it covers)",
+                    level.as_str()
+                )));
+            }
             for key in &jurisdictions {
                 registers::check_jurisdiction(key).map_err(CliError::Usage)?;
             }

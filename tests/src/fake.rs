@@ -24,6 +24,8 @@ pub enum Misbehaviour {
     Garbage,
     /// Waits longer than any requester's timeout.
     Hang,
+    /// Starts a proper answer, then drops the connection halfway through it.
+    ResetMidResponse,
 }
 
 struct Fake {
@@ -67,6 +69,36 @@ pub fn start(
 async fn answer(fake: web::Data<Fake>, request: HttpRequest, body: web::Bytes) -> HttpResponse {
     if fake.misbehaviour == Misbehaviour::Hang {
         tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    }
+    if fake.misbehaviour == Misbehaviour::ResetMidResponse {
+        // The headers and the start of a multipart answer, then the stream fails: the server
+        // aborts the connection without finishing the chunked body.
+        let start = web::Bytes::from_static(
+            b"--once-boundary\r\nContent-Type: application/xml\r\n\r\n<query:QueryResponse",
+        );
+        let body = futures_util::stream::unfold(0, move |step| {
+            let start = start.clone();
+            async move {
+                match step {
+                    0 => Some((Ok::<_, std::io::Error>(start), 1)),
+                    1 => {
+                        // Long enough for the headers and the first chunk to go out.
+                        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                        Some((
+                            Err(std::io::Error::new(
+                                std::io::ErrorKind::ConnectionReset,
+                                "reset",
+                            )),
+                            2,
+                        ))
+                    }
+                    _ => None,
+                }
+            }
+        });
+        return HttpResponse::Ok()
+            .content_type("multipart/related; boundary=once-boundary; type=\"application/xml\"")
+            .streaming(body);
     }
     if fake.misbehaviour == Misbehaviour::Garbage {
         return HttpResponse::Ok()

@@ -1,7 +1,8 @@
 //! The evidence exchange end to end: a requester and a provider on loopback with real mutual
 //! TLS, driven through the requester's JSON API, on SQLite and on PostgreSQL. Success, not found,
 //! ambiguous, no access rule, spoofed requester, replay, stale IssueDateTime, the preview flow
-//! (refuse and approve), provider down, and a provider answering with a bad signature; then the
+//! (refuse and approve), provider down, providers answering with a bad signature, garbage, nothing
+//! or a connection reset halfway through the answer; then the
 //! transfer record and the message logs of both sides.
 
 use std::net::SocketAddr;
@@ -65,6 +66,7 @@ impl Setup {
             Misbehaviour::ForeignSigner,
             Misbehaviour::Garbage,
             Misbehaviour::Hang,
+            Misbehaviour::ResetMidResponse,
         ]
         .into_iter()
         .enumerate()
@@ -564,6 +566,12 @@ async fn exchange_end_to_end(backend: Backend) {
             504,
             "provider_timeout",
             "did not answer within 3000 ms",
+        ),
+        (
+            "04012005",
+            502,
+            "provider_connection_lost",
+            "broke while its answer arrived",
         ),
     ] {
         let mut to_fake = query(juergen());

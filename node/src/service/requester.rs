@@ -139,6 +139,14 @@ pub enum RequestError {
         /// Why.
         detail: String,
     },
+    /// The connection broke while the answer was arriving.
+    #[error("the connection to provider {provider} broke while its answer arrived: {detail}")]
+    ConnectionLost {
+        /// Provider.
+        provider: String,
+        /// Why.
+        detail: String,
+    },
     /// The TLS handshake with the provider failed.
     #[error("the TLS connection to provider {provider} was refused: {detail}")]
     TlsRefused {
@@ -189,6 +197,7 @@ impl RequestError {
             RequestError::NoProvider(_) => "no_provider",
             RequestError::Unreachable { .. } => "provider_unreachable",
             RequestError::TlsRefused { .. } => "provider_tls_refused",
+            RequestError::ConnectionLost { .. } => "provider_connection_lost",
             RequestError::Timeout { .. } => "provider_timeout",
             RequestError::BadSignature { .. } => "provider_bad_signature",
             RequestError::Malformed { .. } => "provider_malformed_answer",
@@ -569,11 +578,16 @@ async fn send(
         let limit = ex.config.max_message_bytes;
         let mut answer = Vec::new();
         let mut response = response;
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| transport_error(&who, &url, timeout_ms, &e))?
-        {
+        while let Some(chunk) = response.chunk().await.map_err(|e| {
+            if e.is_timeout() {
+                transport_error(&who, &url, timeout_ms, &e)
+            } else {
+                RequestError::ConnectionLost {
+                    provider: who.clone(),
+                    detail: crate::peer::client::describe(&e),
+                }
+            }
+        })? {
             if answer.len() + chunk.len() > limit {
                 return Err(RequestError::Malformed {
                     provider: who.clone(),
@@ -620,6 +634,12 @@ fn transport_error(provider: &str, url: &str, timeout_ms: u64, e: &reqwest::Erro
     }
     if tls || detail.contains("certificate") || detail.contains("alert") {
         RequestError::TlsRefused {
+            provider: provider.to_owned(),
+            detail,
+        }
+    } else if !e.is_connect() {
+        // Connected, then the connection went away before the answer was complete.
+        RequestError::ConnectionLost {
             provider: provider.to_owned(),
             detail,
         }

@@ -1,0 +1,182 @@
+//! A full disk under the message log: the provider's and then the requester's SQLite database
+//! live on a small tmpfs that is filled up. New exchanges are refused with a clear error, nothing
+//! is half-written (both logs verify), the nodes keep serving, and exchanges succeed again as
+//! soon as there is space. Needs root to mount the tmpfs; elsewhere it says so and does nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use once_node::config::ProviderConfig;
+use once_node::db::{self, DbPool, log};
+use once_node::service::checkpoint;
+use once_tests::TestFederation;
+use once_tests::exchange::{
+    LEGAL_BASIS, PROCEDURE, RESIDENCE, api_key, browser, population_register,
+};
+use serde_json::{Value, json};
+
+const PROVIDER: &str = "DE-HB:KOMMUNE:04011000";
+const REQUESTER: &str = "DE-HB:LAND:elterngeld";
+
+/// A tmpfs of `size` mounted on a fresh directory, unmounted when dropped.
+struct SmallDisk {
+    dir: PathBuf,
+}
+
+impl SmallDisk {
+    fn mount(parent: &Path, name: &str, size: &str) -> Option<SmallDisk> {
+        let dir = parent.join(name);
+        std::fs::create_dir_all(&dir).ok()?;
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .status()
+            .ok()?;
+        status.success().then_some(SmallDisk { dir })
+    }
+
+    /// Fills the disk (a file that takes all free space).
+    fn fill(&self) {
+        let filler = self.dir.join("filler");
+        let mut file = std::fs::File::create(&filler).expect("filler");
+        let block = vec![0u8; 64 * 1024];
+        use std::io::Write;
+        while file.write_all(&block).is_ok() {}
+        let _ = file.sync_all();
+    }
+
+    fn free(&self) {
+        std::fs::remove_file(self.dir.join("filler")).expect("free the disk");
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.dir).status();
+    }
+}
+
+async fn verify(node: &once_node::server::RunningNode) -> log::Report {
+    let state = node.state();
+    let member = state.config.member_id.clone();
+    let roots = state.credentials.load().ca_certs.clone();
+    db::run(&state.pool, move |conn| {
+        log::verify(conn, &|c| checkpoint::verify(c, &member, &roots))
+    })
+    .await
+    .expect("verify")
+}
+
+#[actix_rt::test]
+async fn a_full_disk_refuses_new_exchanges_and_loses_nothing() {
+    let scratch = tempfile::tempdir().expect("tmp");
+    let Some(provider_disk) = SmallDisk::mount(scratch.path(), "provider-disk", "8m") else {
+        println!("SKIPPED: mounting a tmpfs needs root; run the test as root to check a full disk");
+        return;
+    };
+    let Some(requester_disk) = SmallDisk::mount(scratch.path(), "requester-disk", "8m") else {
+        println!("SKIPPED: mounting a tmpfs needs root");
+        return;
+    };
+    let provider_db = provider_disk.dir.join("node.db").display().to_string();
+    let mut fed = TestFederation::builder()
+        .member(PROVIDER)
+        .configure(move |c| c.database_url = provider_db.clone())
+        .start()
+        .await
+        .expect("provider");
+    let provider_pool = fed.node(0).running().state().pool.clone();
+    population_register(&provider_pool, REQUESTER)
+        .await
+        .expect("register");
+    let provider_url = fed.node(0).peer_url();
+    let requester_db = requester_disk.dir.join("node.db").display().to_string();
+    fed.add_member(REQUESTER, move |c| {
+        c.database_url = requester_db.clone();
+        c.providers = vec![ProviderConfig {
+            member: PROVIDER.parse().expect("member"),
+            name: None,
+            url: provider_url.clone(),
+            evidence_types: vec![RESIDENCE.into()],
+            jurisdictions: vec!["04011".into()],
+            tls_fingerprint: None,
+        }];
+    })
+    .await
+    .expect("requester");
+    let requester_pool = fed.node(1).running().state().pool.clone();
+    let key = api_key(&requester_pool, "app").await.expect("key");
+    let http = browser(&fed.ca_pem_path()).expect("client");
+    let url = format!("{}/v1/evidence-requests", fed.node(1).app_url());
+    let ask = || async {
+        let answer = http
+            .post(&url)
+            .bearer_auth(&key)
+            .json(&json!({
+                "evidence_type": RESIDENCE,
+                "subject": {"tax_id": "65929970489", "family_name": "Müller-Lüdenscheidt",
+                            "given_name": "Jürgen", "date_of_birth": "1985-03-07"},
+                "procedure": PROCEDURE,
+                "legal_basis": LEGAL_BASIS,
+                "jurisdiction": "04011000",
+            }))
+            .send()
+            .await
+            .expect("the requester answers");
+        let status = answer.status().as_u16();
+        (status, answer.json::<Value>().await.expect("json"))
+    };
+    let (status, _) = ask().await;
+    assert_eq!(status, 200);
+    let entries = |pool: DbPool| async move {
+        db::run(&pool, |conn| Ok(log::head(conn)?.map_or(0, |(seq, _)| seq)))
+            .await
+            .expect("head")
+    };
+    let provider_before = entries(provider_pool.clone()).await;
+
+    // The provider's disk is full: it cannot log, so it answers nothing but a 503.
+    provider_disk.fill();
+    for _ in 0..3 {
+        let (status, answer) = ask().await;
+        assert_eq!(status, 502, "{answer}");
+        assert_eq!(answer["error"]["code"], "provider_unreachable", "{answer}");
+        let message = answer["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("HTTP 503") && message.contains("cannot record the exchange"),
+            "{message}"
+        );
+    }
+    provider_disk.free();
+    assert_eq!(
+        entries(provider_pool.clone()).await,
+        provider_before,
+        "nothing was logged while the disk was full"
+    );
+    let (status, answer) = ask().await;
+    assert_eq!(status, 200, "the provider recovers by itself: {answer}");
+
+    // The requester's disk is full: it cannot log its request, so it sends nothing.
+    let provider_before = entries(provider_pool.clone()).await;
+    requester_disk.fill();
+    let (status, answer) = ask().await;
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(answer["error"]["code"], "log_unavailable", "{answer}");
+    assert_eq!(
+        entries(provider_pool.clone()).await,
+        provider_before,
+        "nothing reached the provider"
+    );
+    requester_disk.free();
+    let (status, answer) = ask().await;
+    assert_eq!(status, 200, "the requester recovers by itself: {answer}");
+
+    // Nothing half-written on either side.
+    for index in 0..2 {
+        let report = verify(fed.node(index).running()).await;
+        assert_eq!(report.broken, None, "node {index}: {report:?}");
+    }
+    fed.stop().await;
+    drop(provider_disk);
+    drop(requester_disk);
+}

@@ -390,6 +390,15 @@ pub struct ServerConfig {
     /// milliseconds.
     #[serde(default = "default_pool_timeout_ms")]
     pub pool_timeout_ms: u64,
+    /// Evidence exchanges in progress at once (peer endpoint and evidence requests of the
+    /// application endpoint, each); more are answered at once with 503 and `Retry-After`
+    /// instead of queueing without bound. At least 1.
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: usize,
+}
+
+fn default_max_in_flight() -> usize {
+    256
 }
 
 impl ServerConfig {
@@ -408,6 +417,7 @@ impl Default for ServerConfig {
             workers: 0,
             shutdown_grace_seconds: default_grace_seconds(),
             pool_size: default_pool_size(),
+            max_in_flight: default_max_in_flight(),
             pool_timeout_ms: default_pool_timeout_ms(),
         }
     }
@@ -477,6 +487,12 @@ impl Config {
         }
         if self.server.pool_size == 0 {
             return Err(ConfigError::new("server.pool_size", "must be at least 1"));
+        }
+        if self.server.max_in_flight == 0 {
+            return Err(ConfigError::new(
+                "server.max_in_flight",
+                "must be at least 1",
+            ));
         }
         if self.exchange.issue_window_seconds <= 0 {
             return Err(ConfigError::new(

@@ -77,6 +77,12 @@ pub const TLS_REFUSED: Family = Family {
     help: "TLS handshakes refused because of the client certificate, by endpoint and reason.",
     kind: Kind::Counter,
 };
+/// Requests shed under overload.
+pub const SHED: Family = Family {
+    name: "once_requests_shed_total",
+    help: "Exchange requests answered 503 at once because server.max_in_flight were in progress, by endpoint.",
+    kind: Kind::Counter,
+};
 /// Certificate expiry.
 pub const CERT_DAYS: Family = Family {
     name: "once_certificate_expiry_days",
@@ -224,6 +230,7 @@ impl Metrics {
             HTTP_REQUESTS,
             HTTP_SECONDS,
             TLS_REFUSED,
+            SHED,
         ])
     }
 

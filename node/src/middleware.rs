@@ -107,6 +107,56 @@ pub async fn request_span(
     .await
 }
 
+/// How many exchanges may be in progress at once on one endpoint.
+#[derive(Debug, Clone)]
+pub struct Admission {
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    limit: usize,
+}
+
+impl Admission {
+    /// A limit of `limit` requests in progress.
+    pub fn new(limit: usize) -> web::Data<Admission> {
+        web::Data::new(Admission {
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(limit)),
+            limit,
+        })
+    }
+}
+
+/// Admits a request if fewer than `server.max_in_flight` are in progress on its endpoint;
+/// otherwise answers 503 with `Retry-After: 1` at once, so that overload gives fast refusals
+/// and bounded queues, not growing latency for everyone.
+pub async fn admit(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let Some(admission) = req.app_data::<web::Data<Admission>>().cloned() else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    };
+    let Ok(_permit) = admission.permits.clone().try_acquire_owned() else {
+        if let Some(metrics) = req.app_data::<web::Data<HttpMetrics>>() {
+            metrics
+                .metrics
+                .inc(crate::metrics::SHED, &[("endpoint", metrics.endpoint)]);
+        }
+        let response = actix_web::HttpResponse::ServiceUnavailable()
+            .insert_header(("Retry-After", "1"))
+            .content_type("text/plain; charset=utf-8")
+            .body(format!(
+                "the node is at its limit of {} exchanges in progress; try again shortly\n",
+                admission.limit
+            ));
+        return Ok(req.into_response(response).map_into_right_body());
+    };
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
 /// Authenticates the application caller and stores it in the request's extensions. A refusal
 /// is answered here, so the request span still logs it and adds the request id.
 pub async fn require_app_auth(

@@ -4,12 +4,16 @@ use actix_web::middleware::from_fn;
 use actix_web::web;
 
 use crate::handlers::{app, exchange, peer, preview};
-use crate::middleware::require_app_auth;
+use crate::middleware::{admit, require_app_auth};
 
 /// The peer endpoint (mutual TLS, federation members).
 pub fn peer(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/identity", web::get().to(peer::identity))
-        .route("/v1/exchange", web::post().to(exchange::exchange));
+        .service(
+            web::resource("/v1/exchange")
+                .wrap(from_fn(admit))
+                .route(web::post().to(exchange::exchange)),
+        );
 }
 
 /// The application endpoint (the authority's own services). Health checks are open to the
@@ -35,9 +39,10 @@ pub fn application(cfg: &mut web::ServiceConfig) {
         web::scope("/v1")
             .wrap(from_fn(require_app_auth))
             .route("/node", web::get().to(app::node_info))
-            .route(
-                "/evidence-requests",
-                web::post().to(exchange::evidence_request),
+            .service(
+                web::resource("/evidence-requests")
+                    .wrap(from_fn(admit))
+                    .route(web::post().to(exchange::evidence_request)),
             )
             .route("/transfers", web::get().to(exchange::transfers))
             .route("/preview-mailbox", web::get().to(exchange::preview_mailbox)),

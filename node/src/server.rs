@@ -19,7 +19,7 @@ use crate::config::{ApplicationAuth, Config, ConfigError, CrlExpiredPolicy};
 use crate::db::{self, DbError};
 use crate::material::{LoadedCrl, NodeMaterial};
 use crate::metrics::HttpMetrics;
-use crate::middleware::request_span;
+use crate::middleware::{Admission, request_span};
 use crate::peer::client as peer_client;
 use crate::routes;
 use crate::service::auth::AppClientCertificate;
@@ -187,9 +187,11 @@ impl RunningNode {
         let peer_addr = local_addr("peer.listen", &peer_listener)?;
         let peer_data = data.clone();
         let peer_metrics = HttpMetrics::data(&state.metrics, &state.exchange.tracer, "peer");
+        let peer_admission = Admission::new(state.config.server.max_in_flight);
         let peer_server = HttpServer::new(move || {
             App::new()
                 .app_data(peer_data.clone())
+                .app_data(peer_admission.clone())
                 .app_data(peer_metrics.clone())
                 .wrap(from_fn(request_span))
                 .configure(routes::peer)
@@ -210,9 +212,11 @@ impl RunningNode {
         let app_addr = local_addr("application.listen", &app_listener)?;
         let app_data = data.clone();
         let app_metrics = HttpMetrics::data(&state.metrics, &state.exchange.tracer, "application");
+        let app_admission = Admission::new(state.config.server.max_in_flight);
         let app_builder = HttpServer::new(move || {
             App::new()
                 .app_data(app_data.clone())
+                .app_data(app_admission.clone())
                 .app_data(app_metrics.clone())
                 .wrap(from_fn(request_span))
                 .configure(routes::application)

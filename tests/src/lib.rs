@@ -369,6 +369,7 @@ pub fn test_config(member: &MemberId, dir: &Path, database_url: String) -> Confi
             shutdown_grace_seconds: 5,
             pool_size: 4,
             pool_timeout_ms: 2000,
+            max_in_flight: 256,
         },
         name: None,
         exchange: ExchangeConfig::default(),

@@ -1,7 +1,9 @@
 //! A full disk under the message log: the provider's and then the requester's SQLite database
 //! live on a small tmpfs that is filled up. New exchanges are refused with a clear error, nothing
 //! is half-written (both logs verify), the nodes keep serving, and exchanges succeed again as
-//! soon as there is space. Needs root to mount the tmpfs; elsewhere it says so and does nothing.
+//! soon as there is space (needs root to mount the tmpfs; elsewhere it says so and does nothing).
+//! Overload: beyond `server.max_in_flight` exchanges in progress the provider answers 503 with
+//! Retry-After at once, stays healthy, and admits requests again when the load drops.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -179,4 +181,115 @@ async fn a_full_disk_refuses_new_exchanges_and_loses_nothing() {
     fed.stop().await;
     drop(provider_disk);
     drop(requester_disk);
+}
+
+/// Opens a TLS connection as the member whose files are in `dir` and starts a request whose
+/// body never arrives: it holds one place in the provider's admission limit.
+async fn stalled_exchange(
+    ca: &Path,
+    dir: &Path,
+    addr: std::net::SocketAddr,
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    use tokio::io::AsyncWriteExt;
+    let config =
+        once_tests::client::tls_client(ca, Some((&dir.join("tls.pem"), &dir.join("tls.key"))))
+            .expect("client");
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let name = rustls_pki_types::ServerName::try_from("localhost").expect("name");
+    let mut tls = connector.connect(name, tcp).await.expect("handshake");
+    tls.write_all(
+        b"POST /v1/exchange HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/xml\r\nContent-Length: 1000\r\n\r\n<",
+    )
+    .await
+    .expect("write");
+    tls.flush().await.expect("flush");
+    tls
+}
+
+#[actix_rt::test]
+async fn overload_is_refused_at_once_and_service_resumes() {
+    let mut fed = TestFederation::builder()
+        .member(PROVIDER)
+        .configure(|c| {
+            c.server.max_in_flight = 2;
+            c.exchange.body_timeout_ms = 30_000;
+        })
+        .start()
+        .await
+        .expect("provider");
+    let client_dir = fed.issue(REQUESTER, "requester").expect("issue");
+    let ca = fed.ca_pem_path();
+    let peer = fed.node(0).peer_addr();
+    let first = stalled_exchange(&ca, &client_dir, peer).await;
+    let second = stalled_exchange(&ca, &client_dir, peer).await;
+    // Let the provider take both requests in.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let client = once_tests::exchange::member_client(&client_dir).expect("client");
+    let url = format!("{}/v1/exchange", fed.node(0).peer_url());
+    let shed = client
+        .post(&url)
+        .header("content-type", "application/xml")
+        .body("<x/>")
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(shed.status().as_u16(), 503);
+    assert_eq!(
+        shed.headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    let said = shed.text().await.expect("text");
+    assert!(said.contains("limit of 2 exchanges in progress"), "{said}");
+    // Health stays reachable during overload.
+    let health = browser(&ca)
+        .expect("client")
+        .get(format!("{}/readyz", fed.node(0).app_url()))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(health.status().as_u16(), 200);
+    // The load drops: the next request is admitted (and answered with an ebRS error, since
+    // "<x/>" is no request).
+    drop(first);
+    drop(second);
+    let mut admitted = false;
+    for _ in 0..50 {
+        let answer = client
+            .post(&url)
+            .header("content-type", "application/xml")
+            .body("<x/>")
+            .send()
+            .await
+            .expect("answer");
+        if answer.status().as_u16() == 200 {
+            admitted = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        admitted,
+        "the provider admits requests again once the load is gone"
+    );
+    let key = api_key(&fed.node(0).running().state().pool, "ops")
+        .await
+        .expect("key");
+    let metrics = browser(&ca)
+        .expect("client")
+        .get(format!("{}/metrics", fed.node(0).app_url()))
+        .bearer_auth(key)
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains("once_requests_shed_total{endpoint=\"peer\"} 1"),
+        "{metrics}"
+    );
+    fed.stop().await;
 }

@@ -1,4 +1,4 @@
-//! `once log …`: check and checkpoint the message log.
+//! `once log …`: check, checkpoint and export the message log.
 
 use std::path::PathBuf;
 
@@ -10,18 +10,36 @@ use super::node::open_pool;
 use crate::config::Config;
 use crate::db::{self, log};
 use crate::service::checkpoint;
+use crate::service::log_export::{self, ExportError};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum LogCommand {
-    /// Re-check the hash chain and every signed checkpoint; names the first broken entry and
-    /// exits 1 if there is one.
+    /// Re-check the hash chain and every signed checkpoint, in the node's database (--config)
+    /// or in an export (--file); names the first broken entry and exits 1 if there is one.
     Verify {
-        /// The node's configuration file.
+        /// The node's configuration file: verify the log in its database.
         #[arg(long)]
-        config: PathBuf,
+        config: Option<PathBuf>,
+        /// A file written by `once log export`: verify it without a database.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// With --file: the federation root (PEM) that must have issued every checkpoint
+        /// certificate. Without it, checkpoints are checked against their own certificates only.
+        #[arg(long)]
+        ca: Option<PathBuf>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Write the whole message log (every entry with its message, every checkpoint with its
+    /// certificate) to one file that `once log verify --file` checks without a database.
+    Export {
+        /// The node's configuration file.
+        #[arg(long)]
+        config: PathBuf,
+        /// The file to write (JSON Lines, mode 0600); it must not exist.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Sign the current chain head now (the node also does this periodically).
     Checkpoint {
@@ -37,42 +55,48 @@ fn unavailable(e: db::DbError) -> CliError {
 
 pub(super) async fn run(command: LogCommand) -> Result<(), CliError> {
     match command {
-        LogCommand::Verify { config, json } => {
+        LogCommand::Verify {
+            config,
+            file,
+            ca,
+            json,
+        } => match (config, file) {
+            (Some(config), None) if ca.is_none() => verify_database(&config, json).await,
+            (Some(_), None) => Err(CliError::Usage(
+                "--ca goes with --file; with --config the federation root is the node's tls.ca"
+                    .into(),
+            )),
+            (None, Some(file)) => verify_file(file, ca, json).await,
+            (Some(_), Some(_)) => Err(CliError::Usage(
+                "give either --config (the node's database) or --file (an export), not both".into(),
+            )),
+            (None, None) => Err(CliError::Usage(
+                "give --config (verify the node's database) or --file (verify an export)".into(),
+            )),
+        },
+        LogCommand::Export { config, out } => {
             let config = Config::load(&config)?;
-            let roots = read_certs(&config.tls.ca)
-                .map_err(|e| CliError::Config(crate::config::ConfigError::new("tls.ca", e)))?;
-            let member = config.member_id.clone();
+            if out.exists() {
+                return Err(export_error(ExportError::Exists(out)));
+            }
             let pool = open_pool(&config).await?;
-            let report = db::run(&pool, move |conn| {
-                log::verify(conn, &|c| checkpoint::verify(c, &member, &roots))
+            let member = config.member_id.clone();
+            let target = out.clone();
+            let summary = db::run(&pool, move |conn| {
+                Ok(log_export::export(conn, &member, &target))
             })
             .await
-            .map_err(unavailable)?;
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&report)
-                        .map_err(|e| CliError::Failed(e.to_string()))?
-                );
-            }
-            match &report.broken {
-                None => {
-                    if !json {
-                        println!(
-                            "message log of {} is intact: {} entries, {} signed checkpoints, head {}",
-                            config.member_id,
-                            report.entries,
-                            report.checkpoints,
-                            report.head.as_deref().unwrap_or("(empty)")
-                        );
-                    }
-                    Ok(())
-                }
-                Some(broken) => Err(CliError::Failed(format!(
-                    "message log of {} is BROKEN: {broken} ({} entries before it are intact)",
-                    config.member_id, report.entries
-                ))),
-            }
+            .map_err(unavailable)?
+            .map_err(export_error)?;
+            println!(
+                "message log of {} exported to {}: {} entries, {} signed checkpoints, head {}",
+                config.member_id,
+                out.display(),
+                summary.entries,
+                summary.checkpoints,
+                summary.head.as_deref().unwrap_or("(empty)")
+            );
+            Ok(())
         }
         LogCommand::Checkpoint { config } => {
             let config = Config::load(&config)?;
@@ -90,5 +114,82 @@ pub(super) async fn run(command: LogCommand) -> Result<(), CliError> {
             }
             Ok(())
         }
+    }
+}
+
+async fn verify_database(config: &std::path::Path, json: bool) -> Result<(), CliError> {
+    let config = Config::load(config)?;
+    let roots = read_certs(&config.tls.ca)
+        .map_err(|e| CliError::Config(crate::config::ConfigError::new("tls.ca", e)))?;
+    let member = config.member_id.clone();
+    let pool = open_pool(&config).await?;
+    let report = db::run(&pool, move |conn| {
+        log::verify(conn, &|c| checkpoint::verify(c, &member, &roots))
+    })
+    .await
+    .map_err(unavailable)?;
+    print_report(config.member_id.as_str(), &report, json)
+}
+
+async fn verify_file(file: PathBuf, ca: Option<PathBuf>, json: bool) -> Result<(), CliError> {
+    let roots = match &ca {
+        Some(ca) => Some(
+            read_certs(ca).map_err(|e| CliError::Usage(format!("--ca {}: {e}", ca.display())))?,
+        ),
+        None => None,
+    };
+    let (header, report) =
+        tokio::task::spawn_blocking(move || log_export::verify_file(&file, roots.as_deref()))
+            .await
+            .map_err(|e| CliError::Failed(e.to_string()))?
+            .map_err(export_error)?;
+    print_report(&header.member_id, &report, json)?;
+    if ca.is_none() && report.checkpoints > 0 && !json {
+        println!(
+            "note: the checkpoint certificates were checked for the member and the signatures, \
+             not against the federation root; pass --ca to check who issued them"
+        );
+    }
+    Ok(())
+}
+
+/// The report as a line (or JSON); a broken log is exit 1.
+fn print_report(member: &str, report: &log::Report, json: bool) -> Result<(), CliError> {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(report).map_err(|e| CliError::Failed(e.to_string()))?
+        );
+    }
+    match &report.broken {
+        None => {
+            if !json {
+                println!(
+                    "message log of {member} is intact: {} entries, {} signed checkpoints, head {}",
+                    report.entries,
+                    report.checkpoints,
+                    report.head.as_deref().unwrap_or("(empty)")
+                );
+            }
+            Ok(())
+        }
+        Some(broken) => Err(CliError::Failed(format!(
+            "message log of {member} is BROKEN: {broken} ({} entries before it are intact)",
+            report.entries
+        ))),
+    }
+}
+
+/// A file that cannot be used is a usage error (64); a damaged line in an export is a broken
+/// log (1); a database failure is 69.
+fn export_error(e: ExportError) -> CliError {
+    match e {
+        ExportError::Exists(_) | ExportError::NotAnExport { .. } => CliError::Usage(e.to_string()),
+        ExportError::Io {
+            what: "reading", ..
+        } => CliError::Usage(e.to_string()),
+        ExportError::Malformed { .. } => CliError::Failed(format!("message log is BROKEN: {e}")),
+        ExportError::Db(e) => unavailable(e),
+        other => CliError::Failed(other.to_string()),
     }
 }

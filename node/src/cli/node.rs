@@ -14,6 +14,7 @@ use crate::config::{Config, render_node_toml};
 use crate::db::{self, api_keys};
 use crate::material::NodeMaterial;
 use crate::server::RunningNode;
+use crate::service::backup;
 use crate::service::credentials::Credentials;
 
 #[derive(Debug, Subcommand)]
@@ -64,6 +65,30 @@ pub(super) enum NodeCommand {
         /// The node's configuration file.
         #[arg(long)]
         config: PathBuf,
+    },
+    /// Back up this node, also while it runs: the database, node.toml, certificates, keys, CA
+    /// and CRL, a message-log export, and manifest.json with the SHA-256 of every file.
+    Backup {
+        /// The node's configuration file.
+        #[arg(long)]
+        config: PathBuf,
+        /// The backup directory (created with mode 0700; an existing one must be empty).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup of `once node backup` into a new node directory, after checking every
+    /// file against the backup's manifest.
+    Restore {
+        /// The backup directory.
+        #[arg(long)]
+        from: PathBuf,
+        /// The new node directory (created with mode 0700; an existing one must be empty).
+        #[arg(long)]
+        to: PathBuf,
+        /// For a PostgreSQL backup (required): the postgres:// URL of an empty database to
+        /// restore into. A SQLite backup is restored to <to>/node.db.
+        #[arg(long)]
+        database_url: Option<String>,
     },
 }
 
@@ -141,8 +166,87 @@ pub(super) async fn run(command: NodeCommand) -> Result<(), CliError> {
             let count = publish(&Config::load(&config)?).await?;
             println!("{count} registers published to the register map");
         }
+        NodeCommand::Backup { config, out } => node_backup(config, out).await?,
+        NodeCommand::Restore {
+            from,
+            to,
+            database_url,
+        } => node_restore(from, to, database_url).await?,
     }
     Ok(())
+}
+
+async fn node_backup(config: PathBuf, out: PathBuf) -> Result<(), CliError> {
+    let dir = out.clone();
+    let summary = tokio::task::spawn_blocking(move || backup::backup(&config, &dir))
+        .await
+        .map_err(|e| CliError::Failed(e.to_string()))?
+        .map_err(backup_error)?;
+    let manifest = &summary.manifest;
+    match &summary.checkpoint {
+        Ok(Some(seq)) => println!("checkpoint signed at entry {seq}"),
+        Ok(None) => {}
+        Err(e) => eprintln!("warning: no checkpoint signed before the backup: {e}"),
+    }
+    println!(
+        "backup of {} written to {}: {} files ({} database, message log of {} entries and {} \
+         signed checkpoints), SHA-256 of each in {}",
+        manifest.member_id,
+        out.display(),
+        manifest.files.len(),
+        manifest.database.as_str(),
+        manifest.log.entries,
+        manifest.log.checkpoints,
+        backup::MANIFEST
+    );
+    Ok(())
+}
+
+async fn node_restore(
+    from: PathBuf,
+    to: PathBuf,
+    database_url: Option<String>,
+) -> Result<(), CliError> {
+    let dir = to.clone();
+    let summary =
+        tokio::task::spawn_blocking(move || backup::restore(&from, &dir, database_url.as_deref()))
+            .await
+            .map_err(|e| CliError::Failed(e.to_string()))?
+            .map_err(backup_error)?;
+    let member = &summary.manifest.member_id;
+    if let Some(broken) = &summary.report.broken {
+        return Err(CliError::Failed(format!(
+            "restored {member} into {}, but its message log is BROKEN: {broken}",
+            to.display()
+        )));
+    }
+    println!(
+        "restored {member} (backup of {}) into {}: message log intact, {} entries, {} signed \
+         checkpoints",
+        summary.manifest.created_at,
+        to.display(),
+        summary.report.entries,
+        summary.report.checkpoints
+    );
+    println!(
+        "  check it:     once node check --config {}",
+        summary.config.display()
+    );
+    println!(
+        "  start it:     once node run --config {}",
+        summary.config.display()
+    );
+    Ok(())
+}
+
+fn backup_error(e: backup::BackupError) -> CliError {
+    use backup::BackupError as B;
+    match e {
+        B::Config(e) => CliError::Config(e),
+        B::Refused(m) => CliError::Usage(m),
+        B::Unavailable(m) => CliError::Unavailable(m),
+        other => CliError::Failed(other.to_string()),
+    }
 }
 
 /// Publishes the registers of the node configured in `config` (also after `once register`

@@ -354,6 +354,25 @@ pub enum Break {
         /// Its predecessor.
         previous: i64,
     },
+    /// The entries are not in order: another entry stands where this one belongs (only an
+    /// export file can hold entries out of order).
+    #[error(
+        "entry {seq} is out of order: entry {found} stands where it belongs (entries reordered)"
+    )]
+    Misplaced {
+        /// The entry that is out of place.
+        seq: i64,
+        /// The entry found in its place.
+        found: i64,
+    },
+    /// An entry appears a second time (only in an export file).
+    #[error("entry {seq} appears again after entry {previous}")]
+    Repeated {
+        /// The repeated entry.
+        seq: i64,
+        /// The entry before the repetition.
+        previous: i64,
+    },
     /// A checkpoint names an entry whose hash differs.
     #[error(
         "checkpoint at entry {seq} signed a different chain head: the log was rewritten up to or at entry {seq}"
@@ -380,6 +399,19 @@ pub enum Break {
         /// Why.
         reason: String,
     },
+    /// An export file holds another number of entries or checkpoints than its first line
+    /// announces.
+    #[error(
+        "the export announces {announced} {what} but holds {found}: lines were added or removed"
+    )]
+    ExportCount {
+        /// `entries` or `checkpoints`.
+        what: String,
+        /// The number in the export's first line.
+        announced: i64,
+        /// The number found.
+        found: i64,
+    },
 }
 
 /// What verification found.
@@ -395,13 +427,25 @@ pub struct Report {
     pub broken: Option<Break>,
 }
 
-/// Re-checks the whole chain and every checkpoint; `check_signature` verifies one checkpoint's
-/// signature and certificate. Stops at the first problem.
+/// Re-checks the whole chain in the database and every checkpoint; `check_signature` verifies
+/// one checkpoint's signature and certificate. Stops at the first problem.
 pub fn verify(
     conn: &mut AnyConnection,
     check_signature: &dyn Fn(&Checkpoint) -> Result<(), String>,
 ) -> Result<Report, DbError> {
     let checkpoints = checkpoints(conn)?;
+    verify_entries(all_entries(conn), &checkpoints, check_signature)
+}
+
+/// Re-checks a log given as entries in their stored order (from the database, or from an
+/// export) and its checkpoints (oldest first). Stops at the first problem; an error of the
+/// entries' source ends the check with that error.
+pub fn verify_entries<E>(
+    entries: impl IntoIterator<Item = Result<Entry, E>>,
+    checkpoints: &[Checkpoint],
+    check_signature: &dyn Fn(&Checkpoint) -> Result<(), String>,
+) -> Result<Report, E> {
+    let mut entries = entries.into_iter();
     let mut next_checkpoint = checkpoints.iter().peekable();
     let mut report = Report {
         entries: 0,
@@ -410,44 +454,45 @@ pub fn verify(
         broken: None,
     };
     let mut previous: Option<(i64, String)> = None;
-    'pages: loop {
-        let after = previous.as_ref().map_or(0, |(seq, _)| *seq);
-        let page = entries_after(conn, after, VERIFY_PAGE)?;
-        if page.is_empty() {
+    'entries: while let Some(entry) = entries.next() {
+        let entry = entry?;
+        let broken = match check_entry(&entry, previous.as_ref()) {
+            Some(Break::Missing {
+                seq,
+                previous,
+                found,
+            }) => Some(sequence_break(seq, previous, found, &mut entries)?),
+            other => other,
+        };
+        if broken.is_some() {
+            report.broken = broken;
             break;
         }
-        for entry in page {
-            let broken = check_entry(&entry, previous.as_ref());
-            if broken.is_some() {
-                report.broken = broken;
-                break 'pages;
+        while let Some(checkpoint) = next_checkpoint.next_if(|c| c.seq <= entry.seq) {
+            if checkpoint.seq < entry.seq {
+                // Its entry was skipped: the gap check above would have caught that, so
+                // this can only be a checkpoint before the first entry.
+                report.broken = Some(Break::CheckpointMismatch {
+                    seq: checkpoint.seq,
+                });
+                break 'entries;
             }
-            while let Some(checkpoint) = next_checkpoint.next_if(|c| c.seq <= entry.seq) {
-                if checkpoint.seq < entry.seq {
-                    // Its entry was skipped: the gap check above would have caught that, so
-                    // this can only be a checkpoint before the first entry.
-                    report.broken = Some(Break::CheckpointMismatch {
-                        seq: checkpoint.seq,
-                    });
-                    break 'pages;
-                }
-                if checkpoint.entry_hash != entry.entry_hash {
-                    report.broken = Some(Break::CheckpointMismatch {
-                        seq: checkpoint.seq,
-                    });
-                    break 'pages;
-                }
-                if let Err(reason) = check_signature(checkpoint) {
-                    report.broken = Some(Break::BadCheckpoint {
-                        seq: checkpoint.seq,
-                        reason,
-                    });
-                    break 'pages;
-                }
+            if checkpoint.entry_hash != entry.entry_hash {
+                report.broken = Some(Break::CheckpointMismatch {
+                    seq: checkpoint.seq,
+                });
+                break 'entries;
             }
-            report.entries += 1;
-            previous = Some((entry.seq, entry.entry_hash));
+            if let Err(reason) = check_signature(checkpoint) {
+                report.broken = Some(Break::BadCheckpoint {
+                    seq: checkpoint.seq,
+                    reason,
+                });
+                break 'entries;
+            }
         }
+        report.entries += 1;
+        previous = Some((entry.seq, entry.entry_hash));
     }
     if report.broken.is_none()
         && let Some(checkpoint) = next_checkpoint.next()
@@ -459,6 +504,96 @@ pub fn verify(
     }
     report.head = previous.map(|(_, hash)| hash);
     Ok(report)
+}
+
+/// Entry `expected` was due but `found` came: a gap, unless `expected` comes later (entries out
+/// of order, which only a file can hold; the database returns them sorted), or `found` is an
+/// entry seen before.
+fn sequence_break<E>(
+    expected: i64,
+    previous: i64,
+    found: i64,
+    rest: impl Iterator<Item = Result<Entry, E>>,
+) -> Result<Break, E> {
+    for entry in rest {
+        if entry?.seq == expected {
+            return Ok(Break::Misplaced {
+                seq: expected,
+                found,
+            });
+        }
+    }
+    Ok(if found > expected {
+        Break::Missing {
+            seq: expected,
+            previous,
+            found,
+        }
+    } else {
+        Break::Repeated {
+            seq: found,
+            previous,
+        }
+    })
+}
+
+/// Every entry of the log in order, read [`VERIFY_PAGE`] at a time with [`entries_after`], so
+/// a large log never has to fit in memory.
+pub fn all_entries(conn: &mut AnyConnection) -> Pages<'_> {
+    pages(conn, VERIFY_PAGE)
+}
+
+fn pages(conn: &mut AnyConnection, size: i64) -> Pages<'_> {
+    Pages {
+        conn,
+        size,
+        after: 0,
+        page: Vec::new().into_iter(),
+        done: false,
+    }
+}
+
+/// The entries of the log, a page at a time (see [`all_entries`]).
+#[derive(Debug)]
+pub struct Pages<'c> {
+    conn: &'c mut AnyConnection,
+    size: i64,
+    after: i64,
+    page: std::vec::IntoIter<Entry>,
+    done: bool,
+}
+
+impl Iterator for Pages<'_> {
+    type Item = Result<Entry, DbError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(entry) = self.page.next() {
+            return Some(Ok(entry));
+        }
+        if self.done {
+            return None;
+        }
+        match entries_after(self.conn, self.after, self.size) {
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+            Ok(page) => {
+                self.done = (page.len() as i64) < self.size;
+                self.after = page.last()?.seq;
+                self.page = page.into_iter();
+                self.page.next().map(Ok)
+            }
+        }
+    }
+}
+
+/// The number of entries with `seq <= last`.
+pub fn count_through(conn: &mut AnyConnection, last: i64) -> Result<i64, DbError> {
+    Ok(message_log::table
+        .filter(message_log::seq.le(last))
+        .count()
+        .get_result(conn)?)
 }
 
 fn check_entry(entry: &Entry, previous: Option<&(i64, String)>) -> Option<Break> {
@@ -616,5 +751,52 @@ mod tests {
         );
         let refused = verify(&mut conn, &|_| Err("bad".into())).unwrap();
         assert_eq!(refused.broken, Some(Break::Truncated { seq: 5, last: 3 }));
+    }
+
+    #[test]
+    fn pages_read_every_entry_once_in_order() {
+        let (_dir, pool) = filled(5);
+        let mut conn = pool.get().unwrap();
+        for size in [1, 2, 5, 6] {
+            let seqs: Vec<i64> = pages(&mut conn, size).map(|e| e.unwrap().seq).collect();
+            assert_eq!(seqs, [1, 2, 3, 4, 5], "page size {size}");
+        }
+        assert_eq!(count_through(&mut conn, 3).unwrap(), 3);
+    }
+
+    #[test]
+    fn entries_out_of_order_or_repeated_are_named() {
+        let (_dir, pool) = filled(5);
+        let mut conn = pool.get().unwrap();
+        let entries: Vec<Entry> = all_entries(&mut conn).map(|e| e.unwrap()).collect();
+        let check = |v: Vec<Entry>| {
+            verify_entries(v.into_iter().map(Ok::<_, ()>), &[], &|_| Ok(())).unwrap()
+        };
+        assert_eq!(check(entries.clone()).broken, None);
+        let mut swapped = entries.clone();
+        swapped.swap(2, 3);
+        assert_eq!(
+            check(swapped).broken,
+            Some(Break::Misplaced { seq: 3, found: 4 })
+        );
+        let mut repeated = entries.clone();
+        repeated.push(entries[4].clone());
+        assert_eq!(
+            check(repeated).broken,
+            Some(Break::Repeated {
+                seq: 5,
+                previous: 5
+            })
+        );
+        let mut gap = entries.clone();
+        gap.remove(1);
+        assert_eq!(
+            check(gap).broken,
+            Some(Break::Missing {
+                seq: 2,
+                previous: 1,
+                found: 3
+            })
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! What the node does, free of HTTP types: handlers call one function here.
 
 pub mod auth;
+pub mod backup;
 pub mod checkpoint;
 pub mod credentials;
 pub mod crl;
@@ -9,6 +10,7 @@ pub mod evidence;
 pub mod exchange;
 pub mod health;
 pub mod import;
+pub mod log_export;
 pub mod logbook;
 pub mod matching;
 pub mod node_metrics;

@@ -1,0 +1,378 @@
+//! The end-to-end load benchmark: a federation on loopback (a provider with a register of
+//! synthetic persons, a requester), on SQLite and on PostgreSQL, driven over real mutual TLS with
+//! keep-alive connections: (a) signed requests straight to the provider's peer endpoint (one hop)
+//! and (b) JSON evidence requests to the requester's application endpoint (end to end). In the
+//! same run: the crypto limit (ECDSA with ring) and the transport ceiling (nginx, static 2 KB XML
+//! over TLS 1.3 with client certificates, same generator and connections).
+//!
+//! `benches/load.sh` builds and runs it; see BENCHMARKS.md.
+
+mod baseline;
+mod drive;
+mod setup;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use once_tests::exchange::{member_client, member_signer, request, sign};
+use serde_json::json;
+
+use crate::drive::{Outcome, Request};
+use crate::setup::{PROVIDER, REQUESTER, RESIDENCE};
+
+#[derive(Debug, Parser)]
+#[command(about = "End-to-end load benchmark of once nodes on loopback")]
+struct Args {
+    /// Persons in the provider's register.
+    #[arg(long, default_value_t = 1_000_000)]
+    persons: usize,
+    /// Measured seconds per scenario (after a warm-up of a fifth of it, at least one second).
+    #[arg(long, default_value_t = 15)]
+    seconds: u64,
+    /// Keep-alive connections of the generator.
+    #[arg(long, default_value_t = 32)]
+    connections: usize,
+    /// Storage backends to run: sqlite, postgres.
+    #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
+    backends: Vec<String>,
+    /// The CPU the servers under test run on in the one-hop scenario; the generator takes the
+    /// other one.
+    #[arg(long, default_value = "0")]
+    server_cpu: String,
+    /// The CPU of the load generator.
+    #[arg(long, default_value = "1")]
+    generator_cpu: String,
+    /// A quick run for CI: 10,000 persons, 2 s per scenario, SQLite; fails on any error.
+    #[arg(long)]
+    smoke: bool,
+    /// Instead of the benchmark: a soak of this many seconds end to end at `--rate` requests/s,
+    /// reporting memory every 10 s.
+    #[arg(long)]
+    soak: Option<u64>,
+    /// Instead of the benchmark: overload end to end at `--rate` requests/s with 8× the
+    /// connections for `--seconds`, then the same load at a quarter of the rate.
+    #[arg(long)]
+    overload: bool,
+    /// The request rate of `--soak` and `--overload`.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Where the JSON report goes.
+    #[arg(long, default_value = "target/load/report.json")]
+    out: String,
+}
+
+/// Pins this process (and the threads it starts afterwards) to `cpu`.
+fn pin_self(cpu: &str) {
+    let pid = std::process::id().to_string();
+    let _ = std::process::Command::new("taskset")
+        .args(["-a", "-cp", cpu, &pid])
+        .stdout(std::process::Stdio::null())
+        .status();
+}
+
+fn main() -> anyhow::Result<()> {
+    let mut args = Args::parse();
+    if args.smoke {
+        args.persons = args.persons.min(10_000);
+        args.seconds = args.seconds.min(2);
+        args.backends = vec!["sqlite".into()];
+    }
+    pin_self(&args.generator_cpu);
+    once_pki::install_crypto_provider();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(args))
+}
+
+struct Scenario {
+    name: String,
+    outcome: Outcome,
+    server_cpu: f64,
+    peak_rss_mib: Vec<(String, f64)>,
+    crypto_cost_us: f64,
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let bin = setup::once_bin()?;
+    let crypto = baseline::crypto()?;
+    println!(
+        "crypto (ring, ECDSA P-256): sign {:.1} µs, verify {:.1} µs (medians)",
+        crypto.sign_us, crypto.verify_us
+    );
+    let people = Arc::new(setup::population(args.persons));
+    let tmp = tempfile::tempdir()?;
+    let csv = tmp.path().join("people.csv");
+    setup::write_csv(&people, &csv)?;
+    let mut scenarios: Vec<Scenario> = Vec::new();
+    let mut report = json!({
+        "persons": args.persons,
+        "connections": args.connections,
+        "seconds": args.seconds,
+        "crypto": { "sign_us": crypto.sign_us, "verify_us": crypto.verify_us },
+        "scenarios": [],
+    });
+    let warmup = Duration::from_secs((args.seconds / 5).max(1));
+    let measure = Duration::from_secs(args.seconds);
+
+    let mut transport: Option<Outcome> = None;
+    for backend in &args.backends {
+        let dir = tmp.path().join(backend);
+        std::fs::create_dir_all(&dir)?;
+        let database = match backend.as_str() {
+            "sqlite" => None,
+            "postgres" => Some(once_tests::TestDatabase::create()?),
+            other => bail!("unknown backend {other:?}: sqlite or postgres"),
+        };
+        let fed = setup::federation(
+            &bin,
+            &dir,
+            &csv,
+            args.persons,
+            database.as_ref().map(|d| d.url()),
+        )?;
+        println!(
+            "{backend}: {} persons imported in {:.1} s",
+            args.persons, fed.import_seconds
+        );
+        let requester_dir = dir.join("requester");
+        let signer = Arc::new(member_signer(&requester_dir)?);
+        let peer_url = format!("https://localhost:{}/v1/exchange", fed.provider_peer);
+
+        // Start-to-ready of the provider, five times.
+        let mut ready = Vec::new();
+        for _ in 0..5 {
+            let node = setup::start(
+                &bin,
+                &fed.provider,
+                fed.provider_app,
+                Some(&args.server_cpu),
+                &fed.provider_env,
+            )?;
+            ready.push(node.ready_after.as_secs_f64() * 1000.0);
+        }
+        ready.sort_by(f64::total_cmp);
+        let ready_ms = ready[ready.len() / 2];
+        println!("{backend}: provider start to ready {ready_ms:.0} ms (median of 5)");
+
+        // (a) One hop: signed requests straight to the provider, which has one CPU.
+        let provider = setup::start(
+            &bin,
+            &fed.provider,
+            fed.provider_app,
+            Some(&args.server_cpu),
+            &fed.provider_env,
+        )?;
+        let clients = (0..args.connections)
+            .map(|_| member_client(&requester_dir))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (people_a, signer_a, url_a) = (people.clone(), signer.clone(), peer_url.clone());
+        let make: drive::MakeRequest = Arc::new(move |_, n| {
+            let p = &people_a[(n as usize * 7919) % people_a.len()];
+            let r = request(
+                REQUESTER,
+                PROVIDER,
+                Some(&p.tax_id),
+                p.family_name,
+                p.given_name,
+                &p.date_of_birth,
+            );
+            Request {
+                url: url_a.clone(),
+                content_type: "application/xml",
+                bearer: None,
+                body: sign(&signer_a, &r),
+            }
+        });
+        let pid = provider.child.id();
+        let before = drive::cpu_seconds(pid);
+        let outcome = drive::run(clients, make.clone(), warmup, measure, None).await;
+        let cpu = (drive::cpu_seconds(pid) - before) / (outcome.seconds + warmup.as_secs_f64());
+        let rss = drive::rss_mib(pid).1;
+        drop(provider);
+        scenarios.push(Scenario {
+            name: format!("{backend}: one hop (provider, 1 CPU)"),
+            outcome,
+            server_cpu: cpu,
+            peak_rss_mib: vec![("provider".into(), rss)],
+            crypto_cost_us: crypto.cost_us(2, 1),
+        });
+
+        // The transport ceiling, once: nginx on the same CPU, same generator and connections.
+        if transport.is_none()
+            && let Some(nginx_bin) = baseline::nginx_bin()
+        {
+            let nginx = baseline::nginx(
+                &nginx_bin,
+                &tmp.path().join("nginx"),
+                &dir.join("provider"),
+                Some(&args.server_cpu),
+            )?;
+            let clients = (0..args.connections)
+                .map(|_| member_client(&requester_dir))
+                .collect::<Result<Vec<_>, _>>()?;
+            let nginx_url = format!("https://localhost:{}/v1/exchange", nginx.port);
+            let inner = make.clone();
+            let to_nginx: drive::MakeRequest = Arc::new(move |i, n| Request {
+                url: nginx_url.clone(),
+                ..inner(i, n)
+            });
+            let before = drive::cpu_seconds(nginx.pid);
+            let outcome = drive::run(clients, to_nginx, warmup, measure, None).await;
+            let cpu =
+                (drive::cpu_seconds(nginx.pid) - before) / (outcome.seconds + warmup.as_secs_f64());
+            println!(
+                "transport ceiling (nginx, TLS 1.3, client certificates, 2 KB): {:.0} req/s, p99 {:.2} ms, CPU {:.2}",
+                outcome.throughput(),
+                outcome.percentile_ms(99.0),
+                cpu
+            );
+            transport = Some(outcome);
+        }
+
+        // (b) End to end: JSON to the requester, which asks the provider; both nodes share the
+        // machine's CPUs with the generator.
+        let provider = setup::start(&bin, &fed.provider, fed.provider_app, None, &fed.provider_env)?;
+        let requester = setup::start(&bin, &fed.requester, fed.requester_app, None, &[])?;
+        let clients = (0..args.connections)
+            .map(|_| {
+                reqwest::Client::builder()
+                    .timeout(Duration::from_secs(30))
+                    .build()
+                    .context("client")
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let make = end_to_end(&people, fed.requester_app, &fed.api_key);
+        let pids = [provider.child.id(), requester.child.id()];
+        let before: f64 = pids.iter().map(|p| drive::cpu_seconds(*p)).sum();
+        let outcome = drive::run(clients, make, warmup, measure, None).await;
+        let cpu = (pids.iter().map(|p| drive::cpu_seconds(*p)).sum::<f64>() - before)
+            / (outcome.seconds + warmup.as_secs_f64());
+        let rss = vec![
+            ("provider".to_owned(), drive::rss_mib(pids[0]).1),
+            ("requester".to_owned(), drive::rss_mib(pids[1]).1),
+        ];
+        drop(requester);
+        drop(provider);
+        scenarios.push(Scenario {
+            name: format!("{backend}: end to end (requester + provider, 2 CPUs)"),
+            outcome,
+            server_cpu: cpu,
+            peak_rss_mib: rss,
+            crypto_cost_us: crypto.cost_us(3, 3),
+        });
+        report["import_seconds"][backend] = json!(fed.import_seconds);
+        report["ready_ms"][backend] = json!(ready_ms);
+        drop(database);
+    }
+
+    println!();
+    println!(
+        "| scenario | req/s | p50 ms | p99 ms | p99.9 ms | errors | server CPU | crypto limit req/s | of limit | of limit per CPU used | peak RSS MiB |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    let mut failed = false;
+    for s in &scenarios {
+        let o = &s.outcome;
+        let cores = if s.name.contains("one hop") { 1.0 } else { 2.0 };
+        let limit = cores * 1e6 / s.crypto_cost_us;
+        let limit_used = s.server_cpu * 1e6 / s.crypto_cost_us;
+        println!(
+            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.2} | {:.0} | {:.0}% | {:.0}% | {} |",
+            s.name,
+            o.throughput(),
+            o.percentile_ms(50.0),
+            o.percentile_ms(99.0),
+            o.percentile_ms(99.9),
+            o.errors + o.shed,
+            s.server_cpu,
+            limit,
+            100.0 * o.throughput() / limit,
+            100.0 * o.throughput() / limit_used,
+            s.peak_rss_mib
+                .iter()
+                .map(|(n, r)| format!("{n} {r:.0}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if o.errors + o.shed > 0 || o.ok == 0 {
+            failed = true;
+            eprintln!(
+                "{}: {} errors, {} shed, first: {:?}",
+                s.name, o.errors, o.shed, o.first_error
+            );
+        }
+        if let Some(list) = report["scenarios"].as_array_mut() {
+            list.push(json!({
+                "name": s.name,
+                "throughput": o.throughput(),
+                "p50_ms": o.percentile_ms(50.0),
+                "p99_ms": o.percentile_ms(99.0),
+                "p999_ms": o.percentile_ms(99.9),
+                "ok": o.ok,
+                "errors": o.errors,
+                "shed": o.shed,
+                "server_cpu": s.server_cpu,
+                "crypto_cost_us": s.crypto_cost_us,
+                "crypto_limit": cores * 1e6 / s.crypto_cost_us,
+                "peak_rss_mib": s.peak_rss_mib.iter().map(|(n, r)| json!({n: r})).collect::<Vec<_>>(),
+            }));
+        }
+    }
+    if let Some(t) = &transport {
+        println!(
+            "| transport ceiling: nginx static 2 KB, TLS 1.3 + client certificates | {:.0} | {:.2} | {:.2} | {:.2} | {} | | | | | |",
+            t.throughput(),
+            t.percentile_ms(50.0),
+            t.percentile_ms(99.0),
+            t.percentile_ms(99.9),
+            t.errors
+        );
+        report["transport"] = json!({
+            "throughput": t.throughput(),
+            "p50_ms": t.percentile_ms(50.0),
+            "p99_ms": t.percentile_ms(99.0),
+        });
+    }
+    if let Some(parent) = Path::new(&args.out).parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&args.out, serde_json::to_string_pretty(&report)?)?;
+    println!("\nreport: {}", args.out);
+    if failed {
+        bail!("some requests failed");
+    }
+    Ok(())
+}
+
+/// JSON evidence requests to the requester's application endpoint.
+fn end_to_end(people: &Arc<Vec<setup::Person>>, app_port: u16, key: &str) -> drive::MakeRequest {
+    let people = people.clone();
+    let url = format!("http://127.0.0.1:{app_port}/v1/evidence-requests");
+    let key = key.to_owned();
+    Arc::new(move |_, n| {
+        let p = &people[(n as usize * 7919) % people.len()];
+        Request {
+            url: url.clone(),
+            content_type: "application/json",
+            bearer: Some(key.clone()),
+            body: json!({
+                "evidence_type": RESIDENCE,
+                "subject": {
+                    "tax_id": p.tax_id,
+                    "family_name": p.family_name,
+                    "given_name": p.given_name,
+                    "date_of_birth": p.date_of_birth,
+                },
+                "procedure": setup::PROCEDURE,
+                "legal_basis": setup::LEGAL_BASIS,
+                "jurisdiction": "04011000",
+            })
+            .to_string()
+            .into_bytes(),
+        }
+    })
+}

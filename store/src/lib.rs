@@ -213,11 +213,14 @@ pub fn open(
     if let DatabaseUrl::Sqlite(path) = &url {
         create_private(path)?;
     }
+    // A PostgreSQL connection can break (server restart, network); a SQLite one cannot, so only
+    // PostgreSQL connections are tested (`SELECT 1`) when taken from the pool.
+    let remote = matches!(url, DatabaseUrl::Postgres(_));
     let pool = Pool::builder()
         .max_size(size)
         .min_idle(Some(0))
         .connection_timeout(timeout)
-        .test_on_check_out(true)
+        .test_on_check_out(remote)
         .error_handler(Box::new(r2d2::LoggingErrorHandler))
         .build_unchecked(ConnectionManager { url });
     let mut conn = pool

@@ -35,6 +35,9 @@ struct Args {
     /// Keep-alive connections of the generator.
     #[arg(long, default_value_t = 32)]
     connections: usize,
+    /// Scenarios to run: one-hop, transport, end-to-end.
+    #[arg(long, value_delimiter = ',', default_value = "one-hop,transport,end-to-end")]
+    scenarios: Vec<String>,
     /// Storage backends to run: sqlite, postgres.
     #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
     backends: Vec<String>,
@@ -56,6 +59,9 @@ struct Args {
     /// connections for `--seconds`, then the same load at a quarter of the rate.
     #[arg(long)]
     overload: bool,
+    /// `server.max_in_flight` of both nodes in `--soak` and `--overload`.
+    #[arg(long, default_value_t = 64)]
+    max_in_flight: usize,
     /// The request rate of `--soak` and `--overload`.
     #[arg(long)]
     rate: Option<f64>,
@@ -97,6 +103,9 @@ struct Scenario {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
+    if args.soak.is_some() || args.overload {
+        return stress(args).await;
+    }
     let bin = setup::once_bin()?;
     let crypto = baseline::crypto()?;
     println!(
@@ -159,6 +168,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         println!("{backend}: provider start to ready {ready_ms:.0} ms (median of 5)");
 
         // (a) One hop: signed requests straight to the provider, which has one CPU.
+        let wants = |name: &str| args.scenarios.iter().any(|s| s == name);
         let provider = setup::start(
             &bin,
             &fed.provider,
@@ -188,21 +198,28 @@ async fn run(args: Args) -> anyhow::Result<()> {
             }
         });
         let pid = provider.child.id();
-        let before = drive::cpu_seconds(pid);
-        let outcome = drive::run(clients, make.clone(), warmup, measure, None).await;
-        let cpu = (drive::cpu_seconds(pid) - before) / (outcome.seconds + warmup.as_secs_f64());
-        let rss = drive::rss_mib(pid).1;
+        if wants("one-hop") {
+            if let Ok(file) = std::env::var("ONCE_LOAD_PID_FILE") {
+                std::fs::write(file, pid.to_string())?;
+            }
+            let before = drive::cpu_seconds(pid);
+            let outcome = drive::run(clients, make.clone(), warmup, measure, None).await;
+            let cpu =
+                (drive::cpu_seconds(pid) - before) / (outcome.seconds + warmup.as_secs_f64());
+            let rss = drive::rss_mib(pid).1;
+            scenarios.push(Scenario {
+                name: format!("{backend}: one hop (provider, 1 CPU)"),
+                outcome,
+                server_cpu: cpu,
+                peak_rss_mib: vec![("provider".into(), rss)],
+                crypto_cost_us: crypto.cost_us(2, 1),
+            });
+        }
         drop(provider);
-        scenarios.push(Scenario {
-            name: format!("{backend}: one hop (provider, 1 CPU)"),
-            outcome,
-            server_cpu: cpu,
-            peak_rss_mib: vec![("provider".into(), rss)],
-            crypto_cost_us: crypto.cost_us(2, 1),
-        });
 
         // The transport ceiling, once: nginx on the same CPU, same generator and connections.
         if transport.is_none()
+            && wants("transport")
             && let Some(nginx_bin) = baseline::nginx_bin()
         {
             let nginx = baseline::nginx(
@@ -215,10 +232,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 .map(|_| member_client(&requester_dir))
                 .collect::<Result<Vec<_>, _>>()?;
             let nginx_url = format!("https://localhost:{}/v1/exchange", nginx.port);
-            let inner = make.clone();
-            let to_nginx: drive::MakeRequest = Arc::new(move |i, n| Request {
+            // One signed request, sent again and again: nginx ignores it, and the generator
+            // spends nothing on signing.
+            let body = Arc::new(make(0, 0).body);
+            let to_nginx: drive::MakeRequest = Arc::new(move |_, _| Request {
                 url: nginx_url.clone(),
-                ..inner(i, n)
+                content_type: "application/xml",
+                bearer: None,
+                body: body.as_ref().clone(),
             });
             let before = drive::cpu_seconds(nginx.pid);
             let outcome = drive::run(clients, to_nginx, warmup, measure, None).await;
@@ -235,6 +256,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
 
         // (b) End to end: JSON to the requester, which asks the provider; both nodes share the
         // machine's CPUs with the generator.
+        if !wants("end-to-end") {
+            report["import_seconds"][backend] = json!(fed.import_seconds);
+            report["ready_ms"][backend] = json!(ready_ms);
+            continue;
+        }
         let provider = setup::start(&bin, &fed.provider, fed.provider_app, None, &fed.provider_env)?;
         let requester = setup::start(&bin, &fed.requester, fed.requester_app, None, &[])?;
         let clients = (0..args.connections)
@@ -375,4 +401,127 @@ fn end_to_end(people: &Arc<Vec<setup::Person>>, app_port: u16, key: &str) -> dri
             .into_bytes(),
         }
     })
+}
+
+/// `--soak` and `--overload`: end to end on SQLite at a fixed request rate.
+async fn stress(args: Args) -> anyhow::Result<()> {
+    let rate = args
+        .rate
+        .context("--soak and --overload need --rate (requests per second)")?;
+    let bin = setup::once_bin()?;
+    let people = Arc::new(setup::population(args.persons));
+    let tmp = tempfile::tempdir()?;
+    let csv = tmp.path().join("people.csv");
+    setup::write_csv(&people, &csv)?;
+    let fed = setup::federation(&bin, tmp.path(), &csv, args.persons, None)?;
+    let limit = vec![(
+        "ONCE_SERVER__MAX_IN_FLIGHT".to_owned(),
+        args.max_in_flight.to_string(),
+    )];
+    let provider = setup::start(&bin, &fed.provider, fed.provider_app, None, &limit)?;
+    let requester = setup::start(&bin, &fed.requester, fed.requester_app, None, &limit)?;
+    let pids = [provider.child.id(), requester.child.id()];
+    let make = end_to_end(&people, fed.requester_app, &fed.api_key);
+    let clients = |n: usize| {
+        (0..n)
+            .map(|_| {
+                reqwest::Client::builder()
+                    .timeout(Duration::from_secs(30))
+                    .build()
+                    .context("client")
+            })
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let mut failed = false;
+    if let Some(total) = args.soak {
+        println!("soak: {total} s end to end at {rate} requests/s, {} connections", args.connections);
+        println!("| minute:second | req/s | p99 ms | errors | provider RSS MiB | requester RSS MiB |");
+        println!("|---|---|---|---|---|---|");
+        let mut samples = Vec::new();
+        let mut elapsed = 0;
+        while elapsed < total {
+            let o = drive::run(
+                clients(args.connections)?,
+                make.clone(),
+                Duration::from_millis(200),
+                Duration::from_secs(10),
+                Some(rate),
+            )
+            .await;
+            elapsed += 10;
+            let rss = (drive::rss_mib(pids[0]).0, drive::rss_mib(pids[1]).0);
+            println!(
+                "| {}:{:02} | {:.0} | {:.2} | {} | {:.1} | {:.1} |",
+                elapsed / 60,
+                elapsed % 60,
+                o.throughput(),
+                o.percentile_ms(99.0),
+                o.errors + o.shed,
+                rss.0,
+                rss.1
+            );
+            failed |= o.errors + o.shed > 0;
+            samples.push(rss);
+        }
+        // Memory after the first minute (warm caches) must stay within ±10 % of its mean.
+        let settled: Vec<f64> = samples.iter().skip(6).map(|(p, r)| p + r).collect();
+        if !settled.is_empty() {
+            let mean = settled.iter().sum::<f64>() / settled.len() as f64;
+            let (min, max) = settled
+                .iter()
+                .fold((f64::MAX, 0.0f64), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+            let spread = 100.0 * (max - mean).max(mean - min) / mean;
+            println!(
+                "soak: both nodes' RSS after the first minute: mean {mean:.1} MiB, min {min:.1}, max {max:.1} (±{spread:.1} %)"
+            );
+            if spread > 10.0 {
+                eprintln!("soak: memory is not flat (more than ±10 %)");
+                failed = true;
+            }
+        }
+    }
+    if args.overload {
+        let connections = args.connections * 8;
+        println!("overload: {rate} requests/s offered on {connections} connections for {} s", args.seconds);
+        let o = drive::run(
+            clients(connections)?,
+            make.clone(),
+            Duration::from_secs(1),
+            Duration::from_secs(args.seconds),
+            Some(rate),
+        )
+        .await;
+        println!(
+            "overload: {:.0} answered/s (p99 {:.1} ms), {} refused with 503 (p50 {:.2} ms, p99 {:.2} ms), {} other errors ({:?})",
+            o.throughput(),
+            o.percentile_ms(99.0),
+            o.shed,
+            drive::percentile(&o.shed_latencies_us, 50.0),
+            drive::percentile(&o.shed_latencies_us, 99.0),
+            o.errors,
+            o.first_error
+        );
+        let after = drive::run(
+            clients(args.connections)?,
+            make.clone(),
+            Duration::from_secs(2),
+            Duration::from_secs(args.seconds),
+            Some(rate / 4.0),
+        )
+        .await;
+        println!(
+            "recovery at {:.0} requests/s: {:.0} answered/s, p99 {:.1} ms, {} errors",
+            rate / 4.0,
+            after.throughput(),
+            after.percentile_ms(99.0),
+            after.errors + after.shed
+        );
+        failed |= o.errors > 0 || after.errors + after.shed > 0;
+    }
+    drop(requester);
+    drop(provider);
+    if failed {
+        bail!("errors or growing memory; see above");
+    }
+    Ok(())
 }

@@ -274,7 +274,19 @@ impl RunningNode {
             .spawn_checkpoints(Duration::from_secs(
                 state.config.exchange.checkpoint_seconds,
             ));
+        let pruned = state.exchange.clone();
         let mut background = vec![
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(
+                    crate::service::provider::PRUNE_SECONDS,
+                ));
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = crate::service::provider::prune(&pruned).await {
+                        tracing::warn!(error = %e, "pruning old request ids and previews failed");
+                    }
+                }
+            }),
             tokio::spawn(state.crl.clone().watch()),
             tokio::spawn(
                 credentials

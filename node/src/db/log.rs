@@ -162,18 +162,36 @@ pub fn append(
     logged_at: i64,
 ) -> Result<(i64, String), DbError> {
     conn.transaction(|conn| {
-        diesel::update(log_lock::table.find(1))
-            .set(log_lock::touched_at.eq(logged_at))
-            .execute(conn)?;
-        let last: Option<(i64, String)> = message_log::table
-            .select((message_log::seq, message_log::entry_hash))
-            .order(message_log::seq.desc())
-            .first(conn)
-            .optional()?;
-        let (seq, prev_hash) = match last {
-            Some((seq, hash)) => (seq + 1, hash),
-            None => (1, GENESIS.to_owned()),
-        };
+        let mut appended = append_within(conn, std::slice::from_ref(entry), logged_at)?;
+        appended
+            .pop()
+            .ok_or_else(|| DbError::Corrupt("nothing appended".into()))
+    })
+}
+
+/// Appends `entries` in order, with one lock and one read of the chain head for all of them.
+/// Must run inside a transaction the caller opened (so the entries commit together with
+/// whatever else the caller writes); returns each entry's sequence number and hash.
+pub fn append_within(
+    conn: &mut AnyConnection,
+    entries: &[NewEntry<'_>],
+    logged_at: i64,
+) -> Result<Vec<(i64, String)>, DbError> {
+    diesel::update(log_lock::table.find(1))
+        .set(log_lock::touched_at.eq(logged_at))
+        .execute(conn)?;
+    let last: Option<(i64, String)> = message_log::table
+        .select((message_log::seq, message_log::entry_hash))
+        .order(message_log::seq.desc())
+        .first(conn)
+        .optional()?;
+    let (mut seq, mut prev_hash) = match last {
+        Some((seq, hash)) => (seq, hash),
+        None => (0, GENESIS.to_owned()),
+    };
+    let mut appended = Vec::with_capacity(entries.len());
+    for entry in entries {
+        seq += 1;
         let hash = entry_hash(
             logged_at,
             [
@@ -208,8 +226,10 @@ pub fn append(
                 message_log::entry_hash.eq(&hash),
             ))
             .execute(conn)?;
-        Ok((seq, hash))
-    })
+        appended.push((seq, hash.clone()));
+        prev_hash = hash;
+    }
+    Ok(appended)
 }
 
 /// The last entry's sequence number and hash.

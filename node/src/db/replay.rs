@@ -29,6 +29,16 @@ pub fn first_seen(
     }
 }
 
+/// Whether a request id of this requester was recorded already.
+pub fn seen(conn: &mut AnyConnection, request_id: &str, requester: &str) -> Result<bool, DbError> {
+    Ok(diesel::select(diesel::dsl::exists(
+        seen_requests::table
+            .filter(seen_requests::request_id.eq(request_id))
+            .filter(seen_requests::requester.eq(requester)),
+    ))
+    .get_result(conn)?)
+}
+
 /// Forgets request ids seen before `before` (Unix seconds): requests that old are refused by
 /// their IssueDateTime anyway. Returns how many were removed.
 pub fn prune(conn: &mut AnyConnection, before: i64) -> Result<usize, DbError> {

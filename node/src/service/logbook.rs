@@ -156,27 +156,39 @@ pub struct Transfer {
     pub log_seq: i64,
 }
 
-/// Appends with the current time in microseconds.
-pub fn append_now(conn: &mut AnyConnection, entry: &LogEntry) -> Result<(i64, String), DbError> {
+/// The current time in microseconds, as entries are stamped.
+fn now_micros() -> Result<i64, DbError> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1000;
-    let logged_at =
-        i64::try_from(now).map_err(|_| DbError::Corrupt("clock out of range".into()))?;
-    log::append(
-        conn,
-        &NewEntry {
-            direction: entry.direction,
-            kind: entry.kind,
-            exchange_id: &entry.exchange_id,
-            peer: &entry.peer,
-            evidence_type: &entry.evidence_type,
-            subject_digest: &entry.subject_digest,
-            procedure: &entry.procedure,
-            legal_basis: &entry.legal_basis,
-            outcome: &entry.outcome,
-            message: &entry.message,
-        },
-        logged_at,
-    )
+    i64::try_from(now).map_err(|_| DbError::Corrupt("clock out of range".into()))
+}
+
+fn new_entry(entry: &LogEntry) -> NewEntry<'_> {
+    NewEntry {
+        direction: entry.direction,
+        kind: entry.kind,
+        exchange_id: &entry.exchange_id,
+        peer: &entry.peer,
+        evidence_type: &entry.evidence_type,
+        subject_digest: &entry.subject_digest,
+        procedure: &entry.procedure,
+        legal_basis: &entry.legal_basis,
+        outcome: &entry.outcome,
+        message: &entry.message,
+    }
+}
+
+/// Appends with the current time in microseconds, in a transaction of its own.
+pub fn append_now(conn: &mut AnyConnection, entry: &LogEntry) -> Result<(i64, String), DbError> {
+    log::append(conn, &new_entry(entry), now_micros()?)
+}
+
+/// Appends several entries with the current time, inside the caller's transaction.
+pub fn append_all_within(
+    conn: &mut AnyConnection,
+    entries: &[LogEntry],
+) -> Result<Vec<(i64, String)>, DbError> {
+    let entries: Vec<NewEntry<'_>> = entries.iter().map(new_entry).collect();
+    log::append_within(conn, &entries, now_micros()?)
 }
 
 /// Signs the chain head if it moved since the last checkpoint; returns the new checkpoint.

@@ -41,7 +41,7 @@ use crate::db::{self, AnyConnection, DbError, replay, rules};
 use crate::metrics;
 use crate::service::evidence;
 use crate::service::exchange::{Exchange, SignatureProblem, agent_member, member_agent, sha256};
-use crate::service::logbook::{LogEntry, append_now};
+use crate::service::logbook::{LogEntry, append_all_within};
 use crate::service::matching::match_key;
 
 /// How long a preview is kept after it expired (its evidence is personal data).
@@ -78,6 +78,9 @@ struct Known {
     subject_digest: String,
     procedure: String,
     legal_basis: String,
+    /// The request id was not seen before: it is recorded with the log entries, in the same
+    /// transaction (one commit per exchange).
+    record_request: bool,
 }
 
 /// A refusal: the exception and what it is about.
@@ -118,6 +121,24 @@ enum Outcome {
     /// Refuse.
     Refused(Refusal),
 }
+
+/// Forgets request ids older than twice the IssueDateTime window (plus rounding: requests that
+/// old are refused by their IssueDateTime anyway) and previews past their retention. Runs in the
+/// background every [`PRUNE_SECONDS`], not on the request path.
+pub async fn prune(ex: &Exchange) -> Result<(usize, usize), DbError> {
+    let window = ex.config.issue_window_seconds;
+    db::run(&ex.pool, move |conn| {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        Ok((
+            replay::prune(conn, now - 2 * window - 2)?,
+            previews::prune(conn, now - PREVIEW_RETENTION_SECONDS)?,
+        ))
+    })
+    .await
+}
+
+/// How often [`prune`] runs.
+pub const PRUNE_SECONDS: u64 = 30;
 
 /// Answers one request from `peer`.
 pub async fn answer(
@@ -248,7 +269,6 @@ async fn process(
     let preview_prefix = preview_prefix_of(ex);
     let logbook = ex.logbook.clone();
     let peer_id = peer.as_str().to_owned();
-    let window = ex.config.issue_window_seconds;
     let decide_now = {
         let request = request.clone();
         move |conn: &mut AnyConnection| -> Result<Decision, DbError> {
@@ -258,7 +278,6 @@ async fn process(
                     request: &request,
                     peer: &peer_id,
                     kind,
-                    window,
                     now,
                     preview_prefix: preview_prefix.as_deref(),
                 },
@@ -274,6 +293,7 @@ async fn process(
         ))
     })?;
     known.subject_digest = decision.subject_digest.clone();
+    known.record_request = decision.fresh;
     match decision.verdict {
         Verdict::Refused(refusal) => Err(fail(refusal)),
         Verdict::Deliver(record) => {
@@ -421,7 +441,6 @@ struct DecideInput<'a> {
     request: &'a EvidenceRequest,
     peer: &'a str,
     kind: EvidenceKind,
-    window: i64,
     now: OffsetDateTime,
     preview_prefix: Option<&'a str>,
 }
@@ -429,6 +448,8 @@ struct DecideInput<'a> {
 struct Decision {
     subject_digest: String,
     verdict: Verdict,
+    /// The request id is new (not a replay).
+    fresh: bool,
 }
 
 enum Verdict {
@@ -460,24 +481,24 @@ fn decide(
     let refused = |refusal: Refusal, subject_digest: String| Decision {
         subject_digest,
         verdict: Verdict::Refused(refusal),
+        fresh: true,
     };
-    let now_unix = input.now.unix_timestamp();
-    // Forget ids older than twice the window (plus rounding): requests that old are refused by
-    // their IssueDateTime anyway. Expired previews go too.
-    replay::prune(conn, now_unix - 2 * input.window - 2)?;
-    previews::prune(conn, now_unix - PREVIEW_RETENTION_SECONDS)?;
-    if !replay::first_seen(conn, &request.id, input.peer, now_unix)? {
-        return Ok(refused(
-            Refusal::because(
-                EdmCode::InvalidRequest,
-                reason::REPLAY,
-                format!(
-                    "request id {} was received before; every request needs a new id",
-                    request.id
+    // Only a check here: the id is recorded when the answer is logged, in one transaction.
+    if replay::seen(conn, &request.id, input.peer)? {
+        return Ok(Decision {
+            fresh: false,
+            ..refused(
+                Refusal::because(
+                    EdmCode::InvalidRequest,
+                    reason::REPLAY,
+                    format!(
+                        "request id {} was received before; every request needs a new id",
+                        request.id
+                    ),
                 ),
-            ),
-            requested_digest,
-        ));
+                requested_digest,
+            )
+        });
     }
     let registers = registers::for_evidence_type(conn, classification)?;
     if registers.is_empty() {
@@ -600,18 +621,21 @@ fn decide(
         return Ok(Decision {
             subject_digest,
             verdict: Verdict::Deliver(record),
+            fresh: true,
         });
     }
     let Some(location) = &request.preview_location else {
         return Ok(Decision {
             subject_digest,
             verdict: Verdict::NeedsPreview(record),
+            fresh: true,
         });
     };
     let verdict = resumed_preview(conn, input, location, &subject_digest)?;
     Ok(Decision {
         subject_digest,
         verdict: verdict.unwrap_or(Verdict::NeedsPreview(record)),
+        fresh: true,
     })
 }
 
@@ -830,8 +854,22 @@ async fn finish(
         entry(Direction::Out, Kind::Response, &outcome_text, body.clone()),
     ];
     let now_unix = now.unix_timestamp();
+    let record_request = known
+        .record_request
+        .then(|| known.request_id.clone())
+        .flatten();
+    let requester_member = peer.as_str().to_owned();
     let logged = db::run(&ex.pool, move |conn| {
         conn.transaction(|conn| {
+            // The request id is recorded with the answer; the same id arriving twice at the
+            // same moment is caught here (the first wins, the second is not answered).
+            if let Some(id) = record_request.as_deref()
+                && !replay::first_seen(conn, id, &requester_member, now_unix)?
+            {
+                return Err(DbError::Conflict(
+                    "the same request id arrived twice at the same time".into(),
+                ));
+            }
             // A preview is used once, and only if the answer carrying its evidence is logged.
             if let Some(preview) = &consumed
                 && !previews::consume(conn, preview, now_unix)?
@@ -840,9 +878,7 @@ async fn finish(
                     "the preview was used by another request at the same time".into(),
                 ));
             }
-            for e in &entries {
-                append_now(conn, e)?;
-            }
+            append_all_within(conn, &entries)?;
             Ok::<_, DbError>(())
         })
     })

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use ring::rand::SystemRandom;
-use ring::signature::{ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
+use ring::signature::{
+    ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair,
+};
 
 /// Median costs of one ECDSA P-256/SHA-256 signature and verification.
 #[derive(Debug, Clone, Copy)]
@@ -96,12 +98,7 @@ pub fn nginx_bin() -> Option<PathBuf> {
 }
 
 /// Starts nginx on the CPUs given with the provider's TLS certificate and the federation CA.
-pub fn nginx(
-    bin: &Path,
-    dir: &Path,
-    node_dir: &Path,
-    cpus: Option<&str>,
-) -> anyhow::Result<Nginx> {
+pub fn nginx(bin: &Path, dir: &Path, node_dir: &Path, cpus: Option<&str>) -> anyhow::Result<Nginx> {
     std::fs::create_dir_all(dir.join("logs"))?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?

@@ -36,7 +36,11 @@ struct Args {
     #[arg(long, default_value_t = 32)]
     connections: usize,
     /// Scenarios to run: one-hop, transport, end-to-end.
-    #[arg(long, value_delimiter = ',', default_value = "one-hop,transport,end-to-end")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "one-hop,transport,end-to-end"
+    )]
     scenarios: Vec<String>,
     /// Storage backends to run: sqlite, postgres.
     #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
@@ -204,8 +208,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             }
             let before = drive::cpu_seconds(pid);
             let outcome = drive::run(clients, make.clone(), warmup, measure, None).await;
-            let cpu =
-                (drive::cpu_seconds(pid) - before) / (outcome.seconds + warmup.as_secs_f64());
+            let cpu = (drive::cpu_seconds(pid) - before) / (outcome.seconds + warmup.as_secs_f64());
             let rss = drive::rss_mib(pid).1;
             scenarios.push(Scenario {
                 name: format!("{backend}: one hop (provider, 1 CPU)"),
@@ -261,7 +264,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
             report["ready_ms"][backend] = json!(ready_ms);
             continue;
         }
-        let provider = setup::start(&bin, &fed.provider, fed.provider_app, None, &fed.provider_env)?;
+        let provider = setup::start(
+            &bin,
+            &fed.provider,
+            fed.provider_app,
+            None,
+            &fed.provider_env,
+        )?;
         let requester = setup::start(&bin, &fed.requester, fed.requester_app, None, &[])?;
         let clients = (0..args.connections)
             .map(|_| {
@@ -434,8 +443,13 @@ async fn stress(args: Args) -> anyhow::Result<()> {
     };
     let mut failed = false;
     if let Some(total) = args.soak {
-        println!("soak: {total} s end to end at {rate} requests/s, {} connections", args.connections);
-        println!("| minute:second | req/s | p99 ms | errors | provider RSS MiB | requester RSS MiB |");
+        println!(
+            "soak: {total} s end to end at {rate} requests/s, {} connections",
+            args.connections
+        );
+        println!(
+            "| minute:second | req/s | p99 ms | errors | provider RSS MiB | requester RSS MiB |"
+        );
         println!("|---|---|---|---|---|---|");
         let mut samples = Vec::new();
         let mut elapsed = 0;
@@ -482,7 +496,10 @@ async fn stress(args: Args) -> anyhow::Result<()> {
     }
     if args.overload {
         let connections = args.connections * 8;
-        println!("overload: {rate} requests/s offered on {connections} connections for {} s", args.seconds);
+        println!(
+            "overload: {rate} requests/s offered on {connections} connections for {} s",
+            args.seconds
+        );
         let o = drive::run(
             clients(connections)?,
             make.clone(),

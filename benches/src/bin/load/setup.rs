@@ -8,96 +8,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use once_xml::taxid::TaxId;
+pub use once_benches::{Person, population, write_csv};
 
 pub const PROVIDER: &str = "DE-HB:KOMMUNE:04011000";
 pub const REQUESTER: &str = "DE-HB:LAND:elterngeld";
 pub const RESIDENCE: &str = "urn:once:evidence-type:residence-certificate";
 pub const PROCEDURE: &str = "Elterngeld";
 pub const LEGAL_BASIS: &str = "§ 9 BEEG";
-
-const FAMILY: [&str; 40] = [
-    "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz",
-    "Hoffmann", "Schäfer", "Koch", "Bauer", "Richter", "Klein", "Wolf", "Schröder", "Neumann",
-    "Schwarz", "Zimmermann", "Braun", "Krüger", "Hofmann", "Hartmann", "Lange", "Schmitt",
-    "Werner", "Schmitz", "Krause", "Meier", "Lehmann", "Schmid", "Schulze", "Maier", "Köhler",
-    "Herrmann", "König", "Walter", "Mayer", "Huber",
-];
-const GIVEN: [&str; 30] = [
-    "Jürgen", "Anna", "Lukas", "Marie", "Leon", "Sophie", "Finn", "Emma", "Jonas", "Mia", "Paul",
-    "Hannah", "Felix", "Lea", "Elias", "Lena", "Noah", "Laura", "Ben", "Clara", "Luis", "Greta",
-    "Max", "Ida", "Emil", "Frieda", "Anton", "Ella", "Karl", "Johanna",
-];
-
-/// A synthetic person of the register.
-#[derive(Debug, Clone)]
-pub struct Person {
-    pub tax_id: String,
-    pub family_name: &'static str,
-    pub given_name: &'static str,
-    pub date_of_birth: String,
-}
-
-/// `n` persons with distinct valid identification numbers, the same for the same `n`.
-pub fn population(n: usize) -> Vec<Person> {
-    let mut state = 0x6c6f_6164_2d74_6573_u64;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    let mut seen = std::collections::HashSet::with_capacity(n);
-    let mut people = Vec::with_capacity(n);
-    let epoch = time::Date::from_calendar_date(1940, time::Month::January, 1).expect("date");
-    while people.len() < n {
-        let mut body = [0u8; 10];
-        let r = next();
-        body[0] = 1 + (r % 9) as u8;
-        let mut rest = r / 9;
-        for digit in &mut body[1..] {
-            *digit = (rest % 10) as u8;
-            rest /= 10;
-        }
-        let Ok(id) = TaxId::from_body(body) else {
-            continue;
-        };
-        if !seen.insert(id) {
-            continue;
-        }
-        let i = people.len();
-        let born = epoch + time::Duration::days((next() % 25_000) as i64);
-        people.push(Person {
-            tax_id: id.to_string(),
-            family_name: FAMILY[i % FAMILY.len()],
-            given_name: GIVEN[(i / FAMILY.len()) % GIVEN.len()],
-            date_of_birth: born.to_string(),
-        });
-    }
-    people
-}
-
-/// Writes the register's import file.
-pub fn write_csv(people: &[Person], file: &Path) -> anyhow::Result<()> {
-    let mut out = std::io::BufWriter::new(std::fs::File::create(file)?);
-    writeln!(
-        out,
-        "tax_id,family_name,given_name,date_of_birth,street,house_number,postcode,municipality,ags,moved_in"
-    )?;
-    for (i, p) in people.iter().enumerate() {
-        writeln!(
-            out,
-            "{},{},{},{},Am Markt,{},28195,Bremen,04011000,2010-01-01",
-            p.tax_id,
-            p.family_name,
-            p.given_name,
-            p.date_of_birth,
-            1 + i % 200
-        )?;
-    }
-    out.flush()?;
-    Ok(())
-}
 
 /// The `once` program beside this benchmark (`target/release/once`), or `ONCE_BIN`.
 pub fn once_bin() -> anyhow::Result<PathBuf> {
@@ -148,10 +65,19 @@ pub struct Federation {
 }
 
 fn port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
-fn init(bin: &Path, ca: &Path, dir: &Path, member: &str, peer: u16, app: u16) -> anyhow::Result<String> {
+fn init(
+    bin: &Path,
+    ca: &Path,
+    dir: &Path,
+    member: &str,
+    peer: u16,
+    app: u16,
+) -> anyhow::Result<String> {
     let out = once(
         bin,
         &[
@@ -187,11 +113,22 @@ pub fn federation(
 ) -> anyhow::Result<Federation> {
     let ca = dir.join("ca");
     let d = |p: &Path| p.display().to_string();
-    once(bin, &["pki", "init", "--dir", &d(&ca), "--name", "Load Test"], &[])?;
+    once(
+        bin,
+        &["pki", "init", "--dir", &d(&ca), "--name", "Load Test"],
+        &[],
+    )?;
     let (provider_peer, provider_app, requester_app) = (port()?, port()?, port()?);
     let provider_dir = dir.join("provider");
     let requester_dir = dir.join("requester");
-    init(bin, &ca, &provider_dir, PROVIDER, provider_peer, provider_app)?;
+    init(
+        bin,
+        &ca,
+        &provider_dir,
+        PROVIDER,
+        provider_peer,
+        provider_app,
+    )?;
     let api_key = init(bin, &ca, &requester_dir, REQUESTER, port()?, requester_app)?;
     let provider = provider_dir.join("node.toml");
     let requester = requester_dir.join("node.toml");
@@ -205,9 +142,22 @@ pub fn federation(
     once(
         bin,
         &[
-            "register", "add", "--config", &d(&provider), "--id", "melderegister-bremen",
-            "--name", "Melderegister Bremen", "--evidence-type", RESIDENCE, "--level",
-            "municipality", "--jurisdiction", "04011000", "--legal-basis", "§ 18 BMG",
+            "register",
+            "add",
+            "--config",
+            &d(&provider),
+            "--id",
+            "melderegister-bremen",
+            "--name",
+            "Melderegister Bremen",
+            "--evidence-type",
+            RESIDENCE,
+            "--level",
+            "municipality",
+            "--jurisdiction",
+            "04011000",
+            "--legal-basis",
+            "§ 18 BMG",
         ],
         &env,
     )?;
@@ -215,8 +165,13 @@ pub fn federation(
     let said = once(
         bin,
         &[
-            "register", "import", "--config", &d(&provider), "--register",
-            "melderegister-bremen", &d(csv),
+            "register",
+            "import",
+            "--config",
+            &d(&provider),
+            "--register",
+            "melderegister-bremen",
+            &d(csv),
         ],
         &env,
     )?;
@@ -227,8 +182,18 @@ pub fn federation(
     once(
         bin,
         &[
-            "rules", "add", "--config", &d(&provider), "--requester", REQUESTER,
-            "--evidence-type", RESIDENCE, "--procedure", PROCEDURE, "--legal-basis", LEGAL_BASIS,
+            "rules",
+            "add",
+            "--config",
+            &d(&provider),
+            "--requester",
+            REQUESTER,
+            "--evidence-type",
+            RESIDENCE,
+            "--procedure",
+            PROCEDURE,
+            "--legal-basis",
+            LEGAL_BASIS,
         ],
         &env,
     )?;
@@ -305,7 +270,8 @@ pub fn start(
     loop {
         if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", app_port)) {
             use std::io::Read;
-            let _ = stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            let _ =
+                stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
             let mut answer = String::new();
             let _ = stream.read_to_string(&mut answer);
             if answer.starts_with("HTTP/1.1 200") {

@@ -88,7 +88,10 @@ pub async fn request_span(
                 });
             }
         }
-        if status >= 500 {
+        let shed = matches!(&result, Ok(r) if r.response().extensions().get::<Shed>().is_some());
+        if shed {
+            tracing::debug!(http.status = status, "request shed: too many in progress");
+        } else if status >= 500 {
             tracing::error!(
                 http.status = status,
                 duration_us = elapsed_us,
@@ -106,6 +109,10 @@ pub async fn request_span(
     .instrument(span)
     .await
 }
+
+/// Marks a response refused by [`admit`].
+#[derive(Debug, Clone, Copy)]
+struct Shed;
 
 /// How many exchanges may be in progress at once on one endpoint.
 #[derive(Debug, Clone)]
@@ -143,7 +150,11 @@ pub async fn admit(
                 .metrics
                 .inc(crate::metrics::SHED, &[("endpoint", metrics.endpoint)]);
         }
-        let response = actix_web::HttpResponse::ServiceUnavailable()
+        let mut response = actix_web::HttpResponse::ServiceUnavailable();
+        // Shed requests are counted, not logged one by one: under overload a line per refusal
+        // would cost what the refusal saves.
+        response.extensions_mut().insert(Shed);
+        let response = response
             .insert_header(("Retry-After", "1"))
             .content_type("text/plain; charset=utf-8")
             .body(format!(

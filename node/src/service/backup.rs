@@ -11,17 +11,20 @@ use std::fs::{self, File};
 use std::io;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
-use diesel::{Connection, RunQueryDsl};
+use diesel::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+mod postgres;
+
+use postgres::{ensure_empty, pg_tool};
 
 use super::log_export::{self, ExportError, ExportSummary};
 use crate::config::{Config, ConfigError};
 use crate::db::log::{self, Report};
-use crate::db::{self, DatabaseUrl, DbError, mask_password};
+use crate::db::{self, DatabaseUrl, DbError};
 
 /// The `format` of `manifest.json`.
 pub const FORMAT: &str = "once-backup-v1";
@@ -546,32 +549,6 @@ fn check_files(from: &Path, manifest: &Manifest) -> Result<(), BackupError> {
     Ok(())
 }
 
-/// Refuses a database that holds any table.
-fn ensure_empty(url: &str) -> Result<(), BackupError> {
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let masked = mask_password(url);
-    let mut conn = diesel::PgConnection::establish(url)
-        .map_err(|e| BackupError::Unavailable(format!("--database-url {masked}: {e}")))?;
-    let count: Count = diesel::sql_query(
-        "SELECT count(*) AS n FROM information_schema.tables \
-         WHERE table_schema NOT IN ('pg_catalog', 'information_schema')",
-    )
-    .get_result(&mut conn)
-    .map_err(|e| BackupError::Unavailable(format!("--database-url {masked}: {e}")))?;
-    if count.n > 0 {
-        return Err(BackupError::Refused(format!(
-            "--database-url {masked}: the database is not empty ({} tables); restore into a new, \
-             empty database",
-            count.n
-        )));
-    }
-    Ok(())
-}
-
 fn open_pool(config: &Config) -> Result<db::DbPool, BackupError> {
     let timeout = Duration::from_millis(config.server.pool_timeout_ms);
     db::open(&config.database_url, 2, timeout).map_err(unavailable)
@@ -691,104 +668,6 @@ fn sha256_file(path: &Path) -> io::Result<(String, u64)> {
     Ok((hex::encode(hash.finalize()), bytes))
 }
 
-/// Runs `pg_dump` or `pg_restore` against `url`; the password goes in `PGPASSWORD`, not on
-/// the command line where `ps` would show it.
-fn pg_tool(name: &str, args: &[String], url: &str) -> Result<(), BackupError> {
-    let tool = find_pg_tool(name)?;
-    let (url, password) = split_password(url);
-    let mut command = Command::new(&tool);
-    command.args(args).arg(format!("--dbname={url}"));
-    if let Some(password) = password {
-        command.env("PGPASSWORD", password);
-    }
-    let output = command
-        .output()
-        .map_err(|e| BackupError::Unavailable(format!("cannot run {}: {e}", tool.display())))?;
-    if output.status.success() {
-        return Ok(());
-    }
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let tail: Vec<&str> = stderr.lines().rev().take(3).collect();
-    Err(BackupError::Failed(format!(
-        "{name} failed ({}): {}",
-        output.status,
-        tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
-    )))
-}
-
-/// `name` on PATH, else the newest under /usr/lib/postgresql/*/bin.
-fn find_pg_tool(name: &str) -> Result<PathBuf, BackupError> {
-    let on_path = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
-        .map(|dir| dir.join(name))
-        .find(|p| is_executable(p));
-    if let Some(tool) = on_path {
-        return Ok(tool);
-    }
-    let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .filter_map(|entry| {
-            let entry = entry.ok()?;
-            let version = entry.file_name().to_str()?.parse().ok()?;
-            let tool = entry.path().join("bin").join(name);
-            is_executable(&tool).then_some((version, tool))
-        })
-        .collect();
-    versions.sort();
-    versions.pop().map(|(_, tool)| tool).ok_or_else(|| {
-        BackupError::Unavailable(format!(
-            "{name} is needed for a PostgreSQL database but is neither on PATH nor under \
-             /usr/lib/postgresql/*/bin; install the PostgreSQL client tools (postgresql-client)"
-        ))
-    })
-}
-
-fn is_executable(path: &Path) -> bool {
-    fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-/// The URL without its password, and the password (percent-decoded).
-fn split_password(url: &str) -> (String, Option<String>) {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return (url.to_owned(), None);
-    };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    let Some((userinfo, host)) = authority.rsplit_once('@') else {
-        return (url.to_owned(), None);
-    };
-    let Some((user, password)) = userinfo.split_once(':') else {
-        return (url.to_owned(), None);
-    };
-    (
-        format!("{scheme}://{user}@{host}{path}"),
-        Some(percent_decode(password)),
-    )
-}
-
-fn percent_decode(text: &str) -> String {
-    let mut out = Vec::with_capacity(text.len());
-    let mut rest = text.as_bytes();
-    while let Some((&byte, tail)) = rest.split_first() {
-        let hex = tail
-            .get(..2)
-            .filter(|h| h.iter().all(u8::is_ascii_hexdigit));
-        match hex.and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()) {
-            Some(decoded) if byte == b'%' => {
-                out.push(decoded);
-                rest = &tail[2..];
-            }
-            _ => {
-                out.push(byte);
-                rest = tail;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// `text` (a node.toml) with each dotted field set to a string. Each field's `key = …` line is
 /// replaced in place, keeping the comments; where that does not give exactly the intended
 /// configuration (a field missing, inline tables, dotted keys), the file is written anew.
@@ -878,20 +757,5 @@ mod tests {
             Some("client-ca.pem")
         );
         assert_eq!(table["tls"]["crl"].as_str(), Some("crl.pem"));
-    }
-
-    #[test]
-    fn the_password_leaves_the_url() {
-        assert_eq!(
-            split_password("postgres://once:s%40cret@db:5432/once?sslmode=require"),
-            (
-                "postgres://once@db:5432/once?sslmode=require".to_owned(),
-                Some("s@cret".to_owned())
-            )
-        );
-        assert_eq!(
-            split_password("postgres://postgres@127.0.0.1/x"),
-            ("postgres://postgres@127.0.0.1/x".to_owned(), None)
-        );
     }
 }

@@ -32,6 +32,8 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::PrefixDeclaration;
 
+use crate::tree;
+
 /// The algorithm URI of exclusive XML canonicalization 1.0 without comments.
 pub const ALGORITHM: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
 
@@ -194,7 +196,15 @@ impl<'a> Canonicaliser<'a> {
                         self.text(c.encode_utf8(&mut buf), position, false)?;
                     }
                 }
-                Event::PI(pi) => self.processing_instruction(pi.target(), pi.content()),
+                Event::PI(pi) => {
+                    if !tree::is_pi_target(pi.target()) {
+                        return Err(syntax(
+                            position,
+                            format!("{:?} is not a processing instruction target", pi.target()),
+                        ));
+                    }
+                    self.processing_instruction(pi.target(), pi.content());
+                }
                 Event::DocType(_) => return Err(C14nError::Doctype),
                 Event::Decl(_) | Event::Comment(_) => {}
                 Event::Eof => break,
@@ -231,6 +241,13 @@ impl<'a> Canonicaliser<'a> {
         position: usize,
         empty: bool,
     ) -> Result<bool, C14nError> {
+        let qname = tag.name().0;
+        if !tree::is_qname(qname) {
+            return Err(syntax(
+                position,
+                format!("{qname:?} is not an element name"),
+            ));
+        }
         if self.skipping > 0 {
             if !empty {
                 self.skipping += 1;
@@ -269,6 +286,12 @@ impl<'a> Canonicaliser<'a> {
         for attribute in tag.attributes().with_checks(true) {
             let attribute = attribute.map_err(|e| syntax(position, e.to_string()))?;
             let qname = attribute.key.0;
+            if !tree::is_qname(qname) {
+                return Err(syntax(
+                    position,
+                    format!("{qname:?} is not an attribute name"),
+                ));
+            }
             let value = match attribute.value {
                 Cow::Borrowed(raw) => attribute_value(raw, position)?,
                 Cow::Owned(raw) => Cow::Owned(attribute_value(&raw, position)?.into_owned()),

@@ -144,6 +144,12 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, EdmError> {
                 if root.is_some() {
                     return Err(EdmError::invalid("content after the root element"));
                 }
+                let qname = start.name().0;
+                if !is_qname(qname) {
+                    return Err(EdmError::invalid(format!(
+                        "{qname:?} at byte {position} is not an element name"
+                    )));
+                }
                 elements += 1;
                 if elements > limits.max_elements {
                     return Err(EdmError::invalid(format!(
@@ -165,6 +171,12 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, EdmError> {
                         EdmError::invalid(format!("bad attribute on element {local}: {e}"))
                     })?;
                     let key = attribute.key;
+                    if !is_qname(key.0) {
+                        return Err(EdmError::invalid(format!(
+                            "{:?} on element {local} is not an attribute name",
+                            key.0
+                        )));
+                    }
                     if key.as_namespace_binding().is_some() {
                         continue;
                     }
@@ -262,7 +274,15 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, EdmError> {
                     )));
                 }
             }
-            Event::Comment(_) | Event::PI(_) => {}
+            Event::PI(pi) => {
+                if !is_pi_target(pi.target()) {
+                    return Err(EdmError::invalid(format!(
+                        "{:?} at byte {position} is not a processing instruction target",
+                        pi.target()
+                    )));
+                }
+            }
+            Event::Comment(_) => {}
             Event::Empty(_) => {
                 // expand_empty_elements turns these into Start + End.
                 return Err(EdmError::invalid("unexpected empty element event"));
@@ -274,6 +294,46 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, EdmError> {
         return Err(EdmError::invalid("the document ends inside an element"));
     }
     root.ok_or_else(|| EdmError::invalid("the message has no root element"))
+}
+
+/// Whether `name` is a qualified name (Namespaces in XML 1.0): an NCName, or two joined by one
+/// colon. quick-xml takes any run of characters up to whitespace, `/` or `>` as a name and checks
+/// none of them (`<e//>` is an empty element named `e/` to it), so the readers of this crate check
+/// names themselves; otherwise a document that is not XML would be accepted, and written out again
+/// by the canonicalisation as something else.
+pub(crate) fn is_qname(name: &str) -> bool {
+    match name.split_once(':') {
+        Some((prefix, local)) => is_ncname(prefix) && is_ncname(local),
+        None => is_ncname(name),
+    }
+}
+
+/// Whether `target` may name a processing instruction: an NCName other than `xml` in any case.
+pub(crate) fn is_pi_target(target: &str) -> bool {
+    is_ncname(target) && !target.eq_ignore_ascii_case("xml")
+}
+
+/// Whether `name` is an NCName: an XML 1.0 Name without colons.
+fn is_ncname(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(is_name_start_char) && chars.all(is_name_char)
+}
+
+/// XML 1.0 (fifth edition) `NameStartChar`, less the colon.
+fn is_name_start_char(c: char) -> bool {
+    matches!(c,
+        'A'..='Z' | '_' | 'a'..='z'
+        | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}' | '\u{F8}'..='\u{2FF}'
+        | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}' | '\u{200C}'..='\u{200D}'
+        | '\u{2070}'..='\u{218F}' | '\u{2C00}'..='\u{2FEF}' | '\u{3001}'..='\u{D7FF}'
+        | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}' | '\u{10000}'..='\u{EFFFF}')
+}
+
+/// XML 1.0 `NameChar`, less the colon.
+fn is_name_char(c: char) -> bool {
+    is_name_start_char(c)
+        || matches!(c,
+            '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
 }
 
 fn namespace(resolved: ResolveResult<'_>, local: &str) -> Result<Option<String>, EdmError> {
@@ -354,6 +414,12 @@ mod tests {
             (b"<p:a/>", "undeclared namespace prefix"),
             (b"<a x='1' x='2'/>", "bad attribute"),
             (b"<a/><b/>", "after the root"),
+            (b"<a><e//></a>", "not an element name"),
+            (b"<a><1b/></a>", "not an element name"),
+            (b"<a:b:c xmlns:a='urn:a'/>", "not an element name"),
+            (b"<a b/='1'/>", "not an attribute name"),
+            (b"<a><?x/y z?></a>", "processing instruction target"),
+            (b"<a><?XML z?></a>", "processing instruction target"),
             (b"", "no root element"),
             (
                 b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a/>",

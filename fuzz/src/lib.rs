@@ -1,0 +1,43 @@
+//! What the fuzz targets share: the limits the node and the map apply to what they read, so that
+//! the targets exercise the parsers as they run in production.
+//!
+//! The values mirror the defaults of `node/src/config.rs` (`[exchange] max_message_bytes = 4 MiB`,
+//! `max_depth = 32`) as `node/src/service/exchange.rs` turns them into limits, and the map's
+//! descriptor limits in `node/src/map/server.rs`. once-node is not a dependency of these targets
+//! (it is heavy); if those defaults change, change them here.
+#![forbid(unsafe_code)]
+
+use once_xml::Limits;
+use once_xml::multipart::MultipartLimits;
+
+/// `exchange.max_message_bytes`, default.
+pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+
+/// The XML limits of a node's exchange (`Exchange::new`): requests, responses, evidence
+/// documents, discovery answers.
+pub fn exchange_limits() -> Limits {
+    Limits {
+        max_bytes: MAX_MESSAGE_BYTES,
+        max_depth: 32,
+        ..Limits::default()
+    }
+}
+
+/// The multipart limits of a node's exchange (`Exchange::new`).
+pub fn multipart_limits() -> MultipartLimits {
+    MultipartLimits {
+        max_body_bytes: MAX_MESSAGE_BYTES,
+        max_part_bytes: MAX_MESSAGE_BYTES,
+        ..MultipartLimits::default()
+    }
+}
+
+/// The map's limits for incoming register descriptors (`RunningMap::start`).
+pub fn descriptor_limits() -> Limits {
+    Limits {
+        // once_registry_map::api::MAX_DESCRIPTOR_BYTES
+        max_bytes: 16 * 1024 * 1024,
+        max_elements: 1_000_000,
+        ..Limits::default()
+    }
+}

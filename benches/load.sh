@@ -14,5 +14,5 @@ if [ "${1:-}" = "--all" ]; then
   shift
   cargo bench --locked -p once-benches
 fi
-cargo build --release --locked -p once-node --bin once -p once-benches --bin load
+cargo build --release --locked -p once-cli --bin once -p once-benches --bin load
 exec target/release/load "$@"

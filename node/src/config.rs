@@ -9,31 +9,13 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use figment::Figment;
-use figment::providers::{Env, Format, Toml};
 use once_pki::MemberId;
+pub use once_runtime::config::{
+    ConfigError, CrlExpiredPolicy, ListenConfig, ServerConfig, SigningConfig, TlsConfig, read_toml,
+};
+use once_runtime::credentials::Credentials;
+use once_runtime::material::{LoadedCrl, Material};
 use serde::{Deserialize, Serialize};
-
-/// A configuration problem: which field, and what is wrong with it. Start-up stops with this
-/// one line and exit code 64.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("configuration: {field}: {message}")]
-pub struct ConfigError {
-    /// The field, dotted (`tls.cert`), or the file when the file itself is the problem.
-    pub field: String,
-    /// What is wrong, in words an operator can act on.
-    pub message: String,
-}
-
-impl ConfigError {
-    /// A problem with one field.
-    pub fn new(field: impl Into<String>, message: impl fmt::Display) -> Self {
-        ConfigError {
-            field: field.into(),
-            message: message.to_string(),
-        }
-    }
-}
 
 /// The top-level fields; environment variables naming anything else are not configuration.
 const TOP_LEVEL_FIELDS: &[&str] = &[
@@ -51,6 +33,7 @@ const TOP_LEVEL_FIELDS: &[&str] = &[
     "providers",
     "map",
     "contact",
+    "telemetry",
 ];
 
 /// The node's configuration.
@@ -64,7 +47,7 @@ pub struct Config {
     /// PostgreSQL URL (`postgres://user:password@host/db`).
     pub database_url: String,
     /// The peer endpoint, where other nodes connect with mutual TLS.
-    pub peer: PeerConfig,
+    pub peer: ListenConfig,
     /// The application endpoint, for the authority's own application services.
     #[serde(default)]
     pub application: ApplicationConfig,
@@ -100,7 +83,7 @@ pub struct Config {
     pub contact: Option<String>,
     /// OpenTelemetry export of the request spans (optional).
     #[serde(default)]
-    pub telemetry: Option<crate::telemetry::TelemetryConfig>,
+    pub telemetry: Option<once_runtime::telemetry::TelemetryConfig>,
 }
 
 /// The register map, as a node uses it.
@@ -253,14 +236,6 @@ pub struct ProviderConfig {
     pub tls_fingerprint: Option<String>,
 }
 
-/// The peer endpoint.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PeerConfig {
-    /// Address to listen on, e.g. `0.0.0.0:8443`.
-    pub listen: SocketAddr,
-}
-
 /// How application services authenticate at the application endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -307,51 +282,6 @@ fn default_app_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8080))
 }
 
-/// What to do when the CRL is past its nextUpdate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum CrlExpiredPolicy {
-    /// Refuse every peer until a current CRL is loaded (safe default).
-    #[default]
-    Refuse,
-    /// Keep using the old CRL, report not-ready and log a warning.
-    Warn,
-}
-
-/// TLS identity and trust anchors.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TlsConfig {
-    /// The federation root certificate (PEM).
-    pub ca: PathBuf,
-    /// The federation CRL (PEM); reloaded when the file changes or on SIGHUP.
-    pub crl: PathBuf,
-    /// This node's TLS certificate (PEM), issued by the federation CA.
-    pub cert: PathBuf,
-    /// Its private key (PEM).
-    pub key: PathBuf,
-    /// How often to look for a changed CRL file, in seconds.
-    #[serde(default = "default_crl_reload_seconds")]
-    pub crl_reload_seconds: u64,
-    /// What to do with a CRL past its nextUpdate.
-    #[serde(default)]
-    pub crl_expired: CrlExpiredPolicy,
-}
-
-fn default_crl_reload_seconds() -> u64 {
-    10
-}
-
-/// Message-signing identity.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SigningConfig {
-    /// This node's signing certificate (PEM), issued by the federation CA.
-    pub cert: PathBuf,
-    /// Its private key (PEM).
-    pub key: PathBuf,
-}
-
 /// Readiness thresholds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -373,66 +303,6 @@ fn default_min_certificate_days() -> i64 {
     14
 }
 
-/// Server tuning.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ServerConfig {
-    /// Worker threads per endpoint; 0 means one per CPU core.
-    #[serde(default)]
-    pub workers: usize,
-    /// On shutdown, how long in-flight requests may take to finish, in seconds.
-    #[serde(default = "default_grace_seconds")]
-    pub shutdown_grace_seconds: u64,
-    /// Database connections in the pool.
-    #[serde(default = "default_pool_size")]
-    pub pool_size: u32,
-    /// How long a request waits for a database connection before it gets a 503, in
-    /// milliseconds.
-    #[serde(default = "default_pool_timeout_ms")]
-    pub pool_timeout_ms: u64,
-    /// Evidence exchanges in progress at once (peer endpoint and evidence requests of the
-    /// application endpoint, each); more are answered at once with 503 and `Retry-After`
-    /// instead of queueing without bound. At least 1.
-    #[serde(default = "default_max_in_flight")]
-    pub max_in_flight: usize,
-}
-
-fn default_max_in_flight() -> usize {
-    256
-}
-
-impl ServerConfig {
-    /// Worker threads per endpoint: `workers`, or one per CPU core when it is 0.
-    pub fn worker_count(&self) -> usize {
-        match self.workers {
-            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
-            n => n,
-        }
-    }
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        ServerConfig {
-            workers: 0,
-            shutdown_grace_seconds: default_grace_seconds(),
-            pool_size: default_pool_size(),
-            max_in_flight: default_max_in_flight(),
-            pool_timeout_ms: default_pool_timeout_ms(),
-        }
-    }
-}
-
-fn default_grace_seconds() -> u64 {
-    30
-}
-fn default_pool_size() -> u32 {
-    8
-}
-fn default_pool_timeout_ms() -> u64 {
-    3000
-}
-
 impl Config {
     /// Reads `path`, applies `ONCE_…` environment overrides, resolves relative paths against the
     /// file's directory and checks the values that need no I/O.
@@ -446,26 +316,13 @@ impl Config {
 
     /// Makes every relative path absolute against `base`.
     pub fn resolve_paths(mut self, base: &Path) -> Config {
-        let join = |p: &mut PathBuf| {
-            if p.is_relative() {
-                *p = base.join(&*p);
-            }
-        };
-        join(&mut self.tls.ca);
-        join(&mut self.tls.crl);
-        join(&mut self.tls.cert);
-        join(&mut self.tls.key);
-        join(&mut self.signing.cert);
-        join(&mut self.signing.key);
+        self.tls.resolve_paths(base);
+        self.signing.resolve_paths(base);
         if let Some(ca) = self.application.client_ca.as_mut() {
-            join(ca);
+            once_runtime::config::resolve(base, ca);
         }
-        if let Ok(crate::db::DatabaseUrl::Sqlite(file)) =
-            crate::db::DatabaseUrl::parse(&self.database_url)
-            && file.is_relative()
-        {
-            self.database_url = base.join(file).display().to_string();
-        }
+        // A wrong URL is reported by `check`.
+        let _ = once_runtime::config::resolve_database_url(base, &mut self.database_url);
         self
     }
 
@@ -567,6 +424,20 @@ impl Config {
         Ok(())
     }
 
+    /// Loads and cross-checks the certificates, keys, CA and CRL this configuration names.
+    pub fn load_material(&self) -> Result<(Material, LoadedCrl), ConfigError> {
+        Material::load(&self.member_id, &self.tls, &self.signing)
+    }
+
+    /// [`Config::load_material`], held as the credentials in force.
+    pub fn load_credentials(
+        &self,
+    ) -> Result<(std::sync::Arc<Credentials>, LoadedCrl), ConfigError> {
+        let (material, crl) = self.load_material()?;
+        let credentials = Credentials::new(&self.member_id, &self.tls, &self.signing, material)?;
+        Ok((credentials, crl))
+    }
+
     /// The name of this authority in messages.
     pub fn display_name(&self) -> &str {
         self.name.as_deref().unwrap_or(self.member_id.as_str())
@@ -603,45 +474,6 @@ impl fmt::Debug for Config {
             .field("contact", &self.contact)
             .finish()
     }
-}
-
-/// Reads a TOML configuration file with environment overrides: variables starting with `prefix`,
-/// `__` between levels, for the top-level `fields` only (compared case-insensitively).
-pub fn read_toml<T: serde::de::DeserializeOwned>(
-    path: &Path,
-    prefix: &'static str,
-    fields: &'static [&'static str],
-) -> Result<T, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError::new(path.display().to_string(), format!("cannot read: {e}")))?;
-    let env = Env::prefixed(prefix).split("__").filter(move |key| {
-        let top = key.as_str().split('.').next().unwrap_or_default();
-        fields.iter().any(|f| f.eq_ignore_ascii_case(top))
-    });
-    Figment::new()
-        .merge(Toml::string(&text))
-        .merge(env)
-        .extract()
-        .map_err(|e| figment_error(path, prefix, e))
-}
-
-fn figment_error(path: &Path, prefix: &str, error: figment::Error) -> ConfigError {
-    let field = if error.path.is_empty() {
-        path.display().to_string()
-    } else {
-        error.path.join(".")
-    };
-    let mut message = error.kind.to_string();
-    // Say where the value came from: the file, or which environment variable.
-    if let Some(metadata) = error.metadata.as_ref() {
-        if metadata.name.contains("environment") {
-            let variable = format!("{prefix}{}", error.path.join("__").to_uppercase());
-            message.push_str(&format!(" (from the environment variable {variable})"));
-        } else {
-            message.push_str(&format!(" (in {})", path.display()));
-        }
-    }
-    ConfigError::new(field, message)
 }
 
 /// The commented `node.toml` that `once node init` writes.

@@ -4,7 +4,8 @@ use actix_web::middleware::from_fn;
 use actix_web::web;
 
 use crate::handlers::{app, exchange, peer, preview};
-use crate::middleware::{admit, require_app_auth};
+use crate::middleware::require_app_auth;
+use once_runtime::middleware::admit;
 
 /// The peer endpoint (mutual TLS, federation members).
 pub fn peer(cfg: &mut web::ServiceConfig) {

@@ -1,55 +1,30 @@
 //! Starting and stopping a node: load and check the configuration's material, open the
 //! database, bind the peer and application endpoints, watch the CRL.
 
-use std::any::Any;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_tls::accept::rustls_0_23::TlsStream;
-use actix_web::dev::{Extensions, Server, ServerHandle};
 use actix_web::middleware::from_fn;
-use actix_web::rt::net::TcpStream;
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, web};
 use arc_swap::ArcSwap;
 use once_pki::tls::{PeerRequirement, PeerVerifier, server_config_with};
-use once_pki::{PeerIdentity, sha256_hex};
+use once_runtime::client as peer_client;
+use once_runtime::credentials::Credentials;
+use once_runtime::crl::{self, CrlReloadError, CrlState};
+pub use once_runtime::listen::StartError;
+use once_runtime::listen::{ClientCertificate, Endpoint, Servers, no_client_auth};
+use once_runtime::material::LoadedCrl;
+use once_runtime::metrics::HttpMetrics;
+use once_runtime::middleware::{Admission, request_span};
 
 use crate::config::{ApplicationAuth, Config, ConfigError, CrlExpiredPolicy};
 use crate::db::{self, DbError};
-use crate::material::{LoadedCrl, NodeMaterial};
-use crate::metrics::HttpMetrics;
-use crate::middleware::{Admission, request_span};
-use crate::peer::client as peer_client;
 use crate::routes;
-use crate::service::auth::AppClientCertificate;
-use crate::service::credentials::Credentials;
-use crate::service::crl::{self, CrlReloadError, CrlState};
+use crate::service::checkpoint::CheckpointSigner;
 use crate::service::exchange::Exchange;
 use crate::service::logbook::Logbook;
 use crate::state::NodeState;
-
-/// Why a node did not start.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StartError {
-    /// The configuration is wrong (exit code 64).
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// The database could not be opened or migrated (exit code 69).
-    #[error("database_url: {0}")]
-    Database(#[from] DbError),
-    /// An address could not be bound (exit code 69).
-    #[error("cannot listen on {address} ({field}): {source}")]
-    Bind {
-        /// The configuration field.
-        field: &'static str,
-        /// The address.
-        address: SocketAddr,
-        /// Why.
-        source: std::io::Error,
-    },
-}
 
 /// A running node.
 #[derive(Debug)]
@@ -61,9 +36,16 @@ pub struct RunningNode {
     /// Where the preview page listens, if configured.
     pub preview_addr: Option<SocketAddr>,
     state: Arc<NodeState>,
-    handles: Vec<ServerHandle>,
-    servers: tokio::task::JoinHandle<()>,
-    background: Vec<tokio::task::JoinHandle<()>>,
+    servers: Servers,
+}
+
+/// The TLS configurations of the node's endpoints, and the client-certificate verifiers that
+/// check against the CRL.
+struct EndpointTls {
+    peer: rustls::ServerConfig,
+    application: Option<(rustls::ServerConfig, ClientCertificate)>,
+    preview: Option<rustls::ServerConfig>,
+    crl_verifiers: Vec<(&'static str, Arc<PeerVerifier>)>,
 }
 
 impl RunningNode {
@@ -71,96 +53,26 @@ impl RunningNode {
     /// runtime.
     pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         let started = once_store::now_unix();
-        let (material, crl) = NodeMaterial::load(&config)?;
+        let (material, crl) = config.load_material()?;
         let credentials =
             Credentials::new(&config.member_id, &config.tls, &config.signing, material)?;
-        let material = credentials.load();
-        let slot = credentials.tls_slot.clone();
         let pool_timeout = Duration::from_millis(config.server.pool_timeout_ms);
         let (url, size) = (config.database_url.clone(), config.server.pool_size);
         let pool = tokio::task::spawn_blocking(move || db::open(&url, size, pool_timeout))
             .await
             .map_err(|e| DbError::Task(e.to_string()))??;
-
-        let enforce = config.tls.crl_expired == CrlExpiredPolicy::Refuse;
-        let peer_verifier = material.peer_verifier(&crl, enforce)?;
-        let mut crl_verifiers = vec![("peer", peer_verifier.clone())];
-        let peer_tls = server_config_with(slot.clone(), peer_verifier)
-            .map_err(|e| ConfigError::new("tls.cert", e))?;
-
-        let app_tls = if config.application.tls {
-            let tls = match config.application.auth {
-                ApplicationAuth::Mtls => {
-                    let client_ca = config.application_client_ca();
-                    let roots = once_pki::files::read_certs(client_ca)
-                        .map_err(|e| ConfigError::new("application.client_ca", e))?;
-                    // The federation CRL applies when application clients hold federation
-                    // certificates; a separate client CA has no CRL here.
-                    let same_ca = client_ca == config.tls.ca;
-                    let crls = if same_ca {
-                        vec![crl.der.clone()]
-                    } else {
-                        Vec::new()
-                    };
-                    let verifier = PeerVerifier::new(
-                        roots,
-                        crls,
-                        PeerRequirement::ChainOnly,
-                        enforce && same_ca,
-                    )
-                    .map_err(|e| ConfigError::new("application.client_ca", e))?;
-                    if same_ca {
-                        crl_verifiers.push(("application", verifier.clone()));
-                    }
-                    server_config_with(slot.clone(), verifier)
-                }
-                ApplicationAuth::ApiKey => server_config_with(slot.clone(), no_client_auth()),
-            };
-            Some(tls.map_err(|e| ConfigError::new("application.tls", e))?)
-        } else {
-            None
-        };
-
-        let exchange = exchange_context(&config, &credentials, &crl, &pool).await?;
-        let preview_tls = match &config.preview {
-            Some(_) => Some(
-                server_config_with(slot.clone(), no_client_auth())
-                    .map_err(|e| ConfigError::new("preview", e))?,
-            ),
-            None => None,
-        };
-
+        let tls = endpoint_tls(&config, &credentials, &crl)?;
+        let exchange = Arc::new(exchange_context(&config, &credentials, &crl, &pool).await?);
         crl::warn_if_expired(&crl, config.tls.crl_expired);
-        let client_slot = exchange.client.clone();
-        let roots = material.ca_certs.clone();
-        let client_cert = slot.clone();
-        let timeout = Duration::from_millis(config.exchange.request_timeout_ms);
-        let crl_state = Arc::new(CrlState {
-            path: config.tls.crl.clone(),
-            policy: config.tls.crl_expired,
-            interval: Duration::from_secs(config.tls.crl_reload_seconds),
-            current: ArcSwap::from_pointee(crl),
-            tls_verifiers: crl_verifiers,
-            signer_verifiers: vec![exchange.signer_verifier.clone()],
-            // The peer client checks providers' certificates against the new CRL too.
-            on_reload: Some(Box::new(move |crl| {
-                match peer_client::build(roots.clone(), crl, client_cert.clone(), timeout) {
-                    Ok(client) => client_slot.store(Arc::new(client)),
-                    Err(e) => {
-                        tracing::error!(error = %e, "peer client not rebuilt with the new CRL")
-                    }
-                }
-            })),
-        });
-        let exchange = Arc::new(exchange);
+        let crl_state = crl_state(&config, crl, &tls, &exchange, &credentials);
         let logbook = exchange.logbook.clone();
         let member = config.member_id.clone();
-        credentials.on_rotate(Box::new(move |material| {
-            match material.checkpoint_signer(&member) {
+        credentials.on_rotate(Box::new(
+            move |material| match CheckpointSigner::from_material(&member, material) {
                 Ok(signer) => logbook.set_signer(signer),
                 Err(e) => tracing::error!(error = %e, "checkpoint signer not replaced"),
-            }
-        }));
+            },
+        ));
         let state = Arc::new(NodeState {
             config,
             credentials: credentials.clone(),
@@ -179,137 +91,10 @@ impl RunningNode {
                 }
             }));
         }
-        let data = web::Data::from(state.clone());
-        let workers = state.config.server.worker_count();
-        let grace = state.config.server.shutdown_grace_seconds;
-
-        let peer_listener = bind("peer.listen", state.config.peer.listen)?;
-        let peer_addr = local_addr("peer.listen", &peer_listener)?;
-        let peer_data = data.clone();
-        let peer_metrics = HttpMetrics::data(&state.metrics, &state.exchange.tracer, "peer");
-        let peer_admission = Admission::new(state.config.server.max_in_flight);
-        let peer_server = HttpServer::new(move || {
-            App::new()
-                .app_data(peer_data.clone())
-                .app_data(peer_admission.clone())
-                .app_data(peer_metrics.clone())
-                .wrap(from_fn(request_span))
-                .configure(routes::peer)
-        })
-        .workers(workers)
-        .shutdown_timeout(grace)
-        .disable_signals()
-        .on_connect(record_peer_identity)
-        .listen_rustls_0_23(peer_listener, peer_tls)
-        .map_err(|source| StartError::Bind {
-            field: "peer.listen",
-            address: peer_addr,
-            source,
-        })?
-        .run();
-
-        let app_listener = bind("application.listen", state.config.application.listen)?;
-        let app_addr = local_addr("application.listen", &app_listener)?;
-        let app_data = data.clone();
-        let app_metrics = HttpMetrics::data(&state.metrics, &state.exchange.tracer, "application");
-        let app_admission = Admission::new(state.config.server.max_in_flight);
-        let app_builder = HttpServer::new(move || {
-            App::new()
-                .app_data(app_data.clone())
-                .app_data(app_admission.clone())
-                .app_data(app_metrics.clone())
-                .wrap(from_fn(request_span))
-                .configure(routes::application)
-        })
-        .workers(workers)
-        .shutdown_timeout(grace)
-        .disable_signals();
-        let app_bound = match app_tls {
-            Some(tls) => app_builder
-                .on_connect(record_app_client)
-                .listen_rustls_0_23(app_listener, tls),
-            None => app_builder.listen(app_listener),
-        };
-        let app_server = app_bound
-            .map_err(|source| StartError::Bind {
-                field: "application.listen",
-                address: app_addr,
-                source,
-            })?
-            .run();
-
-        let mut servers = vec![("peer", peer_server), ("application", app_server)];
-        let mut preview_addr = None;
-        if let (Some(preview), Some(tls)) = (&state.config.preview, preview_tls) {
-            let listener = bind("preview.listen", preview.listen)?;
-            let addr = local_addr("preview.listen", &listener)?;
-            let preview_data = data.clone();
-            let preview_metrics =
-                HttpMetrics::data(&state.metrics, &state.exchange.tracer, "preview");
-            let server = HttpServer::new(move || {
-                App::new()
-                    .app_data(preview_data.clone())
-                    .app_data(preview_metrics.clone())
-                    .wrap(from_fn(request_span))
-                    .configure(routes::preview)
-            })
-            .workers(workers.min(2))
-            .shutdown_timeout(grace)
-            .disable_signals()
-            .listen_rustls_0_23(listener, tls)
-            .map_err(|source| StartError::Bind {
-                field: "preview.listen",
-                address: addr,
-                source,
-            })?
-            .run();
-            servers.push(("preview", server));
-            preview_addr = Some(addr);
-        }
-        let handles = servers.iter().map(|(_, s)| s.handle()).collect();
-        let servers = tokio::spawn(serve_all(servers));
-        let checkpoints = state
-            .exchange
-            .logbook
-            .spawn_checkpoints(Duration::from_secs(
-                state.config.exchange.checkpoint_seconds,
-            ));
-        let pruned = state.exchange.clone();
-        let mut background = vec![
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(Duration::from_secs(
-                    crate::service::provider::PRUNE_SECONDS,
-                ));
-                loop {
-                    tick.tick().await;
-                    if let Err(e) = crate::service::provider::prune(&pruned).await {
-                        tracing::warn!(error = %e, "pruning old request ids and previews failed");
-                    }
-                }
-            }),
-            tokio::spawn(state.crl.clone().watch()),
-            tokio::spawn(
-                credentials
-                    .clone()
-                    .watch(Duration::from_secs(state.config.tls.crl_reload_seconds)),
-            ),
-            checkpoints,
-        ];
-        if let Some(map) = &state.config.map {
-            if map.publish {
-                background.push(tokio::spawn(keep_published(
-                    state.clone(),
-                    Duration::from_secs(map.republish_seconds),
-                )));
-            }
-            if map.report_seconds > 0 {
-                background.push(crate::service::report::spawn(
-                    state.exchange.clone(),
-                    map.url.clone(),
-                    Duration::from_secs(map.report_seconds),
-                ));
-            }
-        }
+        let mut servers = Servers::new();
+        let (peer_addr, app_addr, preview_addr) = serve(&state, tls, &mut servers)?;
+        background(&state, &mut servers);
+        servers.start();
         tracing::info!(
             node.member_id = %state.config.member_id,
             peer.addr = %peer_addr,
@@ -323,9 +108,7 @@ impl RunningNode {
             app_addr,
             preview_addr,
             state,
-            handles,
             servers,
-            background,
         })
     }
 
@@ -369,11 +152,7 @@ impl RunningNode {
     /// Stops accepting connections, lets in-flight requests finish within the grace period
     /// (`graceful`) or drops them, and waits until both endpoints are closed.
     pub async fn stop(self, graceful: bool) {
-        for task in &self.background {
-            task.abort();
-        }
-        futures_util::future::join_all(self.handles.iter().map(|h| h.stop(graceful))).await;
-        let _ = self.servers.await;
+        self.servers.stop(graceful).await;
         // Flush: sign the final chain head, so the log ends on a checkpoint.
         if let Err(e) = self.state.exchange.logbook.checkpoint().await {
             tracing::warn!(error = %e, "final message log checkpoint failed");
@@ -411,16 +190,6 @@ async fn publish_until_accepted(state: Arc<NodeState>) {
     }
 }
 
-async fn serve_all(servers: Vec<(&'static str, Server)>) {
-    let names: Vec<&str> = servers.iter().map(|(name, _)| *name).collect();
-    let results = futures_util::future::join_all(servers.into_iter().map(|(_, s)| s)).await;
-    for (name, result) in names.into_iter().zip(results) {
-        if let Err(e) = result {
-            tracing::error!(endpoint = name, error = %e, "endpoint stopped with an error");
-        }
-    }
-}
-
 /// The exchange context: message signer, signer verifier, message log, peer client (also used
 /// by `once request`, which runs the requester side without a server).
 pub async fn exchange_context(
@@ -434,7 +203,11 @@ pub async fn exchange_context(
     let signer_verifier =
         material.signer_verifier(crl, config.tls.crl_expired == CrlExpiredPolicy::Refuse)?;
     let logbook = Arc::new(
-        Logbook::open(pool.clone(), material.checkpoint_signer(&config.member_id)?).await?,
+        Logbook::open(
+            pool.clone(),
+            CheckpointSigner::from_material(&config.member_id, &material)?,
+        )
+        .await?,
     );
     let client = peer_client::build(
         material.ca_certs.clone(),
@@ -452,69 +225,207 @@ pub async fn exchange_context(
     );
     if let Some(telemetry) = &config.telemetry {
         exchange.tracer = Some(
-            crate::telemetry::Tracer::start(telemetry, config.member_id.as_str())
+            once_runtime::telemetry::Tracer::start(telemetry, config.member_id.as_str())
                 .map_err(|e| ConfigError::new("telemetry", e))?,
         );
     }
     Ok(exchange)
 }
 
-/// A server configuration that asks for no client certificate (API keys, browsers).
-fn no_client_auth() -> Arc<dyn rustls::server::danger::ClientCertVerifier> {
-    rustls::server::WebPkiClientVerifier::no_client_auth()
-}
-
-pub(crate) fn bind(field: &'static str, address: SocketAddr) -> Result<TcpListener, StartError> {
-    TcpListener::bind(address).map_err(|source| StartError::Bind {
-        field,
-        address,
-        source,
-    })
-}
-
-pub(crate) fn local_addr(
-    field: &'static str,
-    listener: &TcpListener,
-) -> Result<SocketAddr, StartError> {
-    listener.local_addr().map_err(|source| StartError::Bind {
-        field,
-        address: SocketAddr::from(([0, 0, 0, 0], 0)),
-        source,
-    })
-}
-
-/// Reads the peer's member id from its verified end-entity certificate (the first of the
-/// chain) when the TLS connection is established.
-pub(crate) fn record_peer_identity(connection: &dyn Any, extensions: &mut Extensions) {
-    let Some(end_entity) = client_end_entity(connection) else {
-        return;
-    };
-    match PeerIdentity::from_certificate(end_entity) {
-        Ok(identity) => {
-            tracing::debug!(peer.member_id = %identity.member_id, "peer connected");
-            extensions.insert(identity);
+/// The TLS configurations of the peer, application and preview endpoints.
+fn endpoint_tls(
+    config: &Config,
+    credentials: &Credentials,
+    crl: &LoadedCrl,
+) -> Result<EndpointTls, ConfigError> {
+    let material = credentials.load();
+    let slot = &credentials.tls_slot;
+    let enforce = config.tls.crl_expired == CrlExpiredPolicy::Refuse;
+    let peer_verifier = material.peer_verifier(crl, enforce)?;
+    let mut crl_verifiers = vec![("peer", peer_verifier.clone())];
+    let peer = server_config_with(slot.clone(), peer_verifier)
+        .map_err(|e| ConfigError::new("tls.cert", e))?;
+    let application = match (config.application.tls, config.application.auth) {
+        (false, _) => None,
+        (true, ApplicationAuth::ApiKey) => Some((
+            server_config_with(slot.clone(), no_client_auth())
+                .map_err(|e| ConfigError::new("application.tls", e))?,
+            ClientCertificate::Ignore,
+        )),
+        (true, ApplicationAuth::Mtls) => {
+            let client_ca = config.application_client_ca();
+            let roots = once_pki::files::read_certs(client_ca)
+                .map_err(|e| ConfigError::new("application.client_ca", e))?;
+            // The federation CRL applies when application clients hold federation
+            // certificates; a separate client CA has no CRL here.
+            let same_ca = client_ca == config.tls.ca;
+            let crls = if same_ca {
+                vec![crl.der.clone()]
+            } else {
+                Vec::new()
+            };
+            let verifier =
+                PeerVerifier::new(roots, crls, PeerRequirement::ChainOnly, enforce && same_ca)
+                    .map_err(|e| ConfigError::new("application.client_ca", e))?;
+            if same_ca {
+                crl_verifiers.push(("application", verifier.clone()));
+            }
+            Some((
+                server_config_with(slot.clone(), verifier)
+                    .map_err(|e| ConfigError::new("application.tls", e))?,
+                ClientCertificate::Info,
+            ))
         }
-        // The verifier already refused such certificates; this is a second line of defence.
-        Err(e) => tracing::warn!(error = %e, "peer certificate without a member id"),
-    }
-}
-
-/// Records the client certificate of an application-endpoint connection.
-fn record_app_client(connection: &dyn Any, extensions: &mut Extensions) {
-    let Some(end_entity) = client_end_entity(connection) else {
-        return;
     };
-    if let Ok(info) = once_pki::inspect::CertInfo::from_der(end_entity) {
-        extensions.insert(AppClientCertificate {
-            subject: info.subject,
-            fingerprint: sha256_hex(end_entity),
-        });
-    }
+    let preview = match &config.preview {
+        Some(_) => Some(
+            server_config_with(slot.clone(), no_client_auth())
+                .map_err(|e| ConfigError::new("preview", e))?,
+        ),
+        None => None,
+    };
+    Ok(EndpointTls {
+        peer,
+        application,
+        preview,
+        crl_verifiers,
+    })
 }
 
-/// The client's end-entity certificate (the first of the chain it presented) on a TLS
-/// connection; `None` on plain connections or without a client certificate.
-fn client_end_entity(connection: &dyn Any) -> Option<&rustls_pki_types::CertificateDer<'static>> {
-    let tls = connection.downcast_ref::<TlsStream<TcpStream>>()?;
-    tls.get_ref().1.peer_certificates()?.first()
+/// The CRL in force and everything that checks against it: the endpoints' client-certificate
+/// verifiers, the message-signer verifier, and the peer client (rebuilt on reload).
+fn crl_state(
+    config: &Config,
+    crl: LoadedCrl,
+    tls: &EndpointTls,
+    exchange: &Exchange,
+    credentials: &Credentials,
+) -> Arc<CrlState> {
+    let client_slot = exchange.client.clone();
+    let roots = credentials.load().ca_certs.clone();
+    let client_cert = credentials.tls_slot.clone();
+    let timeout = Duration::from_millis(config.exchange.request_timeout_ms);
+    Arc::new(CrlState {
+        path: config.tls.crl.clone(),
+        policy: config.tls.crl_expired,
+        interval: Duration::from_secs(config.tls.crl_reload_seconds),
+        current: ArcSwap::from_pointee(crl),
+        tls_verifiers: tls.crl_verifiers.clone(),
+        signer_verifiers: vec![exchange.signer_verifier.clone()],
+        // The peer client checks providers' certificates against the new CRL too.
+        on_reload: Some(Box::new(move |crl| {
+            match peer_client::build(roots.clone(), crl, client_cert.clone(), timeout) {
+                Ok(client) => client_slot.store(Arc::new(client)),
+                Err(e) => tracing::error!(error = %e, "peer client not rebuilt with the new CRL"),
+            }
+        })),
+    })
+}
+
+/// Binds the peer, application and (if configured) preview endpoints.
+fn serve(
+    state: &Arc<NodeState>,
+    tls: EndpointTls,
+    servers: &mut Servers,
+) -> Result<(SocketAddr, SocketAddr, Option<SocketAddr>), StartError> {
+    let config = &state.config;
+    let data = web::Data::from(state.clone());
+    let metrics = |endpoint| HttpMetrics::data(&state.metrics, &state.exchange.tracer, endpoint);
+
+    let (peer_data, peer_metrics) = (data.clone(), metrics("peer"));
+    let peer_admission = Admission::new(config.server.max_in_flight);
+    let peer = Endpoint::new("peer", "peer.listen", config.peer.listen, &config.server)
+        .with_tls(tls.peer, ClientCertificate::Member);
+    let peer_addr = servers.serve(peer, move || {
+        App::new()
+            .app_data(peer_data.clone())
+            .app_data(peer_admission.clone())
+            .app_data(peer_metrics.clone())
+            .wrap(from_fn(request_span))
+            .configure(routes::peer)
+    })?;
+
+    let (app_data, app_metrics) = (data.clone(), metrics("application"));
+    let app_admission = Admission::new(config.server.max_in_flight);
+    let mut application = Endpoint::new(
+        "application",
+        "application.listen",
+        config.application.listen,
+        &config.server,
+    );
+    if let Some((tls, client_certificate)) = tls.application {
+        application = application.with_tls(tls, client_certificate);
+    }
+    let app_addr = servers.serve(application, move || {
+        App::new()
+            .app_data(app_data.clone())
+            .app_data(app_admission.clone())
+            .app_data(app_metrics.clone())
+            .wrap(from_fn(request_span))
+            .configure(routes::application)
+    })?;
+
+    let preview_addr = match (&config.preview, tls.preview) {
+        (Some(preview), Some(tls)) => {
+            let (preview_data, preview_metrics) = (data.clone(), metrics("preview"));
+            let endpoint =
+                Endpoint::new("preview", "preview.listen", preview.listen, &config.server)
+                    .with_tls(tls, ClientCertificate::Ignore)
+                    .max_workers(2);
+            Some(servers.serve(endpoint, move || {
+                App::new()
+                    .app_data(preview_data.clone())
+                    .app_data(preview_metrics.clone())
+                    .wrap(from_fn(request_span))
+                    .configure(routes::preview)
+            })?)
+        }
+        _ => None,
+    };
+    Ok((peer_addr, app_addr, preview_addr))
+}
+
+/// The node's background tasks: pruning, CRL and certificate watching, log checkpoints,
+/// publishing to and reporting to the register map.
+fn background(state: &Arc<NodeState>, servers: &mut Servers) {
+    let config = &state.config;
+    servers.adopt(
+        state
+            .exchange
+            .logbook
+            .spawn_checkpoints(Duration::from_secs(config.exchange.checkpoint_seconds)),
+    );
+    let pruned = state.exchange.clone();
+    servers.spawn(async move {
+        let mut tick =
+            tokio::time::interval(Duration::from_secs(crate::service::provider::PRUNE_SECONDS));
+        loop {
+            tick.tick().await;
+            if let Err(e) = crate::service::provider::prune(&pruned).await {
+                tracing::warn!(error = %e, "pruning old request ids and previews failed");
+            }
+        }
+    });
+    servers.spawn(state.crl.clone().watch());
+    servers.spawn(
+        state
+            .credentials
+            .clone()
+            .watch(Duration::from_secs(config.tls.crl_reload_seconds)),
+    );
+    if let Some(map) = &config.map {
+        if map.publish {
+            servers.spawn(keep_published(
+                state.clone(),
+                Duration::from_secs(map.republish_seconds),
+            ));
+        }
+        if map.report_seconds > 0 {
+            servers.adopt(crate::service::report::spawn(
+                state.exchange.clone(),
+                map.url.clone(),
+                Duration::from_secs(map.report_seconds),
+            ));
+        }
+    }
 }

@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::db::DbPool;
-use crate::metrics::Metrics;
-use crate::service::credentials::Credentials;
-use crate::service::crl::CrlState;
 use crate::service::exchange::Exchange;
+use once_runtime::credentials::Credentials;
+use once_runtime::crl::CrlState;
+use once_runtime::metrics::Metrics;
 
 /// Shared state of one running node.
 #[derive(Debug)]

@@ -8,18 +8,19 @@
 //! - [`catalogue`]: the map in memory: search with facets, discovery.
 //! - [`service`]: publish, discover, flows, free of HTTP; [`api`]: the mTLS API for nodes.
 //! - [`state`]: what the handlers share.
-//!
-//! The servers themselves (TLS, listeners, signals) are started by the `once` program
-//! (`once map run`), which shares them with the node.
+//! - [`config`] (`map.toml`) and [`server`]: the map as a service, started by `once map run` on
+//!   the same runtime as the node (`once-runtime`).
 #![forbid(unsafe_code)]
 
 pub mod api;
 pub mod catalogue;
+pub mod config;
 pub mod db;
 pub mod export;
 pub mod model;
 pub mod schema;
 pub mod seed;
+pub mod server;
 pub mod service;
 pub mod state;
 pub mod web;

@@ -15,14 +15,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use once_node::config::{
-    ApplicationConfig, Config, ExchangeConfig, HealthConfig, PeerConfig, ServerConfig,
+    ApplicationConfig, Config, ExchangeConfig, HealthConfig, ListenConfig, ServerConfig,
     SigningConfig, TlsConfig,
 };
-use once_node::map::config::{MapConfig, WebConfig};
-use once_node::map::server::RunningMap;
 use once_node::server::RunningNode;
 use once_pki::MemberId;
 use once_pki::ca::{Ca, NodeCredentials, Validity, node_files};
+use once_registry_map::config::{MapConfig, WebConfig};
+use once_registry_map::server::RunningMap;
 
 pub use postgres::TestDatabase;
 
@@ -45,7 +45,7 @@ impl Backend {
 pub fn init_test_logging() {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
-        once_node::logging::init_with_default(once_node::logging::LogFormat::Human, "warn");
+        once_runtime::logging::init_with_default(once_runtime::logging::LogFormat::Human, "warn");
         once_pki::install_crypto_provider();
     });
 }
@@ -248,7 +248,7 @@ impl TestFederation {
         let config = MapConfig {
             member_id: member.clone(),
             database_url,
-            api: PeerConfig {
+            api: ListenConfig {
                 listen: SocketAddr::from(([127, 0, 0, 1], free_port())),
             },
             web: WebConfig {
@@ -344,7 +344,7 @@ pub fn test_config(member: &MemberId, dir: &Path, database_url: String) -> Confi
     Config {
         member_id: member.clone(),
         database_url,
-        peer: PeerConfig {
+        peer: ListenConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         },
         application: ApplicationConfig {

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use once_node::config::ProviderConfig;
-use once_node::telemetry::TelemetryConfig;
 use once_pki::ca::{Ca, Validity};
+use once_runtime::telemetry::TelemetryConfig;
 use once_tests::client::{get, tls_client};
 use once_tests::exchange::{
     LEGAL_BASIS, PROCEDURE, RESIDENCE, api_key, browser, population_register,

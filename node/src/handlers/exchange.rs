@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
-use futures_util::StreamExt;
+use once_runtime::body::{BodyError, read_payload_within};
 use once_xml::taxid::TaxId;
 use serde::Deserialize;
 use serde_json::json;
@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::service::provider;
 use crate::service::requester::{self, EvidenceQuery, RequestOutcome};
 use crate::state::NodeState;
-use crate::telemetry::ServerSpan;
+use once_runtime::telemetry::ServerSpan;
 
 /// `POST /v1/exchange`: a signed evidence request from a federation peer. The answer is a signed
 /// ebRS message (evidence or exception); plain-text errors only when the exchange could not be
@@ -35,25 +35,24 @@ pub async fn exchange(
     if declared.is_some_and(|n| n > limit as u64) {
         return closing(provider::too_large(ex, &peer.0.member_id, limit).await);
     }
-    let timeout = std::time::Duration::from_millis(ex.config.body_timeout_ms);
-    let body = match tokio::time::timeout(timeout, read_body(&mut payload, limit)).await {
-        Ok(Ok(body)) => body,
-        Ok(Err(BodyError::TooLarge)) => {
+    let body = match read_payload_within(&mut payload, limit, ex.config.body_timeout_ms).await {
+        Ok(body) => body,
+        Err(BodyError::TooLarge { .. }) => {
             return closing(provider::too_large(ex, &peer.0.member_id, limit).await);
         }
-        Ok(Err(BodyError::Unreadable)) => {
-            return HttpResponse::BadRequest()
-                .force_close()
-                .body("the request body could not be read");
-        }
-        Err(_) => {
+        Err(BodyError::Timeout { timeout_ms }) => {
             tracing::warn!(
-                timeout_ms = ex.config.body_timeout_ms,
+                timeout_ms,
                 "peer did not send its request body in time; connection dropped"
             );
             return HttpResponse::RequestTimeout()
                 .force_close()
                 .body("the request body did not arrive in time");
+        }
+        Err(_) => {
+            return HttpResponse::BadRequest()
+                .force_close()
+                .body("the request body could not be read");
         }
     };
     let content_type = request
@@ -61,23 +60,6 @@ pub async fn exchange(
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
     respond(provider::answer(ex, &peer.0.member_id, content_type, &body).await)
-}
-
-enum BodyError {
-    TooLarge,
-    Unreadable,
-}
-
-async fn read_body(payload: &mut web::Payload, limit: usize) -> Result<web::BytesMut, BodyError> {
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| BodyError::Unreadable)?;
-        if body.len() + chunk.len() > limit {
-            return Err(BodyError::TooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 /// An answer after which the connection is closed (the rest of the body is not read).

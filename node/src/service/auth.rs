@@ -4,6 +4,7 @@ use crate::config::ApplicationAuth;
 use crate::db::{self, api_keys};
 use crate::error::ApiError;
 use crate::state::NodeState;
+use once_runtime::listen::ClientCertificateInfo;
 
 /// An authenticated application service.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,21 +23,12 @@ pub enum AppCaller {
     },
 }
 
-/// A client certificate presented on the application endpoint, as read at connection time.
-#[derive(Debug, Clone)]
-pub struct AppClientCertificate {
-    /// Its subject.
-    pub subject: String,
-    /// Its SHA-256 fingerprint.
-    pub fingerprint: String,
-}
-
 /// Authenticates a caller by the configured method: the `Authorization: Bearer` value, or the
 /// client certificate of the connection.
 pub async fn authenticate(
     state: &NodeState,
     bearer: Option<&str>,
-    certificate: Option<AppClientCertificate>,
+    certificate: Option<ClientCertificateInfo>,
 ) -> Result<AppCaller, ApiError> {
     match state.config.application.auth {
         ApplicationAuth::ApiKey => {

@@ -241,8 +241,14 @@ fn write_backup(
     let mut conn = pool
         .get()
         .map_err(|e| unavailable(DbError::Unavailable(e.to_string())))?;
-    let checkpoint = crate::material::NodeMaterial::load(config)
-        .and_then(|(material, _)| material.checkpoint_signer(&config.member_id))
+    let checkpoint = config
+        .load_material()
+        .and_then(|(material, _)| {
+            crate::service::checkpoint::CheckpointSigner::from_material(
+                &config.member_id,
+                &material,
+            )
+        })
         .map_err(|e| e.to_string())
         .and_then(|signer| {
             super::logbook::checkpoint_now(&mut conn, &signer).map_err(|e| e.to_string())

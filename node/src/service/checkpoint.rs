@@ -42,6 +42,20 @@ impl CheckpointSigner {
         })
     }
 
+    /// The signer of `member`'s checkpoints with the signing key of `material`.
+    pub fn from_material(
+        member: &MemberId,
+        material: &once_runtime::material::Material,
+    ) -> Result<Self, once_runtime::config::ConfigError> {
+        let pem = material
+            .signing_chain
+            .iter()
+            .map(once_runtime::material::pem_certificate)
+            .collect::<String>();
+        CheckpointSigner::new(member.clone(), material.signing_key.secret_der(), pem)
+            .map_err(|e| once_runtime::config::ConfigError::new("signing.key", e))
+    }
+
     /// A checkpoint over the entry `seq` with hash `entry_hash`.
     pub fn sign(&self, seq: i64, entry_hash: &str, signed_at: i64) -> Result<Checkpoint, String> {
         let statement = Checkpoint::statement(self.member.as_str(), seq, entry_hash, signed_at);

@@ -165,11 +165,11 @@ impl Discovery {
             .timeout(Duration::from_millis(exchange.config.request_timeout_ms))
             .send()
             .await
-            .map_err(|e| unreachable(crate::peer::client::describe(&e)))?;
+            .map_err(|e| unreachable(once_runtime::client::describe(&e)))?;
         let status = response.status();
-        let body = crate::peer::client::read_limited(response, MAX_ANSWER_BYTES)
+        let body = once_runtime::body::read_response(response, MAX_ANSWER_BYTES)
             .await
-            .map_err(unreachable)?;
+            .map_err(|e| unreachable(e.to_string()))?;
         if !status.is_success() {
             return Err(unreachable(format!(
                 "HTTP {status}: {}",

@@ -47,9 +47,9 @@ pub struct Exchange {
     /// The database.
     pub pool: DbPool,
     /// Exchange counters and latencies.
-    pub metrics: Arc<crate::metrics::Metrics>,
+    pub metrics: Arc<once_runtime::metrics::Metrics>,
     /// Exports spans, if `[telemetry]` is configured.
-    pub tracer: Option<Arc<crate::telemetry::Tracer>>,
+    pub tracer: Option<Arc<once_runtime::telemetry::Tracer>>,
 }
 
 impl std::fmt::Debug for Exchange {
@@ -121,7 +121,7 @@ impl Exchange {
                 .as_ref()
                 .map(|m| Arc::new(crate::service::discovery::Discovery::new(m))),
             pool,
-            metrics: Arc::new(crate::metrics::Metrics::node()),
+            metrics: Arc::new(once_runtime::metrics::Metrics::node()),
             tracer: None,
         }
     }

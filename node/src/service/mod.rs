@@ -3,8 +3,6 @@
 pub mod auth;
 pub mod backup;
 pub mod checkpoint;
-pub mod credentials;
-pub mod crl;
 pub mod discovery;
 pub mod evidence;
 pub mod exchange;

@@ -2,11 +2,11 @@
 //! scrape time (certificates, CRL, message log, database pool, TLS refusals).
 
 use crate::db::{self, log};
-use crate::metrics::{
+use crate::state::NodeState;
+use once_runtime::metrics::{
     DB_UP, Gauge, LOG_CHECKPOINT_SEQ, LOG_CHECKPOINT_TIME, LOG_ENTRIES, common_gauges,
     record_tls_refusals,
 };
-use crate::state::NodeState;
 
 /// The exposition text.
 pub async fn render(state: &NodeState) -> String {

@@ -38,11 +38,11 @@ use crate::db::log::{Direction, Kind, OUTCOME_EVIDENCE};
 use crate::db::previews::{self, Preview, PreviewState};
 use crate::db::registers::{self, Record};
 use crate::db::{self, AnyConnection, DbError, replay, rules};
-use crate::metrics;
 use crate::service::evidence;
 use crate::service::exchange::{Exchange, SignatureProblem, agent_member, member_agent, sha256};
 use crate::service::logbook::{LogEntry, append_all_within};
 use crate::service::matching::match_key;
+use once_runtime::metrics;
 
 /// How long a preview is kept after it expired (its evidence is personal data).
 const PREVIEW_RETENTION_SECONDS: i64 = 3600;

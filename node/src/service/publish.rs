@@ -7,8 +7,8 @@ use time::OffsetDateTime;
 
 use crate::config::{Config, MapClientConfig};
 use crate::db::{self, DbPool, registers};
-use crate::material::NodeMaterial;
 use crate::service::exchange::Exchange;
+use once_runtime::material::Material;
 
 /// Why publishing failed.
 #[derive(Debug, thiserror::Error)]
@@ -32,7 +32,7 @@ pub enum PublishError {
 pub async fn descriptor(
     config: &Config,
     map: &MapClientConfig,
-    material: &NodeMaterial,
+    material: &Material,
     pool: &DbPool,
 ) -> Result<NodeDescriptor, PublishError> {
     let registers = db::run(pool, |conn| {
@@ -77,7 +77,7 @@ pub async fn descriptor(
 /// Signs and sends this node's descriptor; returns the number of registers published.
 pub async fn publish(
     config: &Config,
-    material: &NodeMaterial,
+    material: &Material,
     exchange: &Exchange,
 ) -> Result<usize, PublishError> {
     let map = config.map.as_ref().ok_or(PublishError::NoMap)?;
@@ -94,7 +94,7 @@ pub async fn publish(
         .body(signed)
         .send()
         .await
-        .map_err(|e| PublishError::Map(format!("{url}: {}", crate::peer::client::describe(&e))))?;
+        .map_err(|e| PublishError::Map(format!("{url}: {}", once_runtime::client::describe(&e))))?;
     let status = response.status();
     if !status.is_success() {
         let body = response.text().await.unwrap_or_default();

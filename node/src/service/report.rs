@@ -38,7 +38,7 @@ pub async fn report(exchange: &Exchange, map_url: &str) -> Result<(), String> {
             .json(&body)
             .send()
             .await
-            .map_err(|e| crate::peer::client::describe(&e))?;
+            .map_err(|e| once_runtime::client::describe(&e))?;
         if !response.status().is_success() {
             return Err(format!("HTTP {}", response.status()));
         }

@@ -2,12 +2,13 @@
 //! the provider, sends a signed request over mutual TLS, checks the answer (TLS peer, signatures,
 //! request binding, evidence digest), logs both messages and returns the evidence.
 
-use crate::metrics;
-use crate::telemetry::{SpanData, SpanKind, TraceContext};
+use once_runtime::metrics;
+use once_runtime::telemetry::{SpanData, SpanKind, TraceContext};
 use std::sync::Arc;
 use std::time::Duration;
 
 use once_pki::{MemberId, PeerIdentity};
+use once_runtime::body::{ResponseBodyError, read_response};
 use once_xml::discovery::DiscoveryOutcome;
 use once_xml::dsig::Placement;
 use once_xml::evidence::{EvidenceDocument, EvidenceKind};
@@ -560,7 +561,7 @@ async fn send(
         let response = client
             .post(&url)
             .header(reqwest::header::CONTENT_TYPE, content_type)
-            .header(crate::telemetry::TRACEPARENT, trace.header())
+            .header(once_runtime::telemetry::TRACEPARENT, trace.header())
             .body(body)
             .send()
             .await
@@ -575,27 +576,21 @@ async fn send(
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(ToOwned::to_owned);
-        let limit = ex.config.max_message_bytes;
-        let mut answer = Vec::new();
-        let mut response = response;
-        while let Some(chunk) = response.chunk().await.map_err(|e| {
-            if e.is_timeout() {
-                transport_error(&who, &url, timeout_ms, &e)
-            } else {
-                RequestError::ConnectionLost {
-                    provider: who.clone(),
-                    detail: crate::peer::client::describe(&e),
+        let answer = read_response(response, ex.config.max_message_bytes)
+            .await
+            .map_err(|e| match e {
+                ResponseBodyError::Transport(e) if e.is_timeout() => {
+                    transport_error(&who, &url, timeout_ms, &e)
                 }
-            }
-        })? {
-            if answer.len() + chunk.len() > limit {
-                return Err(RequestError::Malformed {
+                ResponseBodyError::Transport(e) => RequestError::ConnectionLost {
                     provider: who.clone(),
-                    detail: format!("the answer is larger than {limit} bytes"),
-                });
-            }
-            answer.extend_from_slice(&chunk);
-        }
+                    detail: once_runtime::client::describe(&e),
+                },
+                too_large => RequestError::Malformed {
+                    provider: who.clone(),
+                    detail: too_large.to_string(),
+                },
+            })?;
         if status != reqwest::StatusCode::OK {
             return Err(RequestError::Unreachable {
                 provider: who.clone(),
@@ -625,7 +620,7 @@ fn transport_error(provider: &str, url: &str, timeout_ms: u64, e: &reqwest::Erro
             timeout_ms,
         };
     }
-    let detail = crate::peer::client::describe(e);
+    let detail = once_runtime::client::describe(e);
     let mut tls = false;
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

@@ -25,7 +25,7 @@ pub fn once_bin() -> anyhow::Result<PathBuf> {
     let bin = me.with_file_name("once");
     if !bin.exists() {
         bail!(
-            "{} not found: build it first (`cargo build --release -p once-node --bin once`) or set ONCE_BIN",
+            "{} not found: build it first (`cargo build --release -p once-cli --bin once`) or set ONCE_BIN",
             bin.display()
         );
     }

@@ -15,13 +15,13 @@ use super::layout::{
     POPULATION, PROCEDURE, REQUESTER, RegisterEntry, member_entry,
 };
 use super::{Step, ok, seconds};
-use crate::cli::CliError;
-use crate::cli::{map, node};
-use crate::config::Config;
-use crate::db::registers::{self, ImportMode, Level, Register};
-use crate::db::{self, rules};
-use crate::map::config::MapConfig;
-use crate::service::import::{self, Format};
+use crate::CliError;
+use crate::{map, node};
+use once_node::config::Config;
+use once_node::db::registers::{self, ImportMode, Level, Register};
+use once_node::db::{self, rules};
+use once_node::service::import::{self, Format};
+use once_registry_map::config::MapConfig;
 
 /// The hosts in the certificates: every URL of the demo uses one of them.
 fn hosts() -> Vec<String> {

@@ -818,7 +818,7 @@ fn the_dockerfile_copies_files_that_exist_and_builds_the_once_binary() {
     let manifest =
         std::fs::read_to_string(repo().join("node/Cargo.toml")).expect("node/Cargo.toml");
     assert!(manifest.contains("[[bin]]\nname = \"once\""));
-    assert!(dockerfile.contains("cargo build --release --locked -p once-node"));
+    assert!(dockerfile.contains("cargo build --release --locked -p once-cli --bin once"));
     assert!(dockerfile.contains("target/release/once "));
     assert!(dockerfile.contains("USER once"));
     assert!(dockerfile.contains("ENTRYPOINT [\"/usr/local/bin/entrypoint.sh\"]"));

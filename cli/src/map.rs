@@ -10,8 +10,8 @@ use once_pki::ca::{Ca, DEFAULT_NODE_DAYS, Validity};
 use once_pki::files::{read_text, write_public};
 
 use super::{CliError, existing_dir, parse_member};
-use crate::map::config::{MapConfig, render_map_toml};
-use crate::map::server::RunningMap;
+use once_registry_map::config::{MapConfig, render_map_toml};
+use once_registry_map::server::RunningMap;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum MapCommand {

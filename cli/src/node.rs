@@ -10,12 +10,10 @@ use once_pki::ca::{Ca, DEFAULT_NODE_DAYS, Validity};
 use once_pki::files::{read_text, write_public};
 
 use super::{CliError, existing_dir, parse_member};
-use crate::config::{Config, render_node_toml};
-use crate::db::{self, api_keys};
-use crate::material::NodeMaterial;
-use crate::server::RunningNode;
-use crate::service::backup;
-use crate::service::credentials::Credentials;
+use once_node::config::{Config, render_node_toml};
+use once_node::db::{self, api_keys};
+use once_node::server::RunningNode;
+use once_node::service::backup;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum NodeCommand {
@@ -151,7 +149,7 @@ pub(super) async fn run(command: NodeCommand) -> Result<(), CliError> {
         NodeCommand::Run { config } => serve(&config).await?,
         NodeCommand::Check { config } => {
             let config = Config::load(&config)?;
-            let (material, crl) = NodeMaterial::load(&config)?;
+            let (material, crl) = config.load_material()?;
             open_pool(&config).await?;
             println!(
                 "configuration of {} is valid: TLS certificate expires {}, signing certificate {}, CRL lists {} revoked",
@@ -252,10 +250,10 @@ fn backup_error(e: backup::BackupError) -> CliError {
 /// Publishes the registers of the node configured in `config` (also after `once register`
 /// changes).
 pub(super) async fn publish(config: &Config) -> Result<usize, CliError> {
-    let (credentials, crl) = Credentials::load_config(config)?;
+    let (credentials, crl) = config.load_credentials()?;
     let pool = open_pool(config).await?;
-    let exchange = crate::server::exchange_context(config, &credentials, &crl, &pool).await?;
-    crate::service::publish::publish(config, &credentials.load(), &exchange)
+    let exchange = once_node::server::exchange_context(config, &credentials, &crl, &pool).await?;
+    once_node::service::publish::publish(config, &credentials.load(), &exchange)
         .await
         .map_err(|e| CliError::Unavailable(e.to_string()))
 }

@@ -436,7 +436,7 @@ fn escape_into(out: &mut String, value: &str) {
 pub fn common_gauges(
     member: &str,
     started: i64,
-    material: &crate::material::NodeMaterial,
+    material: &crate::material::Material,
     crl: &crate::material::LoadedCrl,
     pool: &once_store::DbPool,
 ) -> Vec<Gauge> {

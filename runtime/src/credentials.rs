@@ -13,11 +13,11 @@ use once_pki::tls::CertSlot;
 use once_xml::dsig::Signer;
 
 use crate::config::{ConfigError, SigningConfig, TlsConfig};
-use crate::material::NodeMaterial;
+use crate::material::Material;
 
 /// Called with the new material after a rotation (e.g. the log's checkpoint signer, publishing
 /// the new TLS fingerprint to the register map).
-pub type OnRotate = Box<dyn Fn(&NodeMaterial) + Send + Sync>;
+pub type OnRotate = Box<dyn Fn(&Material) + Send + Sync>;
 
 /// The credentials in force.
 pub struct Credentials {
@@ -25,7 +25,7 @@ pub struct Credentials {
     tls: TlsConfig,
     signing: SigningConfig,
     /// Everything loaded from the files, as checked.
-    pub material: ArcSwap<NodeMaterial>,
+    pub material: ArcSwap<Material>,
     /// The TLS certificate and key of the servers and the peer client.
     pub tls_slot: Arc<CertSlot>,
     /// The message and document signer.
@@ -48,7 +48,7 @@ impl Credentials {
         member: &MemberId,
         tls: &TlsConfig,
         signing: &SigningConfig,
-        material: NodeMaterial,
+        material: Material,
     ) -> Result<Arc<Credentials>, ConfigError> {
         let tls_slot = CertSlot::new(material.tls_chain.clone(), material.tls_key.clone_key())
             .map_err(|e| ConfigError::new("tls.cert", e))?;
@@ -67,23 +67,13 @@ impl Credentials {
         Ok(Arc::new(credentials))
     }
 
-    /// Loads and checks a node's material as [`NodeMaterial::load`] does.
-    pub fn load_config(
-        config: &crate::config::Config,
-    ) -> Result<(Arc<Credentials>, crate::material::LoadedCrl), ConfigError> {
-        let (material, crl) = NodeMaterial::load(config)?;
-        let credentials =
-            Credentials::new(&config.member_id, &config.tls, &config.signing, material)?;
-        Ok((credentials, crl))
-    }
-
     /// Runs `hook` after every rotation.
     pub fn on_rotate(&self, hook: OnRotate) {
         lock(&self.hooks).push(hook);
     }
 
     /// The material in force.
-    pub fn load(&self) -> Arc<NodeMaterial> {
+    pub fn load(&self) -> Arc<Material> {
         self.material.load_full()
     }
 
@@ -107,7 +97,7 @@ impl Credentials {
     /// differ from the ones in force, puts them in force. Returns whether anything changed.
     pub fn reload(&self) -> Result<bool, ConfigError> {
         *lock(&self.seen) = self.modification_times();
-        let (material, _crl) = NodeMaterial::load_parts(&self.member, &self.tls, &self.signing)?;
+        let (material, _crl) = Material::load(&self.member, &self.tls, &self.signing)?;
         let current = self.material.load();
         let unchanged = material.tls_chain == current.tls_chain
             && material.signing_chain == current.signing_chain;

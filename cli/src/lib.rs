@@ -12,9 +12,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::ConfigError;
-use crate::logging::LogFormat;
-use crate::server::StartError;
+use once_node::config::ConfigError;
+use once_node::server::StartError;
+use once_runtime::logging::LogFormat;
 
 /// once: a federated register landscape and once-only evidence exchange node.
 ///

@@ -9,10 +9,10 @@ use once_pki::{MemberId, PeerIdentity};
 use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use time::OffsetDateTime;
 
-use crate::config::{Config, ConfigError, SigningConfig, TlsConfig};
+use crate::config::{ConfigError, SigningConfig, TlsConfig};
 
 /// The node's certificates, keys and trust anchors.
-pub struct NodeMaterial {
+pub struct Material {
     /// The federation root(s).
     pub ca_certs: Vec<CertificateDer<'static>>,
     /// The TLS certificate chain (end entity first).
@@ -29,9 +29,9 @@ pub struct NodeMaterial {
     pub signing_info: CertInfo,
 }
 
-impl std::fmt::Debug for NodeMaterial {
+impl std::fmt::Debug for Material {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NodeMaterial")
+        f.debug_struct("Material")
             .field("tls", &self.tls_info.serial)
             .field("signing", &self.signing_info.serial)
             .finish_non_exhaustive()
@@ -68,21 +68,15 @@ impl LoadedCrl {
     }
 }
 
-impl NodeMaterial {
-    /// Loads and checks everything the configuration names: the CA is readable, each certificate
-    /// matches its key, was issued by the CA, is currently valid, is for the configured member
-    /// and has the key usages of its purpose.
-    pub fn load(config: &Config) -> Result<(NodeMaterial, LoadedCrl), ConfigError> {
-        NodeMaterial::load_parts(&config.member_id, &config.tls, &config.signing)
-    }
-
-    /// [`NodeMaterial::load`] for any server of the federation (node or map): its member id, TLS
-    /// and signing sections.
-    pub fn load_parts(
+impl Material {
+    /// Loads and checks everything a server of the federation (node or map) is configured with:
+    /// the CA is readable, each certificate matches its key, was issued by the CA, is currently
+    /// valid, is for the configured member and has the key usages of its purpose.
+    pub fn load(
         member_id: &MemberId,
         tls: &TlsConfig,
         signing: &SigningConfig,
-    ) -> Result<(NodeMaterial, LoadedCrl), ConfigError> {
+    ) -> Result<(Material, LoadedCrl), ConfigError> {
         let config = &Parts {
             member_id,
             tls,
@@ -123,7 +117,7 @@ impl NodeMaterial {
             ));
         }
         Ok((
-            NodeMaterial {
+            Material {
                 ca_certs,
                 tls_chain,
                 tls_key,
@@ -137,7 +131,7 @@ impl NodeMaterial {
     }
 }
 
-impl NodeMaterial {
+impl Material {
     /// The signer of messages and documents, with the signing key and certificate.
     pub fn message_signer(&self) -> Result<once_xml::dsig::Signer, ConfigError> {
         let certificate = self
@@ -180,24 +174,6 @@ impl NodeMaterial {
         )
         .map_err(|e| ConfigError::new("tls.ca", e))
     }
-
-    /// The signer of message-log checkpoints, with the signing key.
-    pub fn checkpoint_signer(
-        &self,
-        member: &MemberId,
-    ) -> Result<crate::service::checkpoint::CheckpointSigner, ConfigError> {
-        let pem = self
-            .signing_chain
-            .iter()
-            .map(|c| pem_certificate(c))
-            .collect::<String>();
-        crate::service::checkpoint::CheckpointSigner::new(
-            member.clone(),
-            self.signing_key.secret_der(),
-            pem,
-        )
-        .map_err(|e| ConfigError::new("signing.key", e))
-    }
 }
 
 /// A certificate as PEM.
@@ -219,7 +195,7 @@ type Pair = (
     CertInfo,
 );
 
-/// The sections [`NodeMaterial::load_parts`] reads.
+/// The sections [`Material::load`] reads.
 struct Parts<'a> {
     member_id: &'a MemberId,
     tls: &'a TlsConfig,

@@ -1,12 +1,15 @@
 //! The register map's configuration: `map.toml`, with `ONCE_MAP_…` environment overrides.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use once_pki::MemberId;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{ConfigError, PeerConfig, ServerConfig, SigningConfig, TlsConfig, read_toml};
+use once_runtime::config::{
+    ConfigError, ListenConfig, ServerConfig, SigningConfig, TlsConfig, read_toml,
+    resolve_database_url,
+};
 
 const TOP_LEVEL_FIELDS: &[&str] = &[
     "member_id",
@@ -17,6 +20,7 @@ const TOP_LEVEL_FIELDS: &[&str] = &[
     "signing",
     "server",
     "stale_after_seconds",
+    "telemetry",
 ];
 
 /// The register map's configuration.
@@ -28,7 +32,7 @@ pub struct MapConfig {
     /// A SQLite file or a PostgreSQL URL.
     pub database_url: String,
     /// The API for nodes (mutual TLS): publish, discovery, statistics.
-    pub api: PeerConfig,
+    pub api: ListenConfig,
     /// The web page for analysts.
     pub web: WebConfig,
     /// The map's TLS identity and the federation trust anchors.
@@ -43,7 +47,7 @@ pub struct MapConfig {
     pub stale_after_seconds: i64,
     /// OpenTelemetry export of the request spans (optional).
     #[serde(default)]
-    pub telemetry: Option<crate::telemetry::TelemetryConfig>,
+    pub telemetry: Option<once_runtime::telemetry::TelemetryConfig>,
 }
 
 /// The web page.
@@ -67,25 +71,9 @@ impl MapConfig {
     pub fn load(path: &Path) -> Result<MapConfig, ConfigError> {
         let mut config: MapConfig = read_toml(path, "ONCE_MAP_", TOP_LEVEL_FIELDS)?;
         let base = path.parent().unwrap_or(Path::new("."));
-        let join = |p: &mut PathBuf| {
-            if p.is_relative() {
-                *p = base.join(&*p);
-            }
-        };
-        join(&mut config.tls.ca);
-        join(&mut config.tls.crl);
-        join(&mut config.tls.cert);
-        join(&mut config.tls.key);
-        join(&mut config.signing.cert);
-        join(&mut config.signing.key);
-        if let Ok(crate::db::DatabaseUrl::Sqlite(file)) =
-            crate::db::DatabaseUrl::parse(&config.database_url)
-            && file.is_relative()
-        {
-            config.database_url = base.join(file).display().to_string();
-        }
-        crate::db::DatabaseUrl::parse(&config.database_url)
-            .map_err(|e| ConfigError::new("database_url", e))?;
+        config.tls.resolve_paths(base);
+        config.signing.resolve_paths(base);
+        resolve_database_url(base, &mut config.database_url)?;
         if config.stale_after_seconds <= 0 {
             return Err(ConfigError::new(
                 "stale_after_seconds",

@@ -4,11 +4,11 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use once_node::cli::{Cli, run};
+use once_cli::{Cli, run};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    once_node::logging::init_with_default(cli.log_format, cli.default_log_level());
+    once_runtime::logging::init_with_default(cli.log_format, cli.default_log_level());
     once_pki::install_crypto_provider();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -14,7 +14,7 @@ use super::layout::{
     PROCEDURE, REQUESTER, RESIDENCE,
 };
 use super::{Federation, Step, ok};
-use crate::cli::CliError;
+use crate::CliError;
 
 /// What the scenario leaves for the closing notes.
 #[derive(Debug)]
@@ -405,7 +405,7 @@ async fn transfer(
 async fn flows(fed: &Federation) -> Result<(), String> {
     fed.node(&REQUESTER).report().await?;
     let catalogue = fed.map.state().catalogue.load();
-    let today = crate::service::matching::iso_date(time::OffsetDateTime::now_utc().date());
+    let today = once_node::service::matching::iso_date(time::OffsetDateTime::now_utc().date());
     let mut shown = Vec::new();
     for (provider, evidence_type) in [(&POPULATION, RESIDENCE), (&PENSION, INCOME)] {
         let count = catalogue

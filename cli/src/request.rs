@@ -7,9 +7,10 @@ use clap::Args;
 
 use super::CliError;
 use super::node::open_pool;
-use crate::config::Config;
-use crate::service::credentials::Credentials;
-use crate::service::requester::{self, EvidenceQuery, RequestError, RequestOutcome, SubjectInput};
+use once_node::config::Config;
+use once_node::service::requester::{
+    self, EvidenceQuery, RequestError, RequestOutcome, SubjectInput,
+};
 
 #[derive(Debug, Args)]
 pub(super) struct RequestArgs {
@@ -56,10 +57,10 @@ pub(super) struct RequestArgs {
 
 pub(super) async fn run(args: RequestArgs) -> Result<(), CliError> {
     let config = Config::load(&args.config)?;
-    let (credentials, crl) = Credentials::load_config(&config)?;
+    let (credentials, crl) = config.load_credentials()?;
     let pool = open_pool(&config).await?;
     let exchange = std::sync::Arc::new(
-        crate::server::exchange_context(&config, &credentials, &crl, &pool).await?,
+        once_node::server::exchange_context(&config, &credentials, &crl, &pool).await?,
     );
     let query = EvidenceQuery {
         trace: None,

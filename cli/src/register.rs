@@ -6,11 +6,11 @@ use clap::Subcommand;
 
 use super::CliError;
 use super::node::open_pool;
-use crate::config::Config;
-use crate::db::registers::{self, ImportMode, Level, Register, RegisterError, RegisterId};
-use crate::db::rules::{self, RuleError};
-use crate::db::{self, now_unix};
-use crate::service::import::{self, Format};
+use once_node::config::Config;
+use once_node::db::registers::{self, ImportMode, Level, Register, RegisterError, RegisterId};
+use once_node::db::rules::{self, RuleError};
+use once_node::db::{self, now_unix};
+use once_node::service::import::{self, Format};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum RegisterCommand {

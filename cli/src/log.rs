@@ -7,10 +7,10 @@ use once_pki::files::read_certs;
 
 use super::CliError;
 use super::node::open_pool;
-use crate::config::Config;
-use crate::db::{self, log};
-use crate::service::checkpoint;
-use crate::service::log_export::{self, ExportError};
+use once_node::config::Config;
+use once_node::db::{self, log};
+use once_node::service::checkpoint;
+use once_node::service::log_export::{self, ExportError};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum LogCommand {
@@ -100,11 +100,14 @@ pub(super) async fn run(command: LogCommand) -> Result<(), CliError> {
         }
         LogCommand::Checkpoint { config } => {
             let config = Config::load(&config)?;
-            let (material, _) = crate::material::NodeMaterial::load(&config)?;
-            let signer = material.checkpoint_signer(&config.member_id)?;
+            let (material, _) = config.load_material()?;
+            let signer = once_node::service::checkpoint::CheckpointSigner::from_material(
+                &config.member_id,
+                &material,
+            )?;
             let pool = open_pool(&config).await?;
             let made = db::run(&pool, move |conn| {
-                crate::service::logbook::checkpoint_now(conn, &signer)
+                once_node::service::logbook::checkpoint_now(conn, &signer)
             })
             .await
             .map_err(unavailable)?;
@@ -120,7 +123,7 @@ pub(super) async fn run(command: LogCommand) -> Result<(), CliError> {
 async fn verify_database(config: &std::path::Path, json: bool) -> Result<(), CliError> {
     let config = Config::load(config)?;
     let roots = read_certs(&config.tls.ca)
-        .map_err(|e| CliError::Config(crate::config::ConfigError::new("tls.ca", e)))?;
+        .map_err(|e| CliError::Config(once_node::config::ConfigError::new("tls.ca", e)))?;
     let member = config.member_id.clone();
     let pool = open_pool(&config).await?;
     let report = db::run(&pool, move |conn| {

@@ -26,10 +26,10 @@ use clap::Args;
 
 use self::layout::{DemoFile, Found, Layout, MEMBERS, Member, PENSION, POPULATION, REQUESTER};
 use super::CliError;
-use crate::config::Config;
-use crate::map::config::MapConfig;
-use crate::map::server::RunningMap;
-use crate::server::RunningNode;
+use once_node::config::Config;
+use once_node::server::RunningNode;
+use once_registry_map::config::MapConfig;
+use once_registry_map::server::RunningMap;
 
 #[derive(Debug, Args)]
 pub(super) struct DemoArgs {
@@ -59,7 +59,7 @@ pub(super) async fn run(args: DemoArgs) -> Result<(), CliError> {
     };
 
     // Descriptors accepted from now on are this run's.
-    let since = crate::db::now_unix();
+    let since = once_node::db::now_unix();
     let federation = Federation::start(&layout).await?;
     let outcome = async {
         scenario::publish(&federation, &layout, &mut demo, since).await?;

@@ -43,18 +43,3 @@ pub fn describe(e: &reqwest::Error) -> String {
     }
     detail
 }
-
-/// Reads a response body of at most `limit` bytes; a larger one is an error, not a memory blow-up.
-pub async fn read_limited(
-    mut response: reqwest::Response,
-    limit: usize,
-) -> Result<Vec<u8>, String> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e))? {
-        if body.len() + chunk.len() > limit {
-            return Err(format!("the answer is larger than {limit} bytes"));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}

@@ -1,3 +1,0 @@
-//! Talking to other nodes.
-
-pub mod client;

@@ -814,9 +814,8 @@ fn the_dockerfile_copies_files_that_exist_and_builds_the_once_binary() {
             ".dockerignore drops {pattern}, which the Dockerfile copies"
         );
     }
-    // The binary it copies out is the one node/Cargo.toml names.
-    let manifest =
-        std::fs::read_to_string(repo().join("node/Cargo.toml")).expect("node/Cargo.toml");
+    // The binary it copies out is the one cli/Cargo.toml names.
+    let manifest = std::fs::read_to_string(repo().join("cli/Cargo.toml")).expect("cli/Cargo.toml");
     assert!(manifest.contains("[[bin]]\nname = \"once\""));
     assert!(dockerfile.contains("cargo build --release --locked -p once-cli --bin once"));
     assert!(dockerfile.contains("target/release/once "));

@@ -13,8 +13,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use once_node::db::log::{self, Direction, Kind, NewEntry};
 use once_node::db::registers::{self, ImportMode, Level, Register, RegisterId};
 use once_node::db::{self, AnyConnection};
-use once_node::service::import::{self, Format};
-use once_node::service::matching::match_key;
+use once_node::exchange::matching::match_key;
+use once_node::operations::import::{self, Format};
 
 const RESIDENCE: &str = "urn:once:evidence-type:residence-certificate";
 

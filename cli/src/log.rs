@@ -9,8 +9,8 @@ use super::CliError;
 use super::node::open_pool;
 use once_node::config::Config;
 use once_node::db::{self, log};
-use once_node::service::checkpoint;
-use once_node::service::log_export::{self, ExportError};
+use once_node::exchange::checkpoint;
+use once_node::operations::log_export::{self, ExportError};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum LogCommand {
@@ -101,13 +101,13 @@ pub(super) async fn run(command: LogCommand) -> Result<(), CliError> {
         LogCommand::Checkpoint { config } => {
             let config = Config::load(&config)?;
             let (material, _) = config.load_material()?;
-            let signer = once_node::service::checkpoint::CheckpointSigner::from_material(
+            let signer = once_node::exchange::checkpoint::CheckpointSigner::from_material(
                 &config.member_id,
                 &material,
             )?;
             let pool = open_pool(&config).await?;
             let made = db::run(&pool, move |conn| {
-                once_node::service::logbook::checkpoint_now(conn, &signer)
+                once_node::exchange::logbook::checkpoint_now(conn, &signer)
             })
             .await
             .map_err(unavailable)?;

@@ -10,10 +10,11 @@ use once_pki::ca::{Ca, DEFAULT_NODE_DAYS, Validity};
 use once_pki::files::{read_text, write_public};
 
 use super::{CliError, existing_dir, parse_member};
+use once_node::assemble::Parts;
 use once_node::config::{Config, render_node_toml};
 use once_node::db::{self, api_keys};
+use once_node::operations::backup;
 use once_node::server::RunningNode;
-use once_node::service::backup;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum NodeCommand {
@@ -252,10 +253,16 @@ fn backup_error(e: backup::BackupError) -> CliError {
 pub(super) async fn publish(config: &Config) -> Result<usize, CliError> {
     let (credentials, crl) = config.load_credentials()?;
     let pool = open_pool(config).await?;
-    let exchange = once_node::server::exchange_context(config, &credentials, &crl, &pool).await?;
-    once_node::service::publish::publish(config, &credentials.load(), &exchange)
-        .await
-        .map_err(|e| CliError::Unavailable(e.to_string()))
+    let parts = Parts::assemble(config, &credentials, &crl, &pool).await?;
+    once_node::operations::publish::publish(
+        config,
+        &credentials.load(),
+        &pool,
+        &parts.signed,
+        &parts.client,
+    )
+    .await
+    .map_err(|e| CliError::Unavailable(e.to_string()))
 }
 
 /// Sets up a node directory; returns the first API key.

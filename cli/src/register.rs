@@ -10,7 +10,7 @@ use once_node::config::Config;
 use once_node::db::registers::{self, ImportMode, Level, Register, RegisterError, RegisterId};
 use once_node::db::rules::{self, RuleError};
 use once_node::db::{self, now_unix};
-use once_node::service::import::{self, Format};
+use once_node::operations::import::{self, Format};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum RegisterCommand {

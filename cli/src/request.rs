@@ -7,10 +7,9 @@ use clap::Args;
 
 use super::CliError;
 use super::node::open_pool;
+use once_node::assemble::Parts;
 use once_node::config::Config;
-use once_node::service::requester::{
-    self, EvidenceQuery, RequestError, RequestOutcome, SubjectInput,
-};
+use once_node::exchange::requester::{EvidenceQuery, RequestError, RequestOutcome, SubjectInput};
 
 #[derive(Debug, Args)]
 pub(super) struct RequestArgs {
@@ -59,9 +58,9 @@ pub(super) async fn run(args: RequestArgs) -> Result<(), CliError> {
     let config = Config::load(&args.config)?;
     let (credentials, crl) = config.load_credentials()?;
     let pool = open_pool(&config).await?;
-    let exchange = std::sync::Arc::new(
-        once_node::server::exchange_context(&config, &credentials, &crl, &pool).await?,
-    );
+    let requester = Parts::assemble(&config, &credentials, &crl, &pool)
+        .await?
+        .requester(&config);
     let query = EvidenceQuery {
         trace: None,
         evidence_type: args.evidence_type,
@@ -78,14 +77,20 @@ pub(super) async fn run(args: RequestArgs) -> Result<(), CliError> {
         preview_location: args.preview_location,
         provider: args.provider,
     };
-    let outcome = requester::request(&exchange, query)
-        .await
-        .map_err(|e| match e {
-            RequestError::Invalid(_) | RequestError::NoProvider(_) => {
-                CliError::Usage(e.to_string())
-            }
-            other => CliError::Unavailable(other.to_string()),
-        })?;
+    let outcome = requester.request(query).await.map_err(|e| match e {
+        RequestError::Invalid(_) | RequestError::NoProvider(_) => CliError::Usage(e.to_string()),
+        RequestError::Refused(refusal) => CliError::Failed(format!(
+            "{} refused: {}{}: {}",
+            refusal.provider,
+            refusal.code.code(),
+            refusal
+                .reason
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default(),
+            refusal.message
+        )),
+        other => CliError::Unavailable(other.to_string()),
+    })?;
     if args.json {
         println!(
             "{}",
@@ -118,15 +123,5 @@ pub(super) async fn run(args: RequestArgs) -> Result<(), CliError> {
             }
             Err(CliError::Failed("preview required".into()))
         }
-        RequestOutcome::Refused {
-            provider,
-            code,
-            reason,
-            message,
-            ..
-        } => Err(CliError::Failed(format!(
-            "{provider} refused: {code}{}: {message}",
-            reason.map(|r| format!(" ({r})")).unwrap_or_default()
-        ))),
     }
 }

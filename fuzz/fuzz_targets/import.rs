@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use once_node::service::import::{self, Format};
+use once_node::operations::import::{self, Format};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, file)) = data.split_first() else {

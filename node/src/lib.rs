@@ -7,12 +7,14 @@
 //! `once-cli`) is its command line.
 #![forbid(unsafe_code)]
 
+pub mod assemble;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod exchange;
 pub mod handlers;
 pub mod middleware;
+pub mod operations;
 pub mod routes;
 pub mod server;
-pub mod service;
 pub mod state;

@@ -7,7 +7,8 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, ResponseError, web};
 use once_runtime::listen::ClientCertificateInfo;
 
-use crate::service::auth;
+use crate::error::ApiError;
+use crate::operations::auth;
 use crate::state::NodeState;
 
 /// Authenticates the application caller and stores it in the request's extensions. A refusal
@@ -29,13 +30,20 @@ pub async fn require_app_auth(
         .map(str::trim)
         .map(ToOwned::to_owned);
     let certificate = req.conn_data::<ClientCertificateInfo>().cloned();
-    match auth::authenticate(&state, bearer.as_deref(), certificate).await {
+    match auth::authenticate(
+        state.config.application.auth,
+        &state.pool,
+        bearer.as_deref(),
+        certificate,
+    )
+    .await
+    {
         Ok(caller) => {
             req.extensions_mut().insert(caller);
             Ok(next.call(req).await?.map_into_left_body())
         }
         Err(refusal) => Ok(req
-            .into_response(refusal.error_response())
+            .into_response(ApiError::from(refusal).error_response())
             .map_into_right_body()),
     }
 }

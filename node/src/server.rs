@@ -9,7 +9,6 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, web};
 use arc_swap::ArcSwap;
 use once_pki::tls::{PeerRequirement, PeerVerifier, server_config_with};
-use once_runtime::client as peer_client;
 use once_runtime::credentials::Credentials;
 use once_runtime::crl::{self, CrlReloadError, CrlState};
 pub use once_runtime::listen::StartError;
@@ -18,12 +17,13 @@ use once_runtime::material::LoadedCrl;
 use once_runtime::metrics::HttpMetrics;
 use once_runtime::middleware::{Admission, request_span};
 
+use crate::assemble::Parts;
 use crate::config::{ApplicationAuth, Config, ConfigError, CrlExpiredPolicy};
 use crate::db::{self, DbError};
+use crate::exchange::checkpoint::CheckpointSigner;
+use crate::exchange::provider::PRUNE_SECONDS;
+use crate::operations::publish::PublishError;
 use crate::routes;
-use crate::service::checkpoint::CheckpointSigner;
-use crate::service::exchange::Exchange;
-use crate::service::logbook::Logbook;
 use crate::state::NodeState;
 
 /// A running node.
@@ -62,10 +62,10 @@ impl RunningNode {
             .await
             .map_err(|e| DbError::Task(e.to_string()))??;
         let tls = endpoint_tls(&config, &credentials, &crl)?;
-        let exchange = Arc::new(exchange_context(&config, &credentials, &crl, &pool).await?);
+        let parts = Parts::assemble(&config, &credentials, &crl, &pool).await?;
         crl::warn_if_expired(&crl, config.tls.crl_expired);
-        let crl_state = crl_state(&config, crl, &tls, &exchange, &credentials);
-        let logbook = exchange.logbook.clone();
+        let crl_state = crl_state(&config, crl, &tls, &parts);
+        let logbook = parts.logbook.clone();
         let member = config.member_id.clone();
         credentials.on_rotate(Box::new(
             move |material| match CheckpointSigner::from_material(&member, material) {
@@ -74,13 +74,20 @@ impl RunningNode {
             },
         ));
         let state = Arc::new(NodeState {
-            config,
+            provider: parts.provider(&config, &pool),
+            requester: parts.requester(&config),
+            preview: parts.preview_page(&config, &pool),
             credentials: credentials.clone(),
             pool,
             crl: crl_state,
-            metrics: exchange.metrics.clone(),
-            exchange,
+            metrics: parts.metrics,
             started,
+            signed: parts.signed,
+            logbook: parts.logbook,
+            client: parts.client,
+            transport: parts.transport,
+            tracer: parts.tracer,
+            config,
         });
         if state.config.map.as_ref().is_some_and(|m| m.publish) {
             // The map publishes each node's TLS fingerprint, which requesters pin.
@@ -118,13 +125,8 @@ impl RunningNode {
     }
 
     /// Publishes this node's registers to the register map now.
-    pub async fn publish(&self) -> Result<usize, crate::service::publish::PublishError> {
-        crate::service::publish::publish(
-            &self.state.config,
-            &self.state.credentials.load(),
-            &self.state.exchange,
-        )
-        .await
+    pub async fn publish(&self) -> Result<usize, PublishError> {
+        publish(&self.state).await
     }
 
     /// Reports the exchange counts to the register map now.
@@ -135,7 +137,7 @@ impl RunningNode {
             .map
             .as_ref()
             .ok_or("no register map is configured")?;
-        crate::service::report::report(&self.state.exchange, &map.url).await
+        crate::operations::report::report(&self.state.pool, &self.state.client, &map.url).await
     }
 
     /// Reads the CRL file now (what SIGHUP does).
@@ -154,7 +156,7 @@ impl RunningNode {
     pub async fn stop(self, graceful: bool) {
         self.servers.stop(graceful).await;
         // Flush: sign the final chain head, so the log ends on a checkpoint.
-        if let Err(e) = self.state.exchange.logbook.checkpoint().await {
+        if let Err(e) = self.state.logbook.checkpoint().await {
             tracing::warn!(error = %e, "final message log checkpoint failed");
         }
         tracing::info!(node.member_id = %self.state.config.member_id, "node stopped");
@@ -174,13 +176,7 @@ async fn keep_published(state: Arc<NodeState>, period: Duration) {
 /// Publishes now, retrying every 30 seconds until the map accepts.
 async fn publish_until_accepted(state: Arc<NodeState>) {
     loop {
-        match crate::service::publish::publish(
-            &state.config,
-            &state.credentials.load(),
-            &state.exchange,
-        )
-        .await
-        {
+        match publish(&state).await {
             Ok(_) => return,
             Err(e) => {
                 tracing::warn!(error = %e, "registers not published yet; retrying in 30 s");
@@ -190,46 +186,16 @@ async fn publish_until_accepted(state: Arc<NodeState>) {
     }
 }
 
-/// The exchange context: message signer, signer verifier, message log, peer client (also used
-/// by `once request`, which runs the requester side without a server).
-pub async fn exchange_context(
-    config: &Config,
-    credentials: &Credentials,
-    crl: &LoadedCrl,
-    pool: &db::DbPool,
-) -> Result<Exchange, StartError> {
-    let material = credentials.load();
-    let signer = credentials.signer.clone();
-    let signer_verifier =
-        material.signer_verifier(crl, config.tls.crl_expired == CrlExpiredPolicy::Refuse)?;
-    let logbook = Arc::new(
-        Logbook::open(
-            pool.clone(),
-            CheckpointSigner::from_material(&config.member_id, &material)?,
-        )
-        .await?,
-    );
-    let client = peer_client::build(
-        material.ca_certs.clone(),
-        crl,
-        credentials.tls_slot.clone(),
-        Duration::from_millis(config.exchange.request_timeout_ms),
-    )?;
-    let mut exchange = Exchange::new(
-        config,
-        signer,
-        signer_verifier,
-        logbook,
-        client,
-        pool.clone(),
-    );
-    if let Some(telemetry) = &config.telemetry {
-        exchange.tracer = Some(
-            once_runtime::telemetry::Tracer::start(telemetry, config.member_id.as_str())
-                .map_err(|e| ConfigError::new("telemetry", e))?,
-        );
-    }
-    Ok(exchange)
+/// Publishes this node's registers to the register map.
+async fn publish(state: &NodeState) -> Result<usize, PublishError> {
+    crate::operations::publish::publish(
+        &state.config,
+        &state.credentials.load(),
+        &state.pool,
+        &state.signed,
+        &state.client,
+    )
+    .await
 }
 
 /// The TLS configurations of the peer, application and preview endpoints.
@@ -294,31 +260,17 @@ fn endpoint_tls(
 
 /// The CRL in force and everything that checks against it: the endpoints' client-certificate
 /// verifiers, the message-signer verifier, and the peer client (rebuilt on reload).
-fn crl_state(
-    config: &Config,
-    crl: LoadedCrl,
-    tls: &EndpointTls,
-    exchange: &Exchange,
-    credentials: &Credentials,
-) -> Arc<CrlState> {
-    let client_slot = exchange.client.clone();
-    let roots = credentials.load().ca_certs.clone();
-    let client_cert = credentials.tls_slot.clone();
-    let timeout = Duration::from_millis(config.exchange.request_timeout_ms);
+fn crl_state(config: &Config, crl: LoadedCrl, tls: &EndpointTls, parts: &Parts) -> Arc<CrlState> {
+    let client = parts.client.clone();
     Arc::new(CrlState {
         path: config.tls.crl.clone(),
         policy: config.tls.crl_expired,
         interval: Duration::from_secs(config.tls.crl_reload_seconds),
         current: ArcSwap::from_pointee(crl),
         tls_verifiers: tls.crl_verifiers.clone(),
-        signer_verifiers: vec![exchange.signer_verifier.clone()],
+        signer_verifiers: vec![parts.signed.verifier().clone()],
         // The peer client checks providers' certificates against the new CRL too.
-        on_reload: Some(Box::new(move |crl| {
-            match peer_client::build(roots.clone(), crl, client_cert.clone(), timeout) {
-                Ok(client) => client_slot.store(Arc::new(client)),
-                Err(e) => tracing::error!(error = %e, "peer client not rebuilt with the new CRL"),
-            }
-        })),
+        on_reload: Some(Box::new(move |crl| client.rebuild(crl))),
     })
 }
 
@@ -330,7 +282,7 @@ fn serve(
 ) -> Result<(SocketAddr, SocketAddr, Option<SocketAddr>), StartError> {
     let config = &state.config;
     let data = web::Data::from(state.clone());
-    let metrics = |endpoint| HttpMetrics::data(&state.metrics, &state.exchange.tracer, endpoint);
+    let metrics = |endpoint| HttpMetrics::data(&state.metrics, &state.tracer, endpoint);
 
     let (peer_data, peer_metrics) = (data.clone(), metrics("peer"));
     let peer_admission = Admission::new(config.server.max_in_flight);
@@ -391,17 +343,15 @@ fn background(state: &Arc<NodeState>, servers: &mut Servers) {
     let config = &state.config;
     servers.adopt(
         state
-            .exchange
             .logbook
             .spawn_checkpoints(Duration::from_secs(config.exchange.checkpoint_seconds)),
     );
-    let pruned = state.exchange.clone();
+    let pruned = state.clone();
     servers.spawn(async move {
-        let mut tick =
-            tokio::time::interval(Duration::from_secs(crate::service::provider::PRUNE_SECONDS));
+        let mut tick = tokio::time::interval(Duration::from_secs(PRUNE_SECONDS));
         loop {
             tick.tick().await;
-            if let Err(e) = crate::service::provider::prune(&pruned).await {
+            if let Err(e) = pruned.provider.prune().await {
                 tracing::warn!(error = %e, "pruning old request ids and previews failed");
             }
         }
@@ -421,8 +371,9 @@ fn background(state: &Arc<NodeState>, servers: &mut Servers) {
             ));
         }
         if map.report_seconds > 0 {
-            servers.adopt(crate::service::report::spawn(
-                state.exchange.clone(),
+            servers.adopt(crate::operations::report::spawn(
+                state.pool.clone(),
+                state.client.clone(),
                 map.url.clone(),
                 Duration::from_secs(map.report_seconds),
             ));

@@ -23,14 +23,29 @@ pub struct ErrorDetail<'a> {
     pub code: &'a str,
     /// A message a person can act on.
     pub message: String,
+    /// Further fields of this kind of error (e.g. the request id and the provider's EDM code
+    /// of a refused evidence request).
+    #[serde(flatten)]
+    pub details: serde_json::Map<String, serde_json::Value>,
 }
 
 /// An error answer in the envelope.
 pub fn json(status: StatusCode, code: &str, message: impl std::fmt::Display) -> HttpResponse {
+    json_with(status, code, message, serde_json::Map::new())
+}
+
+/// An error answer in the envelope with further fields.
+pub fn json_with(
+    status: StatusCode,
+    code: &str,
+    message: impl std::fmt::Display,
+    details: serde_json::Map<String, serde_json::Value>,
+) -> HttpResponse {
     HttpResponse::build(status).json(ErrorBody {
         error: ErrorDetail {
             code,
             message: message.to_string(),
+            details,
         },
     })
 }

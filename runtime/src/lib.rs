@@ -25,4 +25,5 @@ pub mod logging;
 pub mod material;
 pub mod metrics;
 pub mod middleware;
+pub mod signed;
 pub mod telemetry;

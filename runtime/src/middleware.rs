@@ -149,17 +149,22 @@ pub async fn admit(
                 .metrics
                 .inc(crate::metrics::SHED, &[("endpoint", metrics.endpoint)]);
         }
-        let mut response = actix_web::HttpResponse::ServiceUnavailable();
+        let mut response = crate::error::json(
+            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            format!(
+                "the server is at its limit of {} exchanges in progress; try again shortly",
+                admission.limit
+            ),
+        );
         // Shed requests are counted, not logged one by one: under overload a line per refusal
         // would cost what the refusal saves.
         response.extensions_mut().insert(Shed);
-        let response = response
-            .insert_header(("Retry-After", "1"))
-            .content_type("text/plain; charset=utf-8")
-            .body(format!(
-                "the node is at its limit of {} exchanges in progress; try again shortly\n",
-                admission.limit
-            ));
+        if let Ok(value) = HeaderValue::from_str("1") {
+            response
+                .headers_mut()
+                .insert(actix_web::http::header::RETRY_AFTER, value);
+        }
         return Ok(req.into_response(response).map_into_right_body());
     };
     next.call(req)

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use once_node::db::registers::{self, ImportMode, Level, Register};
 use once_node::db::{self, DbPool, rules};
-use once_node::service::import::{self, Format};
+use once_node::operations::import::{self, Format};
 use once_pki::ca::node_files;
 use once_pki::files::{read_certs, read_key};
 use once_xml::dsig::{Placement, Signer};

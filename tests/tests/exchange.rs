@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use once_node::config::{PreviewConfig, ProviderConfig};
 use once_node::db::{self, log};
-use once_node::service::checkpoint;
+use once_node::exchange::checkpoint;
 use once_tests::exchange::{
     LEGAL_BASIS, PROCEDURE, RESIDENCE, api_key, browser, member_client, member_signer,
     population_register, request, sign,
@@ -276,7 +276,10 @@ async fn exchange_end_to_end(backend: Backend) {
         .ask(query(json!({"tax_id": "91827364513", "family_name": "Nobody", "given_name": "Nemo", "date_of_birth": "1970-01-01"})))
         .await;
     assert_eq!(status, 404, "{answer}");
-    assert_eq!(answer["error"]["code"], "EDM:ERR:0004");
+    assert_eq!(answer["error"]["code"], "provider_refused");
+    assert_eq!(answer["error"]["edm_code"], "EDM:ERR:0004");
+    assert_eq!(answer["error"]["provider"], PROVIDER);
+    assert!(answer["error"]["request_id"].is_string(), "{answer}");
     assert_eq!(answer["error"]["reason"], "SubjectNotFound");
 
     // Identification number of one person, date of birth of another: never the wrong person.
@@ -305,7 +308,8 @@ async fn exchange_end_to_end(backend: Backend) {
     other_procedure["procedure"] = json!("Wohngeld");
     let (status, answer) = setup.ask(other_procedure).await;
     assert_eq!(status, 403, "{answer}");
-    assert_eq!(answer["error"]["code"], "EDM:ERR:0002");
+    assert_eq!(answer["error"]["code"], "provider_refused");
+    assert_eq!(answer["error"]["edm_code"], "EDM:ERR:0002");
     assert_eq!(answer["error"]["reason"], "NoAccessRule");
 
     // Bad input gets a clear error before anything is sent.
@@ -621,12 +625,7 @@ async fn exchange_end_to_end(backend: Backend) {
     for index in [0, 1] {
         let node = setup.fed.node(index);
         let state = node.running().state();
-        state
-            .exchange
-            .logbook
-            .checkpoint()
-            .await
-            .expect("checkpoint");
+        state.logbook.checkpoint().await.expect("checkpoint");
         let member = node.member.clone();
         let roots = state.credentials.load().ca_certs.clone();
         let report = db::run(&state.pool, move |conn| {

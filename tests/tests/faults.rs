@@ -10,7 +10,7 @@ use std::process::Command;
 
 use once_node::config::ProviderConfig;
 use once_node::db::{self, DbPool, log};
-use once_node::service::checkpoint;
+use once_node::exchange::checkpoint;
 use once_tests::TestFederation;
 use once_tests::exchange::{
     LEGAL_BASIS, PROCEDURE, RESIDENCE, api_key, browser, population_register,

@@ -105,10 +105,16 @@ async fn map_with_nodes(backend: Backend) {
     );
 
     // Discovery by the requester's client: municipality first, then the state register.
-    let exchange = fed.node(2).running().state().exchange.clone();
-    let discovery = exchange.discovery.clone().expect("discovery");
+    let discovery = fed
+        .node(2)
+        .running()
+        .state()
+        .requester
+        .discovery()
+        .cloned()
+        .expect("discovery");
     let answer = discovery
-        .providers(&exchange, RESIDENCE, Some("04011000"))
+        .providers(RESIDENCE, Some("04011000"))
         .await
         .expect("answer");
     let DiscoveryOutcome::Providers(found) = &answer.outcome else {
@@ -117,7 +123,7 @@ async fn map_with_nodes(backend: Backend) {
     assert_eq!(found[0].member, MUNICIPAL);
     assert_eq!(found[0].match_level, Level::Municipality);
     let answer = discovery
-        .providers(&exchange, INCOME, Some("040110000000"))
+        .providers(INCOME, Some("040110000000"))
         .await
         .expect("answer");
     let DiscoveryOutcome::Providers(found) = &answer.outcome else {

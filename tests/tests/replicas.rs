@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use once_node::config::ProviderConfig;
 use once_node::db::{self, log, rules};
+use once_node::exchange::checkpoint;
 use once_node::server::RunningNode;
-use once_node::service::checkpoint;
 use once_tests::exchange::{
     LEGAL_BASIS, PROCEDURE, RESIDENCE, api_key, browser, member_client, member_signer,
     population_register, request, sign,
@@ -262,7 +262,6 @@ async fn two_replicas_share_one_postgresql_database() {
     fed.node(0)
         .running()
         .state()
-        .exchange
         .logbook
         .checkpoint()
         .await
@@ -271,7 +270,6 @@ async fn two_replicas_share_one_postgresql_database() {
     assert_eq!(more.status().as_u16(), 200);
     replica_b
         .state()
-        .exchange
         .logbook
         .checkpoint()
         .await

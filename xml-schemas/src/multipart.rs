@@ -94,16 +94,23 @@ impl<'a> Multipart<'a> {
     /// The part a reference names: a `cid:` URL (percent-encoded, RFC 2392) as in
     /// `rim:RepositoryItemRef/@xlink:href`, or the bare content id, with or without `<` `>`.
     pub fn get(&self, reference: &str) -> Option<&Part<'a>> {
-        let id: Cow<'_, str> = match reference.get(..4) {
-            Some(scheme) if scheme.eq_ignore_ascii_case("cid:") => percent_decode(&reference[4..])?,
-            _ => Cow::Borrowed(
-                reference
-                    .strip_prefix('<')
-                    .and_then(|r| r.strip_suffix('>'))
-                    .unwrap_or(reference),
-            ),
-        };
+        let id = content_id_of(reference)?;
         self.parts.iter().find(|p| p.content_id == id)
+    }
+}
+
+/// The content id a reference names: a `cid:` URL (percent-encoded, RFC 2392) as in
+/// `rim:RepositoryItemRef/@xlink:href`, or the bare content id, with or without `<` `>`. `None`
+/// for a `cid:` URL whose percent-encoding is broken.
+pub fn content_id_of(reference: &str) -> Option<Cow<'_, str>> {
+    match reference.get(..4) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("cid:") => percent_decode(&reference[4..]),
+        _ => Some(Cow::Borrowed(
+            reference
+                .strip_prefix('<')
+                .and_then(|r| r.strip_suffix('>'))
+                .unwrap_or(reference),
+        )),
     }
 }
 

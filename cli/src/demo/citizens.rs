@@ -15,7 +15,7 @@ use time::Date;
 use time::macros::date;
 
 use super::names::{ABROAD, BREMEN_POSTCODES, FAMILY, FEMALE, MALE, STREETS};
-use once_node::service::matching::{iso_date, match_key};
+use once_node::exchange::matching::{iso_date, match_key};
 
 /// Residents of Bremen in the population register.
 pub(super) const RESIDENTS: usize = 12_000;
@@ -535,18 +535,18 @@ mod tests {
         let residence = "urn:once:evidence-type:residence-certificate".to_owned();
         let income = "urn:once:evidence-type:income-certificate".to_owned();
         let csv = population.residents_csv().expect("csv");
-        let records = once_node::service::import::parse(
+        let records = once_node::operations::import::parse(
             &csv,
-            once_node::service::import::Format::Csv,
+            once_node::operations::import::Format::Csv,
             "melderegister",
             &[residence],
         )
         .expect("residents import");
         assert_eq!(records.len(), RESIDENTS);
         let csv = population.accounts_csv().expect("csv");
-        once_node::service::import::parse(
+        once_node::operations::import::parse(
             &csv,
-            once_node::service::import::Format::Csv,
+            once_node::operations::import::Format::Csv,
             "rentenversicherungskonto",
             &[income],
         )

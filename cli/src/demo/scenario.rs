@@ -202,15 +202,17 @@ pub(super) async fn run(fed: &Federation, demo: &DemoFile) -> Result<Done, CliEr
 
 /// The requester's discovery client asks the map for both providers.
 async fn discover(fed: &Federation, subject: &SampleSubject) -> Result<(), String> {
-    let exchange = fed.node(&REQUESTER).state().exchange.clone();
-    let discovery = exchange
-        .discovery
-        .clone()
+    let discovery = fed
+        .node(&REQUESTER)
+        .state()
+        .requester
+        .discovery()
+        .cloned()
         .ok_or("the requester has no [map] configured")?;
     let mut found = Vec::new();
     for (evidence_type, expected) in [(RESIDENCE, &POPULATION), (INCOME, &PENSION)] {
         let answer = discovery
-            .providers(&exchange, evidence_type, Some(&subject.ags))
+            .providers(evidence_type, Some(&subject.ags))
             .await
             .map_err(|e| e.to_string())?;
         let first = match &answer.outcome {
@@ -354,14 +356,14 @@ async fn refusal(
     body["legal_basis"] = json!("§ 23 WoGG");
     let (status, answer) = http.ask(requester, &body).await?;
     let error = &answer["error"];
-    if status != 403 || error["code"] != "EDM:ERR:0002" || error["reason"] != "NoAccessRule" {
+    if status != 403 || error["edm_code"] != "EDM:ERR:0002" || error["reason"] != "NoAccessRule" {
         return Err(format!(
             "expected HTTP 403 with EDM:ERR:0002 NoAccessRule, got HTTP {status}: {answer}"
         ));
     }
     Ok(format!(
         "HTTP 403, {} {}: {}",
-        error["code"].as_str().unwrap_or_default(),
+        error["edm_code"].as_str().unwrap_or_default(),
         error["reason"].as_str().unwrap_or_default(),
         error["message"].as_str().unwrap_or_default()
     ))
@@ -405,7 +407,7 @@ async fn transfer(
 async fn flows(fed: &Federation) -> Result<(), String> {
     fed.node(&REQUESTER).report().await?;
     let catalogue = fed.map.state().catalogue.load();
-    let today = once_node::service::matching::iso_date(time::OffsetDateTime::now_utc().date());
+    let today = once_node::exchange::matching::iso_date(time::OffsetDateTime::now_utc().date());
     let mut shown = Vec::new();
     for (provider, evidence_type) in [(&POPULATION, RESIDENCE), (&PENSION, INCOME)] {
         let count = catalogue

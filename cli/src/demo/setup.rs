@@ -20,7 +20,7 @@ use crate::{map, node};
 use once_node::config::Config;
 use once_node::db::registers::{self, ImportMode, Level, Register};
 use once_node::db::{self, rules};
-use once_node::service::import::{self, Format};
+use once_node::operations::import::{self, Format};
 use once_registry_map::config::MapConfig;
 
 /// The hosts in the certificates: every URL of the demo uses one of them.

@@ -240,7 +240,7 @@ pub struct Record {
     pub given_name: String,
     /// Date of birth, `YYYY-MM-DD`.
     pub date_of_birth: String,
-    /// `family|given|date` normalised, see [`crate::service::matching::match_key`].
+    /// `family|given|date` normalised, see [`crate::exchange::matching::match_key`].
     pub match_key: String,
     /// The other fields, a JSON object of strings.
     pub data: String,

@@ -4,8 +4,8 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use super::extract::Caller;
-use crate::service::auth::AppCaller;
-use crate::service::health;
+use crate::operations::auth::AppCaller;
+use crate::operations::health;
 use crate::state::NodeState;
 
 /// `GET /healthz`: the process is alive.
@@ -15,7 +15,13 @@ pub async fn healthz() -> HttpResponse {
 
 /// `GET /readyz`: 200 when the node can serve, 503 with the failing checks otherwise.
 pub async fn readyz(state: web::Data<NodeState>) -> HttpResponse {
-    let readiness = health::readiness(&state).await;
+    let readiness = health::readiness(
+        &state.pool,
+        &state.credentials.load(),
+        &state.crl.load(),
+        state.config.health.min_certificate_days,
+    )
+    .await;
     if readiness.is_ready() {
         HttpResponse::Ok().json(readiness)
     } else {
@@ -25,7 +31,7 @@ pub async fn readyz(state: web::Data<NodeState>) -> HttpResponse {
 
 /// `GET /metrics`: Prometheus metrics (same authentication as `/v1`).
 pub async fn metrics(state: web::Data<NodeState>) -> HttpResponse {
-    let text = crate::service::node_metrics::render(&state).await;
+    let text = crate::operations::metrics::render(&state).await;
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(text)

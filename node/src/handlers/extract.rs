@@ -7,7 +7,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use once_pki::PeerIdentity;
 
 use crate::error::ApiError;
-use crate::service::auth::AppCaller;
+use crate::operations::auth::AppCaller;
 
 /// The authenticated federation peer of this connection (from its TLS client certificate).
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::service::preview::{self, View};
+use crate::exchange::preview::View;
 use crate::state::NodeState;
 
 const COOKIE: &str = "once_preview";
@@ -20,7 +20,10 @@ pub async fn page(
     id: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let view = preview::view(&state.exchange, &id, session(&request).as_deref()).await?;
+    let view = state
+        .preview
+        .view(&id, session(&request).as_deref())
+        .await?;
     Ok(render(&id, &view, None))
 }
 
@@ -39,7 +42,7 @@ pub async fn code(
     if form.code.len() > 64 {
         return Ok(render(&id, &View::EnterCode { wrong: None }, None));
     }
-    let (secret, view) = preview::enter_code(&state.exchange, &id, &form.code).await?;
+    let (secret, view) = state.preview.enter_code(&id, &form.code).await?;
     Ok(render(&id, &view, secret))
 }
 
@@ -65,7 +68,10 @@ pub async fn decision(
             ));
         }
     };
-    let view = preview::decide(&state.exchange, &id, session(&request).as_deref(), approve).await?;
+    let view = state
+        .preview
+        .decide(&id, session(&request).as_deref(), approve)
+        .await?;
     Ok(render(&id, &view, None))
 }
 

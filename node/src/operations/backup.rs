@@ -244,14 +244,14 @@ fn write_backup(
     let checkpoint = config
         .load_material()
         .and_then(|(material, _)| {
-            crate::service::checkpoint::CheckpointSigner::from_material(
+            crate::exchange::checkpoint::CheckpointSigner::from_material(
                 &config.member_id,
                 &material,
             )
         })
         .map_err(|e| e.to_string())
         .and_then(|signer| {
-            super::logbook::checkpoint_now(&mut conn, &signer).map_err(|e| e.to_string())
+            crate::exchange::logbook::checkpoint_now(&mut conn, &signer).map_err(|e| e.to_string())
         })
         .map(|made| made.map(|c| c.seq));
 
@@ -457,7 +457,7 @@ fn verify_restored(config_path: &Path, manifest: &Manifest) -> Result<Report, Ba
         .map_err(|e| unavailable(DbError::Unavailable(e.to_string())))?;
     let member = config.member_id.clone();
     let report = log::verify(&mut conn, &|c| {
-        super::checkpoint::verify(c, &member, &roots)
+        crate::exchange::checkpoint::verify(c, &member, &roots)
     })
     .map_err(unavailable)?;
     if report.broken.is_none()

@@ -5,8 +5,9 @@ use time::OffsetDateTime;
 
 use once_pki::inspect::rfc3339;
 
-use crate::db;
-use crate::state::NodeState;
+use once_runtime::material::{LoadedCrl, Material};
+
+use crate::db::{self, DbPool};
 
 /// One readiness check.
 #[derive(Debug, Serialize)]
@@ -35,11 +36,16 @@ impl Readiness {
     }
 }
 
-/// Database reachable; own certificates valid for at least `health.min_certificate_days`; CRL
-/// loaded and not past its nextUpdate.
-pub async fn readiness(state: &NodeState) -> Readiness {
+/// Database reachable; own certificates (`material`) valid for at least `min_days`; the CRL
+/// not past its nextUpdate.
+pub async fn readiness(
+    pool: &DbPool,
+    material: &Material,
+    crl: &LoadedCrl,
+    min_days: i64,
+) -> Readiness {
     let mut checks = Vec::with_capacity(4);
-    let database = db::run(&state.pool, db::ping).await;
+    let database = db::run(pool, db::ping).await;
     checks.push(Check {
         name: "database",
         ok: database.is_ok(),
@@ -49,8 +55,6 @@ pub async fn readiness(state: &NodeState) -> Readiness {
         },
     });
     let now = OffsetDateTime::now_utc();
-    let min_days = state.config.health.min_certificate_days;
-    let material = state.credentials.load();
     for (name, info) in [
         ("tls_certificate", &material.tls_info),
         ("signing_certificate", &material.signing_info),
@@ -62,7 +66,6 @@ pub async fn readiness(state: &NodeState) -> Readiness {
             detail: format!("expires in {days} days (minimum {min_days})"),
         });
     }
-    let crl = state.crl.load();
     checks.push(Check {
         name: "crl",
         ok: !crl.is_expired(now),

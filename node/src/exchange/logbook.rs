@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::db::log::{self, Checkpoint, Direction, Kind, NewEntry};
 use crate::db::{self, AnyConnection, DbError, DbPool, secrets};
-use crate::service::checkpoint::CheckpointSigner;
+use crate::exchange::checkpoint::CheckpointSigner;
 
 /// An entry to append, owned so it can move to the blocking pool.
 #[derive(Debug, Clone)]

@@ -10,8 +10,10 @@ use once_pki::MemberId;
 use once_xml::discovery::{DiscoveryOutcome, DiscoveryResponse};
 use once_xml::dsig::Placement;
 
+use once_runtime::client::{PeerClient, error_message};
+use once_runtime::signed::SignedMessages;
+
 use crate::config::MapClientConfig;
-use crate::service::exchange::Exchange;
 
 /// Why the map gave no usable answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,24 +44,36 @@ const MAX_CACHED: usize = 50_000;
 /// Largest discovery answer read, in bytes.
 const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 
-/// The discovery client of a node.
+/// The discovery client of a node: it asks the map over its own mutual-TLS client and checks
+/// the map's signature.
 #[derive(Debug)]
 pub struct Discovery {
     url: String,
     map: MemberId,
     ttl: Duration,
+    client: PeerClient,
+    signed: SignedMessages,
+    timeout: Duration,
     cache: DashMap<(String, String), Cached>,
     /// Keys being refreshed in the background (one refresh per key at a time).
     refreshing: dashmap::DashSet<(String, String)>,
 }
 
 impl Discovery {
-    /// A client for the configured map.
-    pub fn new(config: &MapClientConfig) -> Discovery {
+    /// A client for the configured map, asking over `client` and waiting `timeout` at most.
+    pub fn new(
+        config: &MapClientConfig,
+        client: PeerClient,
+        signed: SignedMessages,
+        timeout: Duration,
+    ) -> Discovery {
         Discovery {
             url: config.url.trim_end_matches('/').to_owned(),
             map: config.member.clone(),
             ttl: Duration::from_secs(config.cache_seconds),
+            client,
+            signed,
+            timeout,
             cache: DashMap::new(),
             refreshing: dashmap::DashSet::new(),
         }
@@ -68,7 +82,6 @@ impl Discovery {
     /// The providers of `evidence_type` for `jurisdiction`, from the cache or the map.
     pub async fn providers(
         self: &Arc<Self>,
-        exchange: &Arc<Exchange>,
         evidence_type: &str,
         jurisdiction: Option<&str>,
     ) -> Result<Arc<DiscoveryResponse>, DiscoveryError> {
@@ -87,9 +100,9 @@ impl Discovery {
             let age = cached.fetched.elapsed();
             if age < self.ttl {
                 if age > self.ttl / 2 && self.refreshing.insert(key.clone()) {
-                    let (this, exchange, key) = (self.clone(), exchange.clone(), key.clone());
+                    let (this, key) = (self.clone(), key.clone());
                     tokio::spawn(async move {
-                        if let Err(e) = this.fetch(&exchange, &key).await {
+                        if let Err(e) = this.fetch(&key).await {
                             tracing::warn!(error = %e, "background discovery refresh failed");
                         }
                         this.refreshing.remove(&key);
@@ -98,7 +111,7 @@ impl Discovery {
                 return Ok(cached.answer.clone());
             }
         }
-        match self.fetch(exchange, &key).await {
+        match self.fetch(&key).await {
             Ok(answer) => Ok(answer),
             Err(e @ DiscoveryError::Unreachable { .. }) => match cached {
                 Some(old) => {
@@ -117,7 +130,6 @@ impl Discovery {
     /// here before it refuses the answer.
     pub async fn current_fingerprint(
         &self,
-        exchange: &Exchange,
         evidence_type: &str,
         jurisdiction: Option<&str>,
         member: &MemberId,
@@ -126,7 +138,7 @@ impl Discovery {
             evidence_type.to_owned(),
             jurisdiction.unwrap_or_default().trim().to_owned(),
         );
-        match self.fetch(exchange, &key).await {
+        match self.fetch(&key).await {
             Ok(answer) => match &answer.outcome {
                 DiscoveryOutcome::Providers(found) => found
                     .iter()
@@ -143,7 +155,6 @@ impl Discovery {
 
     async fn fetch(
         &self,
-        exchange: &Exchange,
         key: &(String, String),
     ) -> Result<Arc<DiscoveryResponse>, DiscoveryError> {
         let unreachable = |detail: String| DiscoveryError::Unreachable {
@@ -158,11 +169,11 @@ impl Discovery {
         if !key.1.is_empty() {
             url.push_str(&format!("&jurisdiction={}", query_encode(&key.1)));
         }
-        let response = exchange
+        let response = self
             .client
-            .load_full()
+            .current()
             .get(url)
-            .timeout(Duration::from_millis(exchange.config.request_timeout_ms))
+            .timeout(self.timeout)
             .send()
             .await
             .map_err(|e| unreachable(once_runtime::client::describe(&e)))?;
@@ -173,11 +184,12 @@ impl Discovery {
         if !status.is_success() {
             return Err(unreachable(format!(
                 "HTTP {status}: {}",
-                String::from_utf8_lossy(&body[..body.len().min(200)]).trim()
+                error_message(&body)
             )));
         }
-        let document = exchange
-            .verify_signed(&body, Placement::LastChild, &self.map)
+        let document = self
+            .signed
+            .verify(&body, Placement::LastChild, &self.map)
             .map_err(|e| DiscoveryError::Untrusted(e.to_string()))?;
         let answer = DiscoveryResponse::from_element(&document)
             .map_err(|e| DiscoveryError::Untrusted(e.detail))?;

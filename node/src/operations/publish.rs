@@ -7,8 +7,9 @@ use time::OffsetDateTime;
 
 use crate::config::{Config, MapClientConfig};
 use crate::db::{self, DbPool, registers};
-use crate::service::exchange::Exchange;
+use once_runtime::client::{PeerClient, error_message};
 use once_runtime::material::Material;
+use once_runtime::signed::SignedMessages;
 
 /// Why publishing failed.
 #[derive(Debug, thiserror::Error)]
@@ -78,16 +79,18 @@ pub async fn descriptor(
 pub async fn publish(
     config: &Config,
     material: &Material,
-    exchange: &Exchange,
+    pool: &DbPool,
+    signed: &SignedMessages,
+    client: &PeerClient,
 ) -> Result<usize, PublishError> {
     let map = config.map.as_ref().ok_or(PublishError::NoMap)?;
-    let descriptor = descriptor(config, map, material, &exchange.pool).await?;
+    let descriptor = descriptor(config, map, material, pool).await?;
     let count = descriptor.registers.len();
-    let signed = exchange
+    let signed = signed
         .sign(&descriptor.to_xml(), Placement::LastChild)
         .map_err(|e| PublishError::Sign(e.to_string()))?;
     let url = format!("{}/v1/descriptors", map.url.trim_end_matches('/'));
-    let client = exchange.client.load_full();
+    let client = client.current();
     let response = client
         .post(&url)
         .header(reqwest::header::CONTENT_TYPE, "application/xml")
@@ -97,8 +100,11 @@ pub async fn publish(
         .map_err(|e| PublishError::Map(format!("{url}: {}", once_runtime::client::describe(&e))))?;
     let status = response.status();
     if !status.is_success() {
-        let body = response.text().await.unwrap_or_default();
-        return Err(PublishError::Map(format!("HTTP {status}: {}", body.trim())));
+        let body = response.bytes().await.unwrap_or_default();
+        return Err(PublishError::Map(format!(
+            "HTTP {status}: {}",
+            error_message(&body)
+        )));
     }
     tracing::info!(map.url = %map.url, map.registers = count, "registers published to the register map");
     Ok(count)

@@ -252,7 +252,7 @@ pub fn verify_file(
         .parse()
         .map_err(|e| not_an_export(path, format!("member_id: {e}")))?;
     let check = |c: &Checkpoint| match roots {
-        Some(roots) => super::checkpoint::verify(c, &member, roots),
+        Some(roots) => crate::exchange::checkpoint::verify(c, &member, roots),
         None => verify_with_own_certificate(c, &member),
     };
     let mut report = log::verify_entries(entry_lines(path)?, &checkpoints, &check)?;

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use time::Date;
 
 use crate::db::registers::Record;
-use crate::service::matching::{iso_date, match_key};
+use crate::exchange::matching::{iso_date, match_key};
 
 /// At most this many problems are reported; the rest are counted.
 const MAX_REPORTED: usize = 50;

@@ -1,0 +1,237 @@
+//! The provider's last step: the signed ebRS answer (evidence response or error response),
+//! sealed by the transport with the evidence beside it, and committed to the message log with
+//! the request before a byte goes out.
+
+use diesel::Connection;
+use once_pki::MemberId;
+use once_xml::dsig::Placement;
+use once_xml::evidence::EvidenceKind;
+use once_xml::request::{Distribution, Identifier, LegalPerson, SPECIFICATION_IDENTIFIER, Subject};
+use once_xml::response::{ErrorResponse, EvidenceItem, EvidenceResponse, Response, Sha256Hex};
+use time::OffsetDateTime;
+
+use super::{Known, Outcome, PeerAnswer, Provider, ProviderFault};
+use crate::db::log::{Direction, Kind, OUTCOME_EVIDENCE};
+use crate::db::{self, DbError, previews, replay};
+use crate::exchange::logbook::{LogEntry, append_all_within};
+use crate::exchange::transport::{Part, Transport};
+use crate::exchange::{member_agent, sha256};
+
+/// The content id of the evidence part.
+const EVIDENCE_CONTENT_ID: &str = "evidence-1@once";
+
+/// An answer document before it is signed: its XML, the evidence beside it, its outcome, and the
+/// approved preview it delivers.
+struct Unsigned {
+    xml: String,
+    evidence: Option<Vec<u8>>,
+    outcome: String,
+    consumed_preview: Option<String>,
+}
+
+impl Provider {
+    /// Builds, signs, seals and logs the answer; the bytes go out only after the log entries
+    /// are committed.
+    pub(super) async fn finish(
+        &self,
+        transport: &dyn Transport,
+        peer: &MemberId,
+        known: &Known,
+        message: &[u8],
+        outcome: Outcome,
+    ) -> PeerAnswer {
+        let request_id = known
+            .request_id
+            .clone()
+            .unwrap_or_else(|| format!("unparsed-{}", uuid::Uuid::new_v4()));
+        let unsigned = match outcome {
+            Outcome::Evidence {
+                document,
+                kind,
+                preview,
+            } => Unsigned {
+                xml: self.evidence_response(peer, known, &request_id, message, &document, kind),
+                evidence: Some(document),
+                outcome: OUTCOME_EVIDENCE.to_owned(),
+                consumed_preview: preview,
+            },
+            Outcome::Refused(refusal) => Unsigned {
+                xml: Response::Error(ErrorResponse {
+                    request_id: request_id.clone(),
+                    response_id: uuid::Uuid::new_v4().to_string(),
+                    specification_identifier: SPECIFICATION_IDENTIFIER.to_owned(),
+                    provider: self.identity.agent(),
+                    requester: requester(known, peer),
+                    exception: refusal.exception(OffsetDateTime::now_utc()),
+                })
+                .to_xml(),
+                evidence: None,
+                outcome: refusal.code.code().to_owned(),
+                consumed_preview: None,
+            },
+            Outcome::Fault(fault) => return PeerAnswer::Fault(fault),
+        };
+        let signed = match self.signed.sign(&unsigned.xml, Placement::Slot) {
+            Ok(signed) => signed,
+            Err(e) => {
+                tracing::error!(error = %e, "signing the answer failed");
+                return PeerAnswer::Fault(ProviderFault::Unsigned);
+            }
+        };
+        let parts: Vec<Part<'_>> = unsigned
+            .evidence
+            .as_deref()
+            .map(|document| Part {
+                content_id: EVIDENCE_CONTENT_ID,
+                content_type: "application/xml",
+                body: document,
+            })
+            .into_iter()
+            .collect();
+        let sealed = match transport.seal(&signed, &parts) {
+            Ok(sealed) => sealed,
+            Err(e) => {
+                tracing::error!(error = %e.detail, "sealing the answer failed");
+                return PeerAnswer::Fault(ProviderFault::Unsealed);
+            }
+        };
+        if let Err(e) = self
+            .log(peer, known, &request_id, message, &sealed.body, &unsigned)
+            .await
+        {
+            tracing::error!(error = %e, "the exchange could not be logged; nothing is sent");
+            return PeerAnswer::Fault(ProviderFault::Unlogged);
+        }
+        tracing::info!(
+            evidence.request_id = %request_id,
+            exchange.outcome = %unsigned.outcome,
+            "evidence request answered"
+        );
+        PeerAnswer::Sealed {
+            sealed,
+            outcome: unsigned.outcome,
+        }
+    }
+
+    /// The evidence response binding the request (its digest) and the evidence (its digest and
+    /// its part).
+    fn evidence_response(
+        &self,
+        peer: &MemberId,
+        known: &Known,
+        request_id: &str,
+        message: &[u8],
+        document: &[u8],
+        kind: EvidenceKind,
+    ) -> String {
+        let now = OffsetDateTime::now_utc();
+        let response = EvidenceResponse {
+            request_id: request_id.to_owned(),
+            response_id: uuid::Uuid::new_v4().to_string(),
+            specification_identifier: SPECIFICATION_IDENTIFIER.to_owned(),
+            issue_date_time: now,
+            requester: requester(known, peer),
+            provider: self.identity.agent(),
+            request_digest: Some(Sha256Hex::from_digest(sha256(message))),
+            evidence: vec![EvidenceItem {
+                id: format!("urn:uuid:{}", uuid::Uuid::new_v4()),
+                evidence_id: uuid::Uuid::new_v4().to_string(),
+                // Evidence is only delivered after the request was read, subject included.
+                subject: known.subject.clone().unwrap_or_else(|| {
+                    Subject::LegalPerson(LegalPerson {
+                        identifier: Identifier {
+                            scheme: None,
+                            value: String::new(),
+                        },
+                        legal_name: String::new(),
+                    })
+                }),
+                issuing_authority: self.identity.agent(),
+                classification: kind.classification().to_owned(),
+                titles: kind.titles(),
+                issuing_date: now.date(),
+                distribution: Distribution {
+                    format: kind.media_type().to_owned(),
+                    conforms_to: Some(kind.namespace().to_owned()),
+                },
+                evidence_digest: Some(Sha256Hex::from_digest(sha256(document))),
+                repository_item_ref: format!("cid:{EVIDENCE_CONTENT_ID}"),
+                repository_item_title: Some(kind.titles()[0].value.clone()),
+            }],
+        };
+        Response::Evidence(response).to_xml()
+    }
+
+    /// Commits the request and the answer to the message log in one transaction, with the
+    /// request id (replay protection) and the delivered preview.
+    async fn log(
+        &self,
+        peer: &MemberId,
+        known: &Known,
+        request_id: &str,
+        message: &[u8],
+        answer: &[u8],
+        unsigned: &Unsigned,
+    ) -> Result<(), DbError> {
+        let entry = |direction, kind, outcome: &str, message: Vec<u8>| LogEntry {
+            direction,
+            kind,
+            exchange_id: request_id.to_owned(),
+            peer: peer.as_str().to_owned(),
+            evidence_type: known.evidence_type.clone(),
+            subject_digest: known.subject_digest.clone(),
+            procedure: known.procedure.clone(),
+            legal_basis: known.legal_basis.clone(),
+            outcome: outcome.to_owned(),
+            message,
+        };
+        let entries = [
+            entry(Direction::In, Kind::Request, "received", message.to_vec()),
+            entry(
+                Direction::Out,
+                Kind::Response,
+                &unsigned.outcome,
+                answer.to_vec(),
+            ),
+        ];
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let record_request = known
+            .record_request
+            .then(|| known.request_id.clone())
+            .flatten();
+        let consumed = unsigned.consumed_preview.clone();
+        let requester = peer.as_str().to_owned();
+        db::run(&self.pool, move |conn| {
+            conn.transaction(|conn| {
+                // The request id is recorded with the answer; the same id arriving twice at the
+                // same moment is caught here (the first wins, the second is not answered).
+                if let Some(id) = record_request.as_deref()
+                    && !replay::first_seen(conn, id, &requester, now)?
+                {
+                    return Err(DbError::Conflict(
+                        "the same request id arrived twice at the same time".into(),
+                    ));
+                }
+                // A preview is used once, and only if the answer carrying its evidence is
+                // logged.
+                if let Some(preview) = &consumed
+                    && !previews::consume(conn, preview, now)?
+                {
+                    return Err(DbError::Conflict(
+                        "the preview was used by another request at the same time".into(),
+                    ));
+                }
+                append_all_within(conn, &entries).map(|_| ())
+            })
+        })
+        .await
+    }
+}
+
+/// The requester as the request named it, or the peer.
+fn requester(known: &Known, peer: &MemberId) -> once_xml::request::Agent {
+    known
+        .requester
+        .clone()
+        .unwrap_or_else(|| member_agent(peer, peer.as_str()))
+}

@@ -1,0 +1,133 @@
+//! The provider's first step: from the bytes that arrived to a request worth deciding on. The
+//! envelope opens, the document is signed by the member on the other end of the TLS connection,
+//! reads as a request, names that member as the requester and this node as the provider, was
+//! issued within the window, and asks for an evidence type this node knows. Nothing of an
+//! unauthenticated message is acted upon.
+
+use once_pki::MemberId;
+use once_runtime::signed::SignatureProblem;
+use once_xml::EdmCode;
+use once_xml::dsig::Placement;
+use once_xml::evidence::EvidenceKind;
+use once_xml::request::EvidenceRequest;
+use time::OffsetDateTime;
+
+use super::{Known, Provider, legal_basis};
+use crate::exchange::agent_member;
+use crate::exchange::outcome::{Reason, Refusal};
+use crate::exchange::transport::Transport;
+
+/// A request that passed the envelope: what to decide on.
+#[derive(Debug)]
+pub(super) struct Accepted {
+    /// The request.
+    pub request: EvidenceRequest,
+    /// Its evidence type.
+    pub kind: EvidenceKind,
+    /// When it was accepted.
+    pub now: OffsetDateTime,
+}
+
+/// A refusal, with the request document as far as it was read (for the log).
+pub(super) type Rejected = (Vec<u8>, Refusal);
+
+impl Provider {
+    /// Opens, authenticates and checks a request from `peer`. Returns the request document
+    /// as received (for the log and the response's RequestDigest). What is learnt of the request
+    /// on the way goes into `known`, so that even a refusal names it.
+    pub(super) fn accept(
+        &self,
+        transport: &dyn Transport,
+        peer: &MemberId,
+        content_type: Option<&str>,
+        body: &[u8],
+        known: &mut Known,
+    ) -> Result<(Vec<u8>, Accepted), Rejected> {
+        let opened = transport
+            .open_request(content_type, body)
+            .map_err(|e| (body.to_vec(), e.into()))?;
+        let message = opened.document;
+        let fail = |refusal: Refusal| (message.to_vec(), refusal);
+        if !opened.attachments.is_empty() {
+            return Err(fail(Refusal::new(
+                EdmCode::InvalidRequest,
+                "an evidence request carries no attachments",
+            )));
+        }
+        // The signature first: nothing of an unauthenticated message is acted upon.
+        let document = self
+            .signed
+            .verify(message, Placement::Slot, peer)
+            .map_err(|e| match e {
+                SignatureProblem::Document(e) => fail(e.into()),
+                other => fail(Refusal::new(EdmCode::Authentication, other.to_string())),
+            })?;
+        let request = EvidenceRequest::from_element(&document).map_err(|e| fail(e.into()))?;
+        known.learn(&request);
+        let now = OffsetDateTime::now_utc();
+        let kind = self.check_request(&request, peer, now).map_err(fail)?;
+        Ok((message.to_vec(), Accepted { request, kind, now }))
+    }
+
+    /// The checks of a readable request that need no database: requester, provider, window,
+    /// evidence type.
+    fn check_request(
+        &self,
+        request: &EvidenceRequest,
+        peer: &MemberId,
+        now: OffsetDateTime,
+    ) -> Result<EvidenceKind, Refusal> {
+        if agent_member(&request.requester).as_ref() != Some(peer) {
+            return Err(Refusal::because(
+                EdmCode::Authentication,
+                Reason::RequesterMismatch,
+                format!(
+                    "EvidenceRequester {:?} is not the member that sent the request ({peer})",
+                    request.requester.identifier.value
+                ),
+            ));
+        }
+        if agent_member(&request.provider).as_ref() != Some(&self.identity.member) {
+            return Err(Refusal::because(
+                EdmCode::InvalidRequest,
+                Reason::ProviderMismatch,
+                format!(
+                    "EvidenceProvider {:?} is not this node ({})",
+                    request.provider.identifier.value, self.identity.member
+                ),
+            ));
+        }
+        let skew = (now - request.issue_date_time).whole_seconds().abs();
+        if skew > self.issue_window_seconds {
+            return Err(Refusal::because(
+                EdmCode::InvalidRequest,
+                Reason::StaleIssueDateTime,
+                format!(
+                    "IssueDateTime {} is {skew} s from the provider's clock; at most {} s are accepted",
+                    request.issue_date_time, self.issue_window_seconds
+                ),
+            ));
+        }
+        EvidenceKind::from_classification(&request.evidence_type.classification).ok_or_else(|| {
+            Refusal::new(
+                EdmCode::InvalidRequest,
+                format!(
+                    "unknown evidence type {:?}",
+                    request.evidence_type.classification
+                ),
+            )
+        })
+    }
+}
+
+impl Known {
+    /// What the log and the answer need of a readable request.
+    fn learn(&mut self, request: &EvidenceRequest) {
+        self.request_id = Some(request.id.clone());
+        self.requester = Some(request.requester.clone());
+        self.subject = Some(request.subject.clone());
+        self.evidence_type = request.evidence_type.classification.clone();
+        self.procedure = request.procedure.value.clone();
+        self.legal_basis = legal_basis(request);
+    }
+}

@@ -1,0 +1,123 @@
+//! The provider's side of a preview: a first request that offers one stores the signed evidence
+//! with a one-time code and answers PreviewRequired with the PreviewLocation; the request sent
+//! again with that location is answered with what the person decided. (The person's side is
+//! [`crate::exchange::preview`].)
+
+use once_pki::MemberId;
+use once_xml::EdmCode;
+use once_xml::request::EvidenceRequest;
+use time::OffsetDateTime;
+
+use super::Provider;
+use super::decide::{DecideInput, Verdict};
+use crate::config::PreviewConfig;
+use crate::db::previews::{self, Preview, PreviewState};
+use crate::db::{self, AnyConnection, DbError};
+use crate::exchange::outcome::{Reason, Refusal};
+use crate::exchange::sha256;
+
+/// A request sent again with its PreviewLocation: what the person decided. `None`: the preview
+/// expired, start a new one.
+pub(super) fn resumed_preview(
+    conn: &mut AnyConnection,
+    input: &DecideInput<'_>,
+    location: &str,
+    subject_digest: &str,
+) -> Result<Option<Verdict>, DbError> {
+    let refused = |refusal| Ok(Some(Verdict::Refused(refusal)));
+    let unknown = || {
+        refused(Refusal::new(
+            EdmCode::InvalidRequest,
+            format!("PreviewLocation {location:?} is not a preview of this provider"),
+        ))
+    };
+    let Some(id) = input
+        .preview_prefix
+        .and_then(|prefix| location.strip_prefix(prefix))
+    else {
+        return unknown();
+    };
+    let Some(preview) = previews::find(conn, id)? else {
+        return unknown();
+    };
+    if preview.requester != input.peer
+        || preview.evidence_type != input.kind.classification()
+        || preview.subject_digest != subject_digest
+    {
+        return refused(Refusal::new(
+            EdmCode::InvalidRequest,
+            "the PreviewLocation belongs to another requester, evidence type or person",
+        ));
+    }
+    let now = input.now.unix_timestamp();
+    match preview.state()? {
+        // Marked as delivered only in the transaction that logs the answer.
+        PreviewState::Approved if preview.expires_at > now => Ok(Some(Verdict::DeliverStored {
+            preview: preview.id,
+            document: preview.evidence,
+        })),
+        PreviewState::Approved | PreviewState::Delivered => refused(Refusal::new(
+            EdmCode::InvalidRequest,
+            "this preview was used already or has expired; start a new request",
+        )),
+        PreviewState::Refused => refused(Refusal::because(
+            EdmCode::Authorization,
+            Reason::PreviewRefused,
+            "the person refused to send this evidence in the preview",
+        )),
+        PreviewState::Pending | PreviewState::Verified if preview.expires_at > now => refused(
+            Refusal::preview_required(location, Some(Reason::PreviewPending)),
+        ),
+        PreviewState::Pending | PreviewState::Verified => Ok(None),
+    }
+}
+
+impl Provider {
+    /// `<preview.public_url>/preview/`, if this node offers previews.
+    pub(super) fn preview_prefix(&self) -> Option<String> {
+        self.preview
+            .as_ref()
+            .map(|p| format!("{}/preview/", p.public_url.trim_end_matches('/')))
+    }
+
+    /// Stores a new preview of the signed `evidence` for the person `subject_digest`, with a
+    /// one-time code; returns the PreviewLocation.
+    pub(super) async fn create_preview(
+        &self,
+        config: &PreviewConfig,
+        request: &EvidenceRequest,
+        peer: &MemberId,
+        subject_digest: &str,
+        evidence: Vec<u8>,
+    ) -> Result<String, DbError> {
+        use base64::Engine;
+        let id =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+        let code = format!("{:08}", rand::random_range(0..100_000_000u32));
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let preview = Preview {
+            id: id.clone(),
+            request_id: request.id.clone(),
+            requester: peer.as_str().to_owned(),
+            evidence_type: request.evidence_type.classification.clone(),
+            subject_digest: subject_digest.to_owned(),
+            evidence,
+            code_sha256: hex::encode(sha256(code.as_bytes())),
+            attempts: 0,
+            session_sha256: None,
+            state: PreviewState::Pending.as_str().to_owned(),
+            created_at: now,
+            expires_at: now + config.ttl_seconds,
+            decided_at: None,
+        };
+        let mailbox = config.simulated_mailbox.then_some(code);
+        db::run(&self.pool, move |conn| {
+            previews::create(conn, &preview, mailbox.as_deref())
+        })
+        .await?;
+        Ok(format!(
+            "{}/preview/{id}",
+            config.public_url.trim_end_matches('/')
+        ))
+    }
+}

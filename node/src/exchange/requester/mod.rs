@@ -1,0 +1,307 @@
+//! The requester side of the exchange: an application service asks for evidence; the node
+//! chooses the provider ([`choose`]), sends a signed request through the transport and logs it,
+//! and checks the answer ([`check`]) before it logs it and returns the evidence.
+
+mod check;
+mod choose;
+mod error;
+mod query;
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use once_runtime::signed::SignedMessages;
+use once_runtime::telemetry::{SpanData, SpanKind, TraceContext, Tracer};
+use once_xml::dsig::Placement;
+
+pub use check::{Sent, check_answer};
+pub use error::{ProviderRefusal, RequestError, RequestOutcome};
+pub use query::{CheckedQuery, EvidenceQuery, SubjectInput};
+
+use crate::config::ProviderConfig;
+use crate::db::log::{Direction, Kind, OUTCOME_EVIDENCE};
+use crate::exchange::Identity;
+use crate::exchange::discovery::Discovery;
+use crate::exchange::logbook::{LogEntry, Logbook};
+use crate::exchange::metrics::{ExchangeMetrics, Role};
+use crate::exchange::transport::{Destination, Received, Transport};
+
+/// The requester side of a node.
+#[derive(Debug)]
+pub struct Requester {
+    identity: Identity,
+    signed: SignedMessages,
+    transport: Arc<dyn Transport>,
+    logbook: Arc<Logbook>,
+    providers: Vec<ProviderConfig>,
+    discovery: Option<Arc<Discovery>>,
+    metrics: ExchangeMetrics,
+    tracer: Option<Arc<Tracer>>,
+}
+
+/// What the requester is built from.
+#[derive(Debug)]
+pub struct RequesterParts {
+    /// This node in messages.
+    pub identity: Identity,
+    /// Signs requests and checks answers.
+    pub signed: SignedMessages,
+    /// Carries requests to providers.
+    pub transport: Arc<dyn Transport>,
+    /// The message log.
+    pub logbook: Arc<Logbook>,
+    /// The static `[[providers]]` table.
+    pub providers: Vec<ProviderConfig>,
+    /// Discovery through the register map, if one is configured.
+    pub discovery: Option<Arc<Discovery>>,
+    /// Exchange metrics.
+    pub metrics: ExchangeMetrics,
+    /// Exports the call to the provider as a client span, if telemetry is configured.
+    pub tracer: Option<Arc<Tracer>>,
+}
+
+impl Requester {
+    /// The requester from its parts.
+    pub fn new(parts: RequesterParts) -> Requester {
+        let RequesterParts {
+            identity,
+            signed,
+            transport,
+            logbook,
+            providers,
+            discovery,
+            metrics,
+            tracer,
+        } = parts;
+        Requester {
+            identity,
+            signed,
+            transport,
+            logbook,
+            providers,
+            discovery,
+            metrics,
+            tracer,
+        }
+    }
+
+    /// The register map's discovery client, if one is configured.
+    pub fn discovery(&self) -> Option<&Arc<Discovery>> {
+        self.discovery.as_ref()
+    }
+
+    /// Asks for evidence: choose → send → check. Every attempt is counted in the metrics.
+    pub async fn request(&self, query: EvidenceQuery) -> Result<RequestOutcome, RequestError> {
+        let started = Instant::now();
+        let mut provider = None;
+        let result = self.request_from(&query, &mut provider).await;
+        let outcome = match &result {
+            Ok(RequestOutcome::Evidence { .. }) => OUTCOME_EVIDENCE,
+            Ok(RequestOutcome::PreviewRequired { .. }) => "preview_required",
+            Err(e) => e.outcome(),
+        };
+        self.metrics.record(
+            Role::Requester,
+            provider.as_deref().unwrap_or_default(),
+            &query.evidence_type,
+            outcome,
+            started,
+        );
+        result
+    }
+
+    /// [`Requester::request`], noting the provider it chose in `chosen`.
+    async fn request_from(
+        &self,
+        query: &EvidenceQuery,
+        chosen: &mut Option<String>,
+    ) -> Result<RequestOutcome, RequestError> {
+        let checked = query.check()?;
+        let provider = self.choose(query).await?;
+        *chosen = Some(provider.member.to_string());
+        let request =
+            checked.to_request(&self.identity, &provider.member, provider.name.as_deref());
+        let signed_request = self
+            .signed
+            .sign(&request.to_xml(), Placement::Slot)
+            .map_err(|e| RequestError::Internal(format!("signing failed: {e}")))?;
+        let sealed = self
+            .transport
+            .seal(&signed_request, &[])
+            .map_err(|e| RequestError::Internal(e.detail))?;
+        let log = Entries::new(&self.logbook, query, &checked, &request.id, &provider);
+        log.append(
+            Kind::Request,
+            Direction::Out,
+            "sent",
+            signed_request.clone(),
+        )
+        .await?;
+        let received = match self.send(query, &request.id, &provider, sealed).await {
+            Ok(received) => received,
+            Err(e) => {
+                // The failure is recorded too, so the log shows every attempt.
+                if let Err(log_error) = log
+                    .append(Kind::Response, Direction::In, e.code(), Vec::new())
+                    .await
+                {
+                    tracing::error!(error = %log_error, "the failed attempt could not be logged");
+                }
+                return Err(e);
+            }
+        };
+        let provider = self.repinned(provider, query, &received).await;
+        let sent = Sent {
+            provider: &provider,
+            request: &request,
+            signed_request: &signed_request,
+            kind: checked.kind,
+        };
+        let checked_answer = check_answer(&self.signed, self.transport.as_ref(), sent, &received);
+        let outcome_text = match &checked_answer {
+            Ok(RequestOutcome::Evidence { .. }) => OUTCOME_EVIDENCE.to_owned(),
+            Ok(RequestOutcome::PreviewRequired { code, .. }) => format!("{code} preview"),
+            Err(e) => e.outcome().to_owned(),
+        };
+        log.append(Kind::Response, Direction::In, &outcome_text, received.body)
+            .await?;
+        tracing::info!(
+            evidence.request_id = %request.id,
+            exchange.provider = %provider.member,
+            exchange.outcome = %outcome_text,
+            "evidence request done"
+        );
+        checked_answer
+    }
+
+    /// Sends the sealed request through the transport, as a child span of the query's trace.
+    async fn send(
+        &self,
+        query: &EvidenceQuery,
+        request_id: &str,
+        provider: &ProviderConfig,
+        sealed: crate::exchange::transport::Sealed,
+    ) -> Result<Received, RequestError> {
+        let call = query
+            .trace
+            .map_or_else(TraceContext::new_root, |t| t.child());
+        let call_started = SystemTime::now();
+        let destination = Destination {
+            member: provider.member.clone(),
+            url: provider.url.clone(),
+        };
+        let received = self
+            .transport
+            .send(&destination, sealed, call.header())
+            .await
+            .map_err(|e| RequestError::from_send(provider.member.as_str(), e));
+        if let Some(tracer) = &self.tracer {
+            tracer.record(SpanData {
+                context: call,
+                parent: query.trace.map(|t| t.span_id),
+                name: "POST /v1/exchange".into(),
+                kind: SpanKind::Client,
+                start: call_started,
+                end: SystemTime::now(),
+                attributes: vec![
+                    ("url.full", provider.url.clone()),
+                    ("once.peer.member_id", provider.member.as_str().to_owned()),
+                    ("once.evidence_type", query.evidence_type.clone()),
+                    ("once.request_id", request_id.to_owned()),
+                    (
+                        "once.outcome",
+                        received
+                            .as_ref()
+                            .map_or_else(|e| e.code(), |_| "answered")
+                            .to_owned(),
+                    ),
+                ],
+                error: received.is_err(),
+            });
+        }
+        received
+    }
+
+    /// A provider found through the map whose certificate is not the one cached may have
+    /// rotated it: the map is asked again, and what it says now is pinned.
+    async fn repinned(
+        &self,
+        mut provider: ProviderConfig,
+        query: &EvidenceQuery,
+        received: &Received,
+    ) -> ProviderConfig {
+        if let (Some(pinned), Some(der), Some(discovery)) = (
+            provider.tls_fingerprint.as_deref(),
+            received.peer_certificate.as_deref(),
+            &self.discovery,
+        ) && once_pki::sha256_hex(der) != pinned
+            && let Some(current) = discovery
+                .current_fingerprint(
+                    &query.evidence_type,
+                    query.jurisdiction.as_deref(),
+                    &provider.member,
+                )
+                .await
+        {
+            provider.tls_fingerprint = Some(current);
+        }
+        provider
+    }
+}
+
+/// The log entries of one exchange share everything but direction, kind, outcome and message.
+struct Entries<'a> {
+    logbook: &'a Logbook,
+    template: LogEntry,
+}
+
+impl<'a> Entries<'a> {
+    fn new(
+        logbook: &'a Logbook,
+        query: &EvidenceQuery,
+        checked: &CheckedQuery,
+        request_id: &str,
+        provider: &ProviderConfig,
+    ) -> Entries<'a> {
+        let subject_digest = checked
+            .tax_id
+            .as_ref()
+            .map(|id| logbook.subject_digest(&id.to_string()))
+            .unwrap_or_default();
+        Entries {
+            logbook,
+            template: LogEntry {
+                direction: Direction::Out,
+                kind: Kind::Request,
+                exchange_id: request_id.to_owned(),
+                peer: provider.member.as_str().to_owned(),
+                evidence_type: query.evidence_type.clone(),
+                subject_digest,
+                procedure: query.procedure.clone(),
+                legal_basis: query.legal_basis.clone(),
+                outcome: String::new(),
+                message: Vec::new(),
+            },
+        }
+    }
+
+    async fn append(
+        &self,
+        kind: Kind,
+        direction: Direction,
+        outcome: &str,
+        message: Vec<u8>,
+    ) -> Result<(), RequestError> {
+        let entry = LogEntry {
+            kind,
+            direction,
+            outcome: outcome.to_owned(),
+            message,
+            ..self.template.clone()
+        };
+        self.logbook.append(entry).await.map(|_| ()).map_err(|e| {
+            tracing::error!(error = %e, "message log");
+            RequestError::LogUnavailable
+        })
+    }
+}

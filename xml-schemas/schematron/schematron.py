@@ -485,7 +485,13 @@ def avt(value: str) -> str:
 
 
 def text(value: str) -> str:
+    """XML character data."""
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def comment(value: str) -> str:
+    """An XML comment (a "--" inside would end it early)."""
+    return "<!-- " + value.replace("--", "- -") + " -->"
 
 
 # The helper functions every generated stylesheet carries.
@@ -546,7 +552,6 @@ class XsltWriter:
     def write(self) -> str:
         s = self.schema
         namespaces = dict(RESERVED_PREFIXES)
-        del namespaces["xml"]
         for prefix, uri in s.namespaces:
             if not re.fullmatch(r"[A-Za-z_][\w.-]*", prefix):
                 raise SchematronError(f"{s.path}: sch:ns prefix '{prefix}' is not an NCName")
@@ -554,9 +559,9 @@ class XsltWriter:
                 raise SchematronError(f"{s.path}: sch:ns binds the prefix '{prefix}' to {uri}, "
                                       f"but it is bound to {namespaces[prefix]}")
             namespaces[prefix] = uri
-        decls = "".join(f"\n    xmlns:{p}={attr(u)}" for p, u in namespaces.items())
+        decls = "".join(f"\n    xmlns:{p}={attr(u)}" for p, u in namespaces.items() if p != "xml")
         self.line(f"<xsl:stylesheet version=\"3.0\"{decls}\n    exclude-result-prefixes=\"#all\">")
-        self.line(f"  <!-- Generated from {text(s.path.name)} by schematron.py. -->")
+        self.line("  " + comment(f"Generated from {s.path.name} by schematron.py."))
         self.line('  <xsl:output method="xml" indent="no"/>')
         self.line(LOCATION_FUNCTIONS)
         self.line("  <!-- sch:let of the schema and of the phase: global variables; context: the "
@@ -580,17 +585,20 @@ class XsltWriter:
     def pattern(self, i: int, pattern: Pattern):
         mode = f"once-sch:p{i}"
         label = f"id={pattern.id}, " if pattern.id else ""
-        self.line(f"\n  <!-- sch:pattern {label}line {pattern.line}: mode {mode} -->")
+        self.line("\n  " + comment(f"sch:pattern {label}line {pattern.line}: mode {mode}"))
         self.line(f'  <xsl:template name="once-sch:pattern-{i}">')
         for let in pattern.lets:
             self.line(f"    <xsl:variable name={attr(let.name)} select={attr(let.value)}/>")
         pid = f" id={avt(pattern.id)}" if pattern.id else ""
         self.line(f"    <svrl:active-pattern{pid}/>")
-        self.line(f'    <xsl:apply-templates select="." mode="{mode}">')
-        for let in pattern.lets:
-            self.line(f"      <xsl:with-param name={attr(let.name)} select=\"${let.name}\" "
-                      "tunnel=\"yes\"/>")
-        self.line("    </xsl:apply-templates>")
+        if not pattern.lets:
+            self.line(f'    <xsl:apply-templates select="." mode="{mode}"/>')
+        else:
+            self.line(f'    <xsl:apply-templates select="." mode="{mode}">')
+            for let in pattern.lets:
+                self.line(f"      <xsl:with-param name={attr(let.name)} "
+                          f"select=\"${let.name}\" tunnel=\"yes\"/>")
+            self.line("    </xsl:apply-templates>")
         self.line("  </xsl:template>")
         for j, rule in enumerate(pattern.rules):
             self.rule(mode, len(pattern.rules) - j, rule, pattern)
@@ -603,7 +611,7 @@ class XsltWriter:
                   f' mode="{mode}" priority="-1"/>')
 
     def rule(self, mode: str, priority: int, rule: Rule, pattern: Pattern):
-        self.line(f"  <!-- sch:rule line {rule.line} -->")
+        self.line("  " + comment(f"sch:rule {rule.id or ''} line {rule.line}".replace("  ", " ")))
         self.line(f"  <xsl:template match={attr(rule.context)} mode=\"{mode}\" "
                   f"priority=\"{priority}\">")
         for let in pattern.lets:
@@ -641,7 +649,7 @@ class XsltWriter:
             if value is not None:
                 attrs += f" {name}={avt(value)}"
         attrs += ' location="{once-sch:location(.)}"'
-        self.line(f"    <!-- sch:{check.kind} {text(check.id or '(no id)')}, line {check.line} -->")
+        self.line("    " + comment(f"sch:{check.kind} {check.id or '(no id)'}, line {check.line}"))
         if check.kind == "assert":
             self.line("    <xsl:choose>")
             self.line(f"      <xsl:when test={attr(check.test)}/>")
@@ -865,7 +873,7 @@ def arguments(argv):
 
 
 class UsageError(SchematronError):
-    pass
+    """A command line that makes no sense."""
 
 
 def main(argv=None) -> int:

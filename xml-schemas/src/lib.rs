@@ -18,6 +18,8 @@
 //! - [`c14n`], [`dsig`]: exclusive canonicalization and the enveloped XML signature.
 //! - [`taxid`]: the German tax identification number with its check digit.
 //! - [`edm`]: the EDM error codes.
+//! - `schematron` (cargo feature `schematron-check`, for tests): the Commission's EDM Schematron
+//!   business rules run over a message by `schematron/schematron.py` (Python, saxonche).
 //!
 //! The XSDs live in `schemas/` (see its README for sources and licences). This crate knows nothing
 //! of HTTP or databases.
@@ -34,6 +36,8 @@ pub mod multipart;
 pub mod ns;
 pub mod request;
 pub mod response;
+#[cfg(feature = "schematron-check")]
+pub mod schematron;
 mod slots;
 pub mod taxid;
 pub mod tree;

@@ -36,6 +36,7 @@ pub mod request;
 pub mod response;
 mod slots;
 pub mod taxid;
+pub mod text;
 pub mod tree;
 mod write;
 

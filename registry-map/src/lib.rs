@@ -6,7 +6,8 @@
 //!   its registers, instanced as they exist (one population register per municipality, …).
 //! - [`db`]: storage (SQLite or PostgreSQL), descriptor version history.
 //! - [`catalogue`]: the map in memory: search with facets, discovery.
-//! - [`service`]: publish, discover, flows, free of HTTP; [`api`]: the mTLS API for nodes.
+//! - [`service`]: publish, discover, flows, free of HTTP; [`api`]: the mTLS API for nodes;
+//!   [`error`]: the one error surface of its HTTP answers (the JSON envelope).
 //! - [`state`]: what the handlers share.
 //!
 //! The servers themselves (TLS, listeners, signals) are started by the `once` program
@@ -16,6 +17,7 @@
 pub mod api;
 pub mod catalogue;
 pub mod db;
+pub mod error;
 pub mod export;
 pub mod model;
 pub mod schema;

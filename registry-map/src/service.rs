@@ -57,8 +57,13 @@ pub async fn publish(
     peer: &MemberId,
     document: &[u8],
 ) -> Result<usize, PublishError> {
-    let verified = dsig::verify(document, &state.limits, Placement::LastChild)
-        .map_err(|e| PublishError::Signature(e.to_string()))?;
+    let verified =
+        dsig::verify(document, &state.limits, Placement::LastChild).map_err(|e| match e {
+            // The reader refused the document itself (not XML, a character XML does not allow,
+            // over a limit): an invalid descriptor, whatever its signature.
+            dsig::DsigError::Document(refusal) => PublishError::Invalid(refusal.detail),
+            e => PublishError::Signature(e.to_string()),
+        })?;
     let chain: Vec<CertificateDer<'_>> = verified
         .certificates
         .iter()

@@ -12,7 +12,9 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(root) = tree::parse(data, &limits)
         && let Ok(descriptor) = NodeDescriptor::from_element(&root)
     {
-        let xml = descriptor.to_xml();
+        let xml = descriptor
+            .try_to_xml()
+            .unwrap_or_else(|e| panic!("a descriptor that reads cannot be written: {e}"));
         let again = NodeDescriptor::from_xml(xml.as_bytes(), &limits)
             .unwrap_or_else(|e| panic!("a written descriptor does not read: {e:?}\n{xml}"));
         assert_eq!(
@@ -24,7 +26,9 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(root) = tree::parse(data, &limits)
         && let Ok(answer) = DiscoveryResponse::from_element(&root)
     {
-        let xml = answer.to_xml();
+        let xml = answer
+            .try_to_xml()
+            .unwrap_or_else(|e| panic!("a discovery answer that reads cannot be written: {e}"));
         let again = DiscoveryResponse::from_xml(xml.as_bytes(), &limits)
             .unwrap_or_else(|e| panic!("a written discovery answer does not read: {e:?}\n{xml}"));
         assert_eq!(

@@ -15,7 +15,9 @@ fuzz_target!(|data: &[u8]| {
     };
     if let Ok(response) = Response::from_element(&root) {
         let _ = response.request_id();
-        let xml = response.to_xml();
+        let xml = response
+            .try_to_xml()
+            .unwrap_or_else(|e| panic!("a response that reads cannot be written: {e}"));
         let again = Response::from_xml(xml.as_bytes(), &limits)
             .unwrap_or_else(|e| panic!("a written response does not read: {e:?}\n{xml}"));
         assert_eq!(
@@ -30,7 +32,9 @@ fuzz_target!(|data: &[u8]| {
             Some(("evidence_type", document.kind().classification()))
         );
         let _ = document.evidence_id();
-        let xml = document.to_xml();
+        let xml = document
+            .try_to_xml()
+            .unwrap_or_else(|e| panic!("an evidence document that reads cannot be written: {e}"));
         let again = EvidenceDocument::from_xml(xml.as_bytes(), &limits)
             .unwrap_or_else(|e| panic!("a written evidence document does not read: {e:?}\n{xml}"));
         assert_eq!(

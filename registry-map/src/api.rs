@@ -1,74 +1,58 @@
 //! The map's API for nodes (mutual TLS): publish a descriptor, discover providers, report
 //! exchange counts. The caller is the member of its TLS client certificate, read when the
-//! connection was established (a `PeerIdentity` in the connection data).
+//! connection was established (a `PeerIdentity` in the connection data). Every refusal is a
+//! [`MapError`], answered in the JSON error envelope.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use once_pki::PeerIdentity;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::service::{self, FlowReport, PublishError};
+use crate::error::{self, MapError};
+use crate::service::{self, FlowReport};
 use crate::state::MapState;
 
 /// Largest descriptor accepted, in bytes.
 pub const MAX_DESCRIPTOR_BYTES: usize = 16 * 1024 * 1024;
 
-/// Registers the API routes.
+/// Largest flow report accepted, in bytes.
+pub const MAX_REPORT_BYTES: usize = 1024 * 1024;
+
+/// Registers the API routes, with actix's extractor errors answered in the envelope.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PayloadConfig::new(MAX_DESCRIPTOR_BYTES))
-        .app_data(web::JsonConfig::default().limit(1024 * 1024))
+        .app_data(error::json_config(MAX_REPORT_BYTES))
+        .app_data(error::query_config())
         .route("/v1/descriptors", web::post().to(publish))
         .route("/v1/providers", web::get().to(providers))
-        .route("/v1/stats", web::post().to(stats));
+        .route("/v1/stats", web::post().to(stats))
+        .default_service(web::to(not_found));
 }
 
-fn error(status: StatusCode, code: &str, message: impl std::fmt::Display) -> HttpResponse {
-    HttpResponse::build(status)
-        .json(json!({ "error": { "code": code, "message": message.to_string() } }))
-}
-
-/// The calling member; `None` (answer [`unauthenticated`]) on a connection without one.
-fn peer(request: &HttpRequest) -> Option<PeerIdentity> {
-    request.conn_data::<PeerIdentity>().cloned()
-}
-
-fn unauthenticated() -> HttpResponse {
-    error(
-        StatusCode::UNAUTHORIZED,
-        "unauthorized",
-        "no authenticated member on this connection",
-    )
-}
-
-fn publish_error(e: &PublishError) -> HttpResponse {
-    let (status, code) = match e {
-        PublishError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_descriptor"),
-        PublishError::Signature(_) => (StatusCode::UNAUTHORIZED, "bad_signature"),
-        PublishError::WrongMember(_) => (StatusCode::FORBIDDEN, "wrong_member"),
-        PublishError::Stale(_) => (StatusCode::CONFLICT, "stale_descriptor"),
-        PublishError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-    };
-    if matches!(e, PublishError::Unavailable(_)) {
-        tracing::warn!(error = %e, "map storage");
-    }
-    error(status, code, e)
+/// The calling member, or [`MapError::Unauthenticated`] on a connection without one.
+fn peer(request: &HttpRequest) -> Result<PeerIdentity, MapError> {
+    request
+        .conn_data::<PeerIdentity>()
+        .cloned()
+        .ok_or(MapError::Unauthenticated)
 }
 
 /// `POST /v1/descriptors`: a signed register descriptor of the calling member.
 pub async fn publish(
     state: web::Data<MapState>,
     request: HttpRequest,
-    body: web::Bytes,
-) -> HttpResponse {
-    let Some(peer) = peer(&request) else {
-        return unauthenticated();
-    };
+    body: Result<web::Bytes, actix_web::Error>,
+) -> Result<HttpResponse, MapError> {
+    let peer = peer(&request)?;
+    let body = body.map_err(|e| MapError::from_body(&e, MAX_DESCRIPTOR_BYTES))?;
     match service::publish(&state, &peer.member_id, &body).await {
-        Ok(count) => HttpResponse::Ok().json(json!({ "accepted": true, "registers": count })),
+        Ok(count) => Ok(HttpResponse::Ok().json(json!({ "accepted": true, "registers": count }))),
         Err(e) => {
-            tracing::warn!(map.member = %peer.member_id, error = %e, "descriptor refused");
-            publish_error(&e)
+            let e = MapError::from(e);
+            if !e.status_and_code().0.is_server_error() {
+                tracing::warn!(map.member = %peer.member_id, error = %e, "descriptor refused");
+            }
+            Err(e)
         }
     }
 }
@@ -85,30 +69,17 @@ pub async fn providers(
     state: web::Data<MapState>,
     request: HttpRequest,
     query: web::Query<ProvidersQuery>,
-) -> HttpResponse {
-    if peer(&request).is_none() {
-        return unauthenticated();
-    }
-    let Some(evidence_type) = query.evidence_type.as_deref().filter(|e| !e.is_empty()) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "missing_parameter",
-            "evidence_type is required",
-        );
-    };
-    match service::discover(&state, evidence_type, query.jurisdiction.as_deref()) {
-        Ok(document) => HttpResponse::Ok()
-            .content_type("application/xml")
-            .body(document),
-        Err(e) => {
-            tracing::error!(error = %e, "signing a discovery answer failed");
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
-                "the answer could not be signed",
-            )
-        }
-    }
+) -> Result<HttpResponse, MapError> {
+    peer(&request)?;
+    let evidence_type = query
+        .evidence_type
+        .as_deref()
+        .filter(|e| !e.is_empty())
+        .ok_or(MapError::MissingParameter("evidence_type"))?;
+    let document = service::discover(&state, evidence_type, query.jurisdiction.as_deref())?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/xml")
+        .body(document))
 }
 
 /// `POST /v1/stats`: exchange counts of the calling (requester) member for a day.
@@ -116,12 +87,13 @@ pub async fn stats(
     state: web::Data<MapState>,
     request: HttpRequest,
     report: web::Json<FlowReport>,
-) -> HttpResponse {
-    let Some(peer) = peer(&request) else {
-        return unauthenticated();
-    };
-    match service::record_flows(&state, &peer.member_id, report.into_inner()).await {
-        Ok(()) => HttpResponse::Ok().json(json!({ "accepted": true })),
-        Err(e) => publish_error(&e),
-    }
+) -> Result<HttpResponse, MapError> {
+    let peer = peer(&request)?;
+    service::record_flows(&state, &peer.member_id, report.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(json!({ "accepted": true })))
+}
+
+/// Any other path or method: 404 in the envelope.
+async fn not_found() -> Result<HttpResponse, MapError> {
+    Err(MapError::NotFound)
 }

@@ -14,157 +14,12 @@ use std::collections::{HashMap, HashSet};
 use once_xml::level::Level;
 
 use crate::catalogue::Catalogue;
-use crate::model::{AreaLevel, Member, Register, Source};
+use crate::model::{AreaLevel, Member, Register};
 use crate::seed;
 
-/// The columns of [`csv`], in this order.
-pub const CSV_COLUMNS: [&str; 15] = [
-    "id",
-    "name",
-    "member",
-    "member_name",
-    "register_type",
-    "type_name",
-    "level",
-    "jurisdictions",
-    "jurisdiction_names",
-    "evidence_types",
-    "legal_basis",
-    "standards",
-    "record_count",
-    "connected",
-    "source",
-];
+mod registers_csv;
 
-/// The whole catalogue as CSV (RFC 4180: comma-separated, CRLF line ends, fields quoted where
-/// needed), one header line ([`CSV_COLUMNS`]) and one row per register, in catalogue order.
-///
-/// - `jurisdictions` and `evidence_types` are space-separated lists of codes (official keys,
-///   evidence type URNs); `jurisdiction_names` and `standards` are lists of names separated by
-///   `"; "` (area names contain commas and spaces); `jurisdiction_names` has one entry per key,
-///   the key itself where the area is unknown.
-/// - `type_name` is the German name of the register type; `level` is `federal`, `state`,
-///   `district` or `municipality`; `record_count` is empty where unknown; `connected` is `true` or
-///   `false`; `source` is `seed` or `published`.
-///
-/// **Attribution.** The file holds data and nothing else: a comment line or a trailing row with
-/// the attribution breaks CSV readers, and an `attribution` column would repeat the same text on
-/// every one of 100,000 rows. The attribution of the municipality data ([`seed::ATTRIBUTION`],
-/// dl-de/by-2-0) therefore goes *with* the file, not into it: the page that offers the download
-/// shows it (footer), the HTTP response that serves it links the licence
-/// (`Link: <https://www.govdata.de/dl-de/by-2-0>; rel="license"`), the DCAT export carries it as
-/// `dct:rights`, and the README of the register map states it.
-pub fn csv(catalogue: &Catalogue) -> String {
-    let registers = catalogue.registers();
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::with_capacity(256 * (registers.len() + 1)));
-    let mut row = CsvRow::default();
-    // Writing into a Vec<u8> cannot fail, and every record has the header's 15 fields: the
-    // writer has no error to report here.
-    writer
-        .write_record(CSV_COLUMNS)
-        .expect("CSV into memory cannot fail");
-    for register in registers {
-        row.fill(catalogue, register);
-        writer
-            .write_record(row.fields(register))
-            .expect("CSV into memory cannot fail");
-    }
-    let bytes = writer
-        .into_inner()
-        .map_err(|e| e.into_error())
-        .expect("CSV into memory cannot fail");
-    // Every field is a `&str`, so the output is UTF-8.
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-}
-
-/// The joined and formatted fields of one row, reused from row to row.
-#[derive(Debug, Default)]
-struct CsvRow {
-    member_name: String,
-    type_name: String,
-    jurisdictions: String,
-    jurisdiction_names: String,
-    evidence_types: String,
-    standards: String,
-    record_count: String,
-}
-
-impl CsvRow {
-    fn fill(&mut self, catalogue: &Catalogue, register: &Register) {
-        let clear_and = |s: &mut String, text: &str| {
-            s.clear();
-            s.push_str(text);
-        };
-        clear_and(
-            &mut self.member_name,
-            catalogue
-                .member(&register.member)
-                .map_or("", |m| m.name.as_str()),
-        );
-        clear_and(
-            &mut self.type_name,
-            register
-                .register_type
-                .as_deref()
-                .and_then(|t| catalogue.register_type(t))
-                .map_or("", |t| t.name_de.as_str()),
-        );
-        join(&mut self.jurisdictions, &register.jurisdictions, " ");
-        join(
-            &mut self.jurisdiction_names,
-            register
-                .jurisdictions
-                .iter()
-                .map(|k| catalogue.area(k).map_or(k.as_str(), |a| a.name.as_str())),
-            "; ",
-        );
-        join(&mut self.evidence_types, &register.evidence_types, " ");
-        join(&mut self.standards, &register.standards, "; ");
-        self.record_count.clear();
-        if let Some(count) = register.record_count {
-            self.record_count.push_str(&count.to_string());
-        }
-    }
-
-    fn fields<'a>(&'a self, register: &'a Register) -> [&'a str; 15] {
-        [
-            &register.id,
-            &register.name,
-            &register.member,
-            &self.member_name,
-            register.register_type.as_deref().unwrap_or(""),
-            &self.type_name,
-            register.level.as_str(),
-            &self.jurisdictions,
-            &self.jurisdiction_names,
-            &self.evidence_types,
-            &register.legal_basis,
-            &self.standards,
-            &self.record_count,
-            if register.connected { "true" } else { "false" },
-            match register.source {
-                Source::Seed => "seed",
-                Source::Published => "published",
-            },
-        ]
-    }
-}
-
-fn join<I, S>(out: &mut String, items: I, separator: &str)
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<str>,
-{
-    out.clear();
-    for (i, item) in items.into_iter().enumerate() {
-        if i > 0 {
-            out.push_str(separator);
-        }
-        out.push_str(item.as_ref());
-    }
-}
+pub use registers_csv::{CSV_COLUMNS, csv};
 
 /// The whole catalogue in DCAT-AP.de 3.0, as Turtle. `base_url` is the absolute URL of the
 /// register map (e.g. `https://map.example.org`); the IRIs of the catalogue's own resources are
@@ -666,7 +521,7 @@ fn publisher_type(member: &str) -> Option<&'static str> {
 mod tests {
     use super::*;
     use crate::db::Snapshot;
-    use crate::model::{Instancing, Jurisdiction, RegisterType};
+    use crate::model::{Instancing, Jurisdiction, RegisterType, Source};
 
     fn catalogue() -> Catalogue {
         let area = |key: &str, level, name: &str| Jurisdiction {

@@ -6,7 +6,8 @@
 //!   its registers, instanced as they exist (one population register per municipality, …).
 //! - [`db`]: storage (SQLite or PostgreSQL), descriptor version history.
 //! - [`catalogue`]: the map in memory: search with facets, discovery.
-//! - [`service`]: publish, discover, flows, free of HTTP; [`api`]: the mTLS API for nodes.
+//! - [`service`]: publish, discover, flows, free of HTTP; [`api`]: the mTLS API for nodes;
+//!   [`error`]: the one error surface of its HTTP answers (the JSON envelope).
 //! - [`state`]: what the handlers share.
 //! - [`config`] (`map.toml`) and [`server`]: the map as a service, started by `once map run` on
 //!   the same runtime as the node (`once-runtime`).
@@ -16,6 +17,7 @@ pub mod api;
 pub mod catalogue;
 pub mod config;
 pub mod db;
+pub mod error;
 pub mod export;
 pub mod model;
 pub mod schema;

@@ -5,6 +5,7 @@ use once_pki::MemberId;
 use once_xml::descriptor::NodeDescriptor;
 use once_xml::discovery::{DiscoveredProvider, DiscoveryOutcome, DiscoveryResponse};
 use once_xml::dsig::{self, Placement};
+use once_xml::text::{self, InvalidText};
 use rustls_pki_types::{CertificateDer, UnixTime};
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -34,6 +35,21 @@ pub enum PublishError {
     Unavailable(once_store::DbError),
 }
 
+/// Why a discovery answer could not be given.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DiscoverError {
+    /// A query parameter is not a single line of text (it is echoed in the answer).
+    #[error("{0}")]
+    Query(InvalidText),
+    /// A text of the answer (a name from the catalogue) has a character XML does not allow.
+    #[error("the answer cannot be written: {0}")]
+    Write(InvalidText),
+    /// Signing failed.
+    #[error("the answer cannot be signed: {0}")]
+    Sign(#[from] dsig::DsigError),
+}
+
 /// Checks and stores a descriptor sent by `peer`: signed by `peer`'s signing certificate, for
 /// `peer` itself. Returns the number of registers it carries.
 pub async fn publish(
@@ -41,8 +57,13 @@ pub async fn publish(
     peer: &MemberId,
     document: &[u8],
 ) -> Result<usize, PublishError> {
-    let verified = dsig::verify(document, &state.limits, Placement::LastChild)
-        .map_err(|e| PublishError::Signature(e.to_string()))?;
+    let verified =
+        dsig::verify(document, &state.limits, Placement::LastChild).map_err(|e| match e {
+            // The reader refused the document itself (not XML, a character XML does not allow,
+            // over a limit): an invalid descriptor, whatever its signature.
+            dsig::DsigError::Document(refusal) => PublishError::Invalid(refusal.detail),
+            e => PublishError::Signature(e.to_string()),
+        })?;
     let chain: Vec<CertificateDer<'_>> = verified
         .certificates
         .iter()
@@ -116,12 +137,17 @@ pub fn may_serve(member: &MemberId, key: &str) -> bool {
     }
 }
 
-/// The signed discovery answer for an evidence type and place.
+/// The signed discovery answer for an evidence type and place. Both are echoed in the answer:
+/// each must be one line of text ([`once_xml::text::check_line`]).
 pub fn discover(
     state: &MapState,
     evidence_type: &str,
     jurisdiction: Option<&str>,
-) -> Result<Vec<u8>, dsig::DsigError> {
+) -> Result<Vec<u8>, DiscoverError> {
+    text::check_line("evidence_type", evidence_type).map_err(DiscoverError::Query)?;
+    if let Some(jurisdiction) = jurisdiction {
+        text::check_line("jurisdiction", jurisdiction).map_err(DiscoverError::Query)?;
+    }
     let catalogue = state.catalogue.load();
     let outcome = match catalogue.discover(evidence_type, jurisdiction) {
         Discovery::Providers(found) => DiscoveryOutcome::Providers(
@@ -152,11 +178,11 @@ pub fn discover(
         jurisdiction: jurisdiction.map(ToOwned::to_owned),
         outcome,
     };
-    state
-        .signer
-        .load()
-        .sign(&response.to_xml(), Placement::LastChild)
-        .map(String::into_bytes)
+    let signed = state.signer.load().sign(
+        &response.try_to_xml().map_err(DiscoverError::Write)?,
+        Placement::LastChild,
+    )?;
+    Ok(signed.into_bytes())
 }
 
 /// A requester's report of its exchanges on one day.

@@ -32,7 +32,14 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::PrefixDeclaration;
 
+use crate::text;
 use crate::tree;
+
+mod escape;
+
+use escape::{
+    attribute_value, escape_attribute, escape_text, push_normalised_eol, resolve_reference,
+};
 
 /// The algorithm URI of exclusive XML canonicalization 1.0 without comments.
 pub const ALGORITHM: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
@@ -55,7 +62,16 @@ pub enum C14nError {
     /// The input has a DOCTYPE; DTDs are never processed.
     #[error("a DOCTYPE is not allowed (no DTDs, no entity declarations)")]
     Doctype,
-    /// A reference to an entity other than the five predefined ones, or an invalid character
+    /// A character XML 1.0 does not allow (outside its `Char` production), written directly or
+    /// as a character reference.
+    #[error("{detail}")]
+    Character {
+        /// Byte offset of the character, or of the markup holding the reference.
+        position: usize,
+        /// Which character, where, and why it is refused.
+        detail: String,
+    },
+    /// A reference to an entity other than the five predefined ones, or a malformed character
     /// reference.
     #[error(
         "the reference &{0}; is not allowed (only &lt; &gt; &amp; &apos; &quot; and references to valid characters)"
@@ -157,6 +173,14 @@ impl<'a> Canonicaliser<'a> {
     }
 
     fn run(mut self) -> Result<Vec<u8>, C14nError> {
+        // As in `tree::parse`: characters written directly are found by one scan, those written
+        // as references where they are resolved.
+        if let Some(at) = text::first_not_xml(self.input) {
+            return Err(C14nError::Character {
+                position: at,
+                detail: text::not_xml_in_document(self.input, at),
+            });
+        }
         let mut reader = Reader::from_str(self.input);
         let config = reader.config_mut();
         config.check_end_names = true;
@@ -187,7 +211,7 @@ impl<'a> Canonicaliser<'a> {
                 Event::Text(text) => self.text(&text, position, true)?,
                 Event::CData(data) => self.text(&data, position, true)?,
                 Event::GeneralRef(reference) => {
-                    let c = resolve_reference(&reference)?;
+                    let c = resolve_reference(&reference, position)?;
                     if self.frames.is_empty() {
                         return Err(syntax(position, "a reference outside the document element"));
                     }
@@ -581,155 +605,6 @@ fn syntax(position: usize, detail: impl Into<String>) -> C14nError {
     }
 }
 
-/// Whether `c` is a character XML 1.0 allows in a document.
-fn is_xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
-}
-
-/// The character a reference (the text between `&` and `;`) stands for: a character reference
-/// to a valid XML character, or one of the five predefined entities.
-fn resolve_reference(name: &str) -> Result<char, C14nError> {
-    let refuse = || C14nError::Reference(name.to_owned());
-    let code = if let Some(hex) = name.strip_prefix("#x") {
-        if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(refuse());
-        }
-        u32::from_str_radix(hex, 16).map_err(|_| refuse())?
-    } else if let Some(decimal) = name.strip_prefix('#') {
-        if decimal.is_empty() || !decimal.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(refuse());
-        }
-        decimal.parse::<u32>().map_err(|_| refuse())?
-    } else {
-        return match name {
-            "lt" => Ok('<'),
-            "gt" => Ok('>'),
-            "amp" => Ok('&'),
-            "apos" => Ok('\''),
-            "quot" => Ok('"'),
-            _ => Err(refuse()),
-        };
-    };
-    char::from_u32(code)
-        .filter(|c| is_xml_char(*c))
-        .ok_or_else(refuse)
-}
-
-/// The normalised value of an attribute from its raw text: references expanded, a literal
-/// tab, newline, carriage return or CR LF pair replaced by one space (XML 1.0, 3.3.3, for CDATA
-/// attributes: without a DTD every attribute is CDATA).
-fn attribute_value(raw: &str, position: usize) -> Result<Cow<'_, str>, C14nError> {
-    if !raw
-        .bytes()
-        .any(|b| matches!(b, b'&' | b'\t' | b'\n' | b'\r' | b'<') || b < 0x20)
-    {
-        return Ok(Cow::Borrowed(raw));
-    }
-    let mut value = String::with_capacity(raw.len());
-    let mut rest = raw;
-    while let Some(c) = rest.chars().next() {
-        rest = &rest[c.len_utf8()..];
-        match c {
-            '&' => {
-                let (name, after) = rest
-                    .split_once(';')
-                    .ok_or_else(|| C14nError::Reference(rest.to_owned()))?;
-                value.push(resolve_reference(name)?);
-                rest = after;
-            }
-            '\r' => {
-                rest = rest.strip_prefix('\n').unwrap_or(rest);
-                value.push(' ');
-            }
-            '\t' | '\n' => value.push(' '),
-            '<' => return Err(syntax(position, "a < in an attribute value")),
-            c if !is_xml_char(c) => {
-                return Err(syntax(
-                    position,
-                    format!("the character U+{:04X} is not allowed in XML", c as u32),
-                ));
-            }
-            c => value.push(c),
-        }
-    }
-    Ok(Cow::Owned(value))
-}
-
-/// Appends an attribute value escaped as C14N says: `&` `<` `"` tab, newline, carriage return.
-fn escape_attribute(out: &mut Vec<u8>, value: &str) {
-    let bytes = value.as_bytes();
-    let mut run = 0;
-    for (i, b) in bytes.iter().enumerate() {
-        let escaped: &[u8] = match b {
-            b'&' => b"&amp;",
-            b'<' => b"&lt;",
-            b'"' => b"&quot;",
-            b'\t' => b"&#x9;",
-            b'\n' => b"&#xA;",
-            b'\r' => b"&#xD;",
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[run..i]);
-        out.extend_from_slice(escaped);
-        run = i + 1;
-    }
-    out.extend_from_slice(&bytes[run..]);
-}
-
-/// Appends text escaped as C14N says: `&` `<` `>` and carriage return. With `raw`, the text
-/// comes straight from the document and its line endings are normalised first (so a carriage
-/// return only survives when it came from a character reference).
-fn escape_text(out: &mut Vec<u8>, text: &str, raw: bool, position: usize) -> Result<(), C14nError> {
-    let bytes = text.as_bytes();
-    let mut run = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let escaped: &[u8] = match b {
-            b'&' => b"&amp;",
-            b'<' => b"&lt;",
-            b'>' => b"&gt;",
-            b'\r' if raw => b"\n",
-            b'\r' => b"&#xD;",
-            b'\t' | b'\n' => {
-                i += 1;
-                continue;
-            }
-            0..0x20 => {
-                return Err(syntax(
-                    position,
-                    format!("the character U+{b:04X} is not allowed in XML"),
-                ));
-            }
-            _ => {
-                i += 1;
-                continue;
-            }
-        };
-        out.extend_from_slice(&bytes[run..i]);
-        out.extend_from_slice(escaped);
-        i += 1;
-        if raw && b == b'\r' && bytes.get(i) == Some(&b'\n') {
-            i += 1;
-        }
-        run = i;
-    }
-    out.extend_from_slice(&bytes[run..]);
-    Ok(())
-}
-
-/// Appends `text` with `\r\n` and lone `\r` replaced by `\n`.
-fn push_normalised_eol(out: &mut Vec<u8>, text: &str) {
-    let mut rest = text;
-    while let Some(i) = rest.find('\r') {
-        out.extend_from_slice(&rest.as_bytes()[..i]);
-        out.push(b'\n');
-        rest = &rest[i + 1..];
-        rest = rest.strip_prefix('\n').unwrap_or(rest);
-    }
-    out.extend_from_slice(rest.as_bytes());
-}
-
 #[cfg(test)]
 mod tests {
     use std::process::Command;
@@ -818,31 +693,6 @@ mod tests {
         assert_eq!(
             c14n("<r><e a='1' /><f/></r>"),
             "<r><e a=\"1\"></e><f></f></r>"
-        );
-    }
-
-    #[test]
-    fn normalises_line_endings_but_keeps_referenced_carriage_returns() {
-        assert_eq!(
-            c14n("<r>a\r\nb\rc\n&#13;&#xD;</r>"),
-            "<r>a\nb\nc\n&#xD;&#xD;</r>"
-        );
-        assert_eq!(c14n("<r>\r<![CDATA[\r\n]]>\r</r>"), "<r>\n\n\n</r>");
-    }
-
-    #[test]
-    fn normalises_and_escapes_attribute_values() {
-        assert_eq!(
-            c14n("<r a=\"x\ty\nz\r\nw\rv\" b=\"&#9;&#10;&#13;\" c='\"&lt;>&amp;'/>"),
-            "<r a=\"x y z w v\" b=\"&#x9;&#xA;&#xD;\" c=\"&quot;&lt;>&amp;\"></r>"
-        );
-    }
-
-    #[test]
-    fn escapes_text() {
-        assert_eq!(
-            c14n("<r>&lt;&gt;&amp;&quot;&apos;\"'></r>"),
-            "<r>&lt;&gt;&amp;\"'\"'&gt;</r>"
         );
     }
 

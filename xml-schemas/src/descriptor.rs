@@ -15,7 +15,9 @@ use crate::EdmError;
 use crate::level::Level;
 use crate::response::Sha256Hex;
 use crate::slots::{date_time_text, simple_element};
+use crate::text::{self, InvalidText};
 use crate::tree::{self, Element, Limits};
+use crate::write::Writer;
 
 /// The namespace of register descriptors.
 pub const NAMESPACE: &str = "urn:once:register-descriptor:1";
@@ -118,9 +120,22 @@ impl NodeDescriptor {
     }
 
     /// Writes the descriptor as XML that validates against `schemas/register-descriptor.xsd`
-    /// (given values in their forms).
+    /// (given values in their forms); a character XML 1.0 does not allow is refused with the
+    /// field it is in (e.g. `Register[2]/Name`). A text the map refuses for other reasons (a
+    /// line break in a name: see [`NodeDescriptor::from_element`]) is written: check the texts
+    /// with [`crate::text`] where they come from.
+    pub fn try_to_xml(&self) -> Result<String, InvalidText> {
+        self.write().finish()
+    }
+
+    /// Writes the descriptor as XML; a character XML 1.0 does not allow is written as U+FFFD.
+    /// Prefer [`NodeDescriptor::try_to_xml`], or check every text with [`crate::text`] first.
     pub fn to_xml(&self) -> String {
-        let mut out = String::with_capacity(1024 + 512 * self.registers.len());
+        self.write().into_lossy()
+    }
+
+    fn write(&self) -> Writer {
+        let mut out = Writer::with_capacity(1024 + 512 * self.registers.len());
         out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<NodeDescriptor xmlns=\"");
         out.push_str(NAMESPACE);
         out.push_str("\">");
@@ -139,23 +154,29 @@ impl NodeDescriptor {
             &date_time_text(self.issue_date_time),
         );
         simple_element(&mut out, "Sequence", &self.sequence.to_string());
-        for r in &self.registers {
+        for (i, r) in self.registers.iter().enumerate() {
             out.push_str("<Register>");
-            simple_element(&mut out, "Id", &r.id);
-            simple_element(&mut out, "Name", &r.name);
-            optional_element(&mut out, "RegisterType", r.register_type.as_deref());
-            simple_element(&mut out, "Level", r.level.as_str());
-            elements(&mut out, "Jurisdiction", &r.jurisdictions);
-            elements(&mut out, "EvidenceType", &r.evidence_types);
-            simple_element(&mut out, "LegalBasis", &r.legal_basis);
-            elements(&mut out, "Standard", &r.standards);
-            let count = r.record_count.map(|c| c.to_string());
-            optional_element(&mut out, "RecordCount", count.as_deref());
-            optional_element(&mut out, "Contact", r.contact.as_deref());
+            out.within(|| format!("Register[{i}]"), |out| r.write(out));
             out.push_str("</Register>");
         }
         out.push_str("</NodeDescriptor>\n");
         out
+    }
+}
+
+impl RegisterDescriptor {
+    fn write(&self, out: &mut Writer) {
+        simple_element(out, "Id", &self.id);
+        simple_element(out, "Name", &self.name);
+        optional_element(out, "RegisterType", self.register_type.as_deref());
+        simple_element(out, "Level", self.level.as_str());
+        elements(out, "Jurisdiction", &self.jurisdictions);
+        elements(out, "EvidenceType", &self.evidence_types);
+        simple_element(out, "LegalBasis", &self.legal_basis);
+        elements(out, "Standard", &self.standards);
+        let count = self.record_count.map(|c| c.to_string());
+        optional_element(out, "RecordCount", count.as_deref());
+        optional_element(out, "Contact", self.contact.as_deref());
     }
 }
 
@@ -177,7 +198,7 @@ fn register(element: &Element, path: &str) -> Result<RegisterDescriptor, EdmErro
             owned_if(area_key),
         )?,
         evidence_types: r.values("EvidenceType", MAX_LIST, TOKEN_RULE, owned_if(token))?,
-        legal_basis: r.text("LegalBasis")?,
+        legal_basis: r.text_lines("LegalBasis")?,
         standards: r.values("Standard", MAX_LIST, "a text", |s| Some(s.to_owned()))?,
         record_count: r.optional_value("RecordCount", COUNT_RULE, count)?,
         contact: r.optional_text("Contact")?,
@@ -186,13 +207,13 @@ fn register(element: &Element, path: &str) -> Result<RegisterDescriptor, EdmErro
     Ok(register)
 }
 
-fn optional_element(out: &mut String, tag: &str, value: Option<&str>) {
+fn optional_element(out: &mut Writer, tag: &str, value: Option<&str>) {
     if let Some(value) = value {
         simple_element(out, tag, value);
     }
 }
 
-pub(crate) fn elements(out: &mut String, tag: &str, values: &[String]) {
+pub(crate) fn elements(out: &mut Writer, tag: &str, values: &[String]) {
     for value in values {
         simple_element(out, tag, value);
     }
@@ -317,10 +338,16 @@ impl<'a> Children<'a> {
         }
     }
 
-    /// The text of the next child, which must be `local`.
+    /// The text of the next child, which must be `local`: one line (see [`leaf`]).
     pub(crate) fn text(&mut self, local: &str) -> Result<String, EdmError> {
         let element = self.required(local)?;
-        leaf(element, &format!("{}: {local}", self.path))
+        leaf(element, &format!("{}: {local}", self.path), Lines::One)
+    }
+
+    /// The text of the next child, which must be `local`: one line or more (see [`leaf`]).
+    pub(crate) fn text_lines(&mut self, local: &str) -> Result<String, EdmError> {
+        let element = self.required(local)?;
+        leaf(element, &format!("{}: {local}", self.path), Lines::Many)
     }
 
     pub(crate) fn optional_text(&mut self, local: &str) -> Result<Option<String>, EdmError> {
@@ -372,13 +399,27 @@ impl<'a> Children<'a> {
         parse: &impl Fn(&str) -> Option<T>,
     ) -> Result<T, EdmError> {
         let path = format!("{}: {local}", self.path);
-        let text = leaf(element, &path)?;
+        let text = leaf(element, &path, Lines::One)?;
         parse(&text).ok_or_else(|| EdmError::invalid(format!("{path}: {text:?} is not {rule}")))
     }
 }
 
-/// The trimmed text of an element that has only text: not blank, at most [`MAX_CHARS`].
-fn leaf(element: &Element, path: &str) -> Result<String, EdmError> {
+/// Whether a text may have more than one line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lines {
+    /// A name, title, identifier, contact, URL: no control character at all (no tab or line
+    /// break either; [`text::check_line`]).
+    One,
+    /// Free text a person writes in lines (a legal basis citing several norms): tab and line
+    /// breaks are fine, no other control character ([`text::check_lines`]).
+    Many,
+}
+
+/// The trimmed text of an element that has only text: not blank, at most [`MAX_CHARS`], without
+/// control characters (`lines` says whether tab and line breaks are allowed). The map shows these
+/// texts on its page and in its exports, and nodes show them to people: a control character in
+/// them is never meant, and a line break in a name breaks every list it is shown in.
+fn leaf(element: &Element, path: &str, lines: Lines) -> Result<String, EdmError> {
     if let Some(child) = element.children.first() {
         return Err(EdmError::invalid(format!(
             "{path} has the element {}, but only text is allowed",
@@ -395,6 +436,11 @@ fn leaf(element: &Element, path: &str) -> Result<String, EdmError> {
     if text.is_empty() {
         return Err(EdmError::invalid(format!("{path} is empty")));
     }
+    match lines {
+        Lines::One => text::check_line(path, text),
+        Lines::Many => text::check_lines(path, text),
+    }
+    .map_err(|e| EdmError::invalid(e.to_string()))?;
     if text.chars().count() > MAX_CHARS {
         return Err(EdmError::invalid(format!(
             "{path} is longer than {MAX_CHARS} characters"

@@ -16,8 +16,10 @@ use crate::descriptor::{
     elements, https_url, level, member_id, owned_if, register_id, sha256, token,
 };
 use crate::level::Level;
-use crate::slots::{date_time_text, simple_element};
+use crate::slots::{date_time_text, element, simple_element};
+use crate::text::InvalidText;
 use crate::tree::{self, Element, Limits};
+use crate::write::Writer;
 
 /// The namespace of discovery responses.
 pub const NAMESPACE: &str = "urn:once:discovery:1";
@@ -128,9 +130,20 @@ impl DiscoveryResponse {
     }
 
     /// Writes the answer as XML that validates against `schemas/discovery.xsd` (given values in
-    /// their forms); providers are written in rank order.
+    /// their forms), providers in rank order; a character XML 1.0 does not allow is refused with
+    /// the field it is in (e.g. `Providers/Provider[0]/Name`).
+    pub fn try_to_xml(&self) -> Result<String, InvalidText> {
+        self.write().finish()
+    }
+
+    /// Writes the answer as XML; a character XML 1.0 does not allow is written as U+FFFD.
+    /// Prefer [`DiscoveryResponse::try_to_xml`].
     pub fn to_xml(&self) -> String {
-        let mut out = String::with_capacity(1024);
+        self.write().into_lossy()
+    }
+
+    fn write(&self) -> Writer {
+        let mut out = Writer::with_capacity(1024);
         out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DiscoveryResponse xmlns=\"");
         out.push_str(NAMESPACE);
         out.push_str("\">");
@@ -147,30 +160,36 @@ impl DiscoveryResponse {
             DiscoveryOutcome::Providers(providers) => {
                 let mut ranked: Vec<&DiscoveredProvider> = providers.iter().collect();
                 ranked.sort_by_key(|p| p.rank);
-                out.push_str("<Providers>");
-                for p in ranked {
-                    out.push_str("<Provider>");
-                    simple_element(&mut out, "Rank", &p.rank.to_string());
-                    simple_element(&mut out, "MatchLevel", p.match_level.as_str());
-                    simple_element(&mut out, "Member", &p.member);
-                    simple_element(&mut out, "Name", &p.name);
-                    simple_element(&mut out, "PeerEndpoint", &p.peer_endpoint);
-                    simple_element(&mut out, "TlsCertificateSha256", &p.tls_certificate_sha256);
-                    simple_element(&mut out, "RegisterId", &p.register_id);
-                    elements(&mut out, "Jurisdiction", &p.jurisdictions);
-                    out.push_str("</Provider>");
-                }
-                out.push_str("</Providers>");
+                element(&mut out, "Providers", |out| {
+                    for (i, p) in ranked.into_iter().enumerate() {
+                        out.push_str("<Provider>");
+                        out.within(|| format!("Provider[{i}]"), |out| p.write(out));
+                        out.push_str("</Provider>");
+                    }
+                });
             }
             DiscoveryOutcome::MissingInput { parameter, message } => {
-                out.push_str("<MissingInput>");
-                simple_element(&mut out, "Parameter", parameter);
-                simple_element(&mut out, "Message", message);
-                out.push_str("</MissingInput>");
+                element(&mut out, "MissingInput", |out| {
+                    simple_element(out, "Parameter", parameter);
+                    simple_element(out, "Message", message);
+                });
             }
         }
         out.push_str("</DiscoveryResponse>\n");
         out
+    }
+}
+
+impl DiscoveredProvider {
+    fn write(&self, out: &mut Writer) {
+        simple_element(out, "Rank", &self.rank.to_string());
+        simple_element(out, "MatchLevel", self.match_level.as_str());
+        simple_element(out, "Member", &self.member);
+        simple_element(out, "Name", &self.name);
+        simple_element(out, "PeerEndpoint", &self.peer_endpoint);
+        simple_element(out, "TlsCertificateSha256", &self.tls_certificate_sha256);
+        simple_element(out, "RegisterId", &self.register_id);
+        elements(out, "Jurisdiction", &self.jurisdictions);
     }
 }
 

@@ -388,9 +388,16 @@ impl EvidenceDocument {
         read::document(root)
     }
 
-    /// Writes the document as XML that validates against its XSD.
+    /// Writes the document as XML that validates against its XSD; a character XML 1.0 does not
+    /// allow is refused with the field it is in (e.g. `Person/FamilyName`).
+    pub fn try_to_xml(&self) -> Result<String, crate::text::InvalidText> {
+        write::document(self).finish()
+    }
+
+    /// Writes the document as XML; a character XML 1.0 does not allow is written as U+FFFD.
+    /// Prefer [`EvidenceDocument::try_to_xml`], or check every text with [`crate::text`] first.
     pub fn to_xml(&self) -> String {
-        write::document(self)
+        write::document(self).into_lossy()
     }
 
     /// The document as (name, value) pairs with stable dotted names (`person.family_name`,

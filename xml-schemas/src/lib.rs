@@ -40,6 +40,7 @@ pub mod response;
 pub mod schematron;
 mod slots;
 pub mod taxid;
+pub mod text;
 pub mod tree;
 mod write;
 

@@ -8,16 +8,18 @@
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
 
+use crate::EdmError;
 use crate::ns::{QUERY, SDG};
 use crate::slots::{
-    Slots, any_values, date_time_value, distribution, distribution_write, legal_person,
+    Slots, any_values, date_time_value, distribution, distribution_write, element, legal_person,
     legal_person_write, localized_child, localized_element, localized_value, natural_person,
     natural_person_write, sdg_text, simple_element, single_agent, single_child, single_sdg,
     slot_agent, slot_localized, slot_name, slot_string, slot_typed, string_value, titles,
 };
 use crate::taxid::TaxId;
+use crate::text::InvalidText;
 use crate::tree::{self, Element, Limits};
-use crate::{EdmError, write};
+use crate::write::Writer;
 
 /// The specification identifier this node writes.
 pub const SPECIFICATION_IDENTIFIER: &str = "oots-edm:v1.0";
@@ -238,9 +240,21 @@ impl EvidenceRequest {
         })
     }
 
-    /// Writes the request as XML.
+    /// Writes the request as XML. A character XML 1.0 does not allow (see [`crate::text`]) is
+    /// refused with the field it is in: callers check their input with [`crate::text`] at their
+    /// boundary, so this is a last line of defence, not the place to tell a person.
+    pub fn try_to_xml(&self) -> Result<String, InvalidText> {
+        self.write().finish()
+    }
+
+    /// Writes the request as XML; a character XML 1.0 does not allow is written as U+FFFD.
+    /// Prefer [`EvidenceRequest::try_to_xml`], or check every text with [`crate::text`] first.
     pub fn to_xml(&self) -> String {
-        let mut out = String::with_capacity(4096);
+        self.write().into_lossy()
+    }
+
+    fn write(&self) -> Writer {
+        let mut out = Writer::with_capacity(4096);
         out.push_str(concat!(
             r#"<?xml version="1.0" encoding="UTF-8"?>"#,
             "\n",
@@ -250,7 +264,7 @@ impl EvidenceRequest {
             r#"xmlns:sdg="http://data.europa.eu/p4s" "#,
             r#"xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id=""#
         ));
-        write::attr(&mut out, &self.id);
+        out.attr("QueryRequest/@id", &self.id);
         out.push_str("\">");
         slot_string(
             &mut out,
@@ -282,14 +296,18 @@ impl EvidenceRequest {
             slot_string(&mut out, "LegalBasis", basis);
         }
         out.push_str(r#"<rim:Slot name="Requirements"><rim:SlotValue xsi:type="rim:CollectionValueType" collectionType="urn:oasis:names:tc:ebxml-regrep:CollectionType:Set">"#);
-        for requirement in &self.requirements {
-            out.push_str(
-                r#"<rim:Element xsi:type="rim:AnyValueType"><sdg:Requirement><sdg:Identifier>"#,
+        for (i, requirement) in self.requirements.iter().enumerate() {
+            out.push_str(r#"<rim:Element xsi:type="rim:AnyValueType">"#);
+            out.within(
+                || format!("Requirements[{i}]"),
+                |out| {
+                    element(out, "sdg:Requirement", |out| {
+                        simple_element(out, "sdg:Identifier", &requirement.identifier);
+                        localized_element(out, "sdg:Name", &requirement.name);
+                    });
+                },
             );
-            write::text(&mut out, &requirement.identifier);
-            out.push_str("</sdg:Identifier>");
-            localized_element(&mut out, "sdg:Name", &requirement.name);
-            out.push_str("</sdg:Requirement></rim:Element>");
+            out.push_str("</rim:Element>");
         }
         out.push_str("</rim:SlotValue></rim:Slot>");
         slot_agent(&mut out, "EvidenceRequester", &self.requester);
@@ -300,32 +318,46 @@ impl EvidenceRequest {
                 out.push_str(
                     r#"<rim:Slot name="NaturalPerson"><rim:SlotValue xsi:type="rim:AnyValueType">"#,
                 );
-                natural_person_write(&mut out, "sdg:Person", person);
+                out.within(
+                    || "NaturalPerson".into(),
+                    |out| natural_person_write(out, "sdg:Person", person),
+                );
                 out.push_str("</rim:SlotValue></rim:Slot>");
             }
             Subject::LegalPerson(org) => {
                 out.push_str(
                     r#"<rim:Slot name="LegalPerson"><rim:SlotValue xsi:type="rim:AnyValueType">"#,
                 );
-                legal_person_write(&mut out, org);
+                out.within(|| "LegalPerson".into(), |out| legal_person_write(out, org));
                 out.push_str("</rim:SlotValue></rim:Slot>");
             }
         }
-        out.push_str(r#"<rim:Slot name="EvidenceRequest"><rim:SlotValue xsi:type="rim:AnyValueType"><sdg:DataServiceEvidenceType>"#);
-        simple_element(&mut out, "sdg:Identifier", &self.evidence_type.identifier);
-        simple_element(
-            &mut out,
-            "sdg:EvidenceTypeClassification",
-            &self.evidence_type.classification,
+        out.push_str(
+            r#"<rim:Slot name="EvidenceRequest"><rim:SlotValue xsi:type="rim:AnyValueType">"#,
         );
-        for title in &self.evidence_type.titles {
-            localized_element(&mut out, "sdg:Title", title);
-        }
-        for distribution in &self.evidence_type.distributions {
-            distribution_write(&mut out, "sdg:DistributedAs", distribution);
-        }
-        out.push_str("</sdg:DataServiceEvidenceType></rim:SlotValue></rim:Slot></query:Query></query:QueryRequest>\n");
+        out.within(
+            || "EvidenceRequest".into(),
+            |out| {
+                element(out, "sdg:DataServiceEvidenceType", |out| {
+                    self.evidence_type.write(out)
+                })
+            },
+        );
+        out.push_str("</rim:SlotValue></rim:Slot></query:Query></query:QueryRequest>\n");
         out
+    }
+}
+
+impl EvidenceType {
+    fn write(&self, out: &mut Writer) {
+        simple_element(out, "sdg:Identifier", &self.identifier);
+        simple_element(out, "sdg:EvidenceTypeClassification", &self.classification);
+        for title in &self.titles {
+            localized_element(out, "sdg:Title", title);
+        }
+        for distribution in &self.distributions {
+            distribution_write(out, "sdg:DistributedAs", distribution);
+        }
     }
 }
 

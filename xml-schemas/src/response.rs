@@ -17,18 +17,20 @@ use std::str::FromStr;
 use sha2::{Digest, Sha256};
 use time::{Date, OffsetDateTime};
 
+use crate::EdmError;
 use crate::multipart::Multipart;
 use crate::ns::{QUERY, RIM, RS, SDG};
 use crate::request::{Agent, Distribution, LocalizedText, Subject};
 use crate::slots::{
     DATE, Slots, agent, agent_element, date_text, date_time_value, distribution,
-    distribution_write, legal_person_element, legal_person_write, localized_element,
+    distribution_write, element, legal_person_element, legal_person_write, localized_element,
     natural_person_element, natural_person_write, sdg_text, simple_element, single_agent,
     single_child, single_sdg, slot_agent, slot_agent_set, slot_date_time, slot_name, slot_string,
     string_value, titles,
 };
+use crate::text::InvalidText;
 use crate::tree::{self, Element, Limits};
-use crate::{EdmError, write};
+use crate::write::Writer;
 
 mod error;
 
@@ -171,7 +173,17 @@ impl Response {
         }
     }
 
-    /// Writes the response as XML.
+    /// Writes the response as XML; a character XML 1.0 does not allow is refused with the field
+    /// it is in (see [`EvidenceRequest::try_to_xml`](crate::request::EvidenceRequest::try_to_xml)).
+    pub fn try_to_xml(&self) -> Result<String, InvalidText> {
+        match self {
+            Response::Evidence(response) => response.try_to_xml(),
+            Response::Error(response) => response.try_to_xml(),
+        }
+    }
+
+    /// Writes the response as XML; a character XML 1.0 does not allow is written as U+FFFD.
+    /// Prefer [`Response::try_to_xml`], or check every text with [`crate::text`] first.
     pub fn to_xml(&self) -> String {
         match self {
             Response::Evidence(response) => response.to_xml(),
@@ -230,9 +242,20 @@ impl EvidenceResponse {
         })
     }
 
-    /// Writes the response as XML.
+    /// Writes the response as XML; a character XML 1.0 does not allow is refused with the field
+    /// it is in (see [`EvidenceRequest::try_to_xml`](crate::request::EvidenceRequest::try_to_xml)).
+    pub fn try_to_xml(&self) -> Result<String, InvalidText> {
+        self.write().finish()
+    }
+
+    /// Writes the response as XML; a character XML 1.0 does not allow is written as U+FFFD.
+    /// Prefer [`EvidenceResponse::try_to_xml`], or check every text with [`crate::text`] first.
     pub fn to_xml(&self) -> String {
-        let mut out = String::with_capacity(4096);
+        self.write().into_lossy()
+    }
+
+    fn write(&self) -> Writer {
+        let mut out = Writer::with_capacity(4096);
         root_start(&mut out, STATUS_SUCCESS, &self.request_id);
         slot_string(
             &mut out,
@@ -247,8 +270,8 @@ impl EvidenceResponse {
             slot_string(&mut out, "RequestDigest", digest.as_str());
         }
         out.push_str("<rim:RegistryObjectList>");
-        for item in &self.evidence {
-            item.write(&mut out);
+        for (i, item) in self.evidence.iter().enumerate() {
+            out.within(|| format!("RegistryObject[{i}]"), |out| item.write(out));
         }
         out.push_str("</rim:RegistryObjectList></query:QueryResponse>\n");
         out
@@ -301,26 +324,24 @@ impl EvidenceResponse {
 }
 
 impl EvidenceItem {
-    fn write(&self, out: &mut String) {
+    fn write(&self, out: &mut Writer) {
         out.push_str(r#"<rim:RegistryObject xsi:type="rim:ExtrinsicObjectType" id=""#);
-        write::attr(out, &self.id);
+        out.attr("@id", &self.id);
         out.push_str(r#""><rim:Slot name="EvidenceMetadata"><rim:SlotValue xsi:type="rim:AnyValueType"><sdg:Evidence>"#);
         simple_element(out, "sdg:Identifier", &self.evidence_id);
-        out.push_str("<sdg:IsAbout>");
-        match &self.subject {
+        element(out, "sdg:IsAbout", |out| match &self.subject {
             Subject::NaturalPerson(person) => {
                 natural_person_write(out, "sdg:NaturalPerson", person)
             }
             Subject::LegalPerson(org) => legal_person_write(out, org),
-        }
-        out.push_str("</sdg:IsAbout>");
+        });
         agent_element(out, "sdg:IssuingAuthority", &self.issuing_authority);
-        out.push_str("<sdg:IsConformantTo>");
-        simple_element(out, "sdg:EvidenceTypeClassification", &self.classification);
-        for title in &self.titles {
-            localized_element(out, "sdg:Title", title);
-        }
-        out.push_str("</sdg:IsConformantTo>");
+        element(out, "sdg:IsConformantTo", |out| {
+            simple_element(out, "sdg:EvidenceTypeClassification", &self.classification);
+            for title in &self.titles {
+                localized_element(out, "sdg:Title", title);
+            }
+        });
         simple_element(out, "sdg:IssuingDate", &date_text(self.issuing_date));
         distribution_write(out, "sdg:Distribution", &self.distribution);
         out.push_str("</sdg:Evidence></rim:SlotValue></rim:Slot>");
@@ -328,18 +349,21 @@ impl EvidenceItem {
             slot_string(out, "EvidenceDigest", digest.as_str());
         }
         out.push_str(r#"<rim:RepositoryItemRef xlink:href=""#);
-        write::attr(out, &self.repository_item_ref);
+        out.attr(
+            "rim:RepositoryItemRef/@xlink:href",
+            &self.repository_item_ref,
+        );
         out.push('"');
         if let Some(title) = &self.repository_item_title {
             out.push_str(r#" xlink:title=""#);
-            write::attr(out, title);
+            out.attr("rim:RepositoryItemRef/@xlink:title", title);
             out.push('"');
         }
         out.push_str("/></rim:RegistryObject>");
     }
 }
 
-fn root_start(out: &mut String, status: &str, request_id: &str) {
+fn root_start(out: &mut Writer, status: &str, request_id: &str) {
     out.push_str(concat!(
         r#"<?xml version="1.0" encoding="UTF-8"?>"#,
         "\n",
@@ -352,7 +376,7 @@ fn root_start(out: &mut String, status: &str, request_id: &str) {
     ));
     out.push_str(status);
     out.push_str(r#"" requestId=""#);
-    write::attr(out, request_id);
+    out.attr("QueryResponse/@requestId", request_id);
     out.push_str("\">");
 }
 

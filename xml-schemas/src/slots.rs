@@ -7,13 +7,14 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
+use crate::EdmError;
 use crate::ns::{RIM, SDG, XML};
 use crate::request::{
     Agent, Distribution, Identifier, LegalPerson, LocalizedText, NaturalPerson, TAX_ID_SCHEME,
 };
 use crate::taxid::TaxId;
 use crate::tree::Element;
-use crate::{EdmError, write};
+use crate::write::Writer;
 
 /// `xs:date` without offset, as this crate reads and writes dates.
 pub(crate) const DATE: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day]");
@@ -306,46 +307,50 @@ pub(crate) fn legal_person_element(org: &Element, context: &str) -> Result<Legal
         legal_name: sdg_text(org, "LegalName", context)?,
     })
 }
-
-pub(crate) fn slot_typed(out: &mut String, name: &str, value_type: &str, value: &str) {
+pub(crate) fn slot_typed(out: &mut Writer, name: &str, value_type: &str, value: &str) {
     out.push_str(r#"<rim:Slot name=""#);
     out.push_str(name);
     out.push_str(r#""><rim:SlotValue xsi:type=""#);
     out.push_str(value_type);
     out.push_str(r#""><rim:Value>"#);
-    write::text(out, value);
+    out.text(name, value);
     out.push_str("</rim:Value></rim:SlotValue></rim:Slot>");
 }
 
-pub(crate) fn slot_string(out: &mut String, name: &str, value: &str) {
+pub(crate) fn slot_string(out: &mut Writer, name: &str, value: &str) {
     slot_typed(out, name, "rim:StringValueType", value);
 }
 
-pub(crate) fn slot_localized(out: &mut String, name: &str, text: &LocalizedText) {
+pub(crate) fn slot_localized(out: &mut Writer, name: &str, text: &LocalizedText) {
     slot_localized_all(out, name, std::slice::from_ref(text));
 }
 
 /// An `InternationalStringValueType` slot with one `rim:LocalizedString` per text.
-pub(crate) fn slot_localized_all(out: &mut String, name: &str, texts: &[LocalizedText]) {
+pub(crate) fn slot_localized_all(out: &mut Writer, name: &str, texts: &[LocalizedText]) {
     out.push_str(r#"<rim:Slot name=""#);
     out.push_str(name);
     out.push_str(r#""><rim:SlotValue xsi:type="rim:InternationalStringValueType"><rim:Value>"#);
-    for text in texts {
-        out.push_str("<rim:LocalizedString");
-        if let Some(lang) = &text.lang {
-            out.push_str(r#" xml:lang=""#);
-            write::attr(out, lang);
-            out.push('"');
-        }
-        out.push_str(r#" value=""#);
-        write::attr(out, &text.value);
-        out.push_str(r#""/>"#);
-    }
+    out.within(
+        || name.to_owned(),
+        |out| {
+            for text in texts {
+                out.push_str("<rim:LocalizedString");
+                if let Some(lang) = &text.lang {
+                    out.push_str(r#" xml:lang=""#);
+                    out.attr("@xml:lang", lang);
+                    out.push('"');
+                }
+                out.push_str(r#" value=""#);
+                out.attr("@value", &text.value);
+                out.push_str(r#""/>"#);
+            }
+        },
+    );
     out.push_str("</rim:Value></rim:SlotValue></rim:Slot>");
 }
 
 /// A `DateTimeValueType` slot, written in RFC 3339.
-pub(crate) fn slot_date_time(out: &mut String, name: &str, value: OffsetDateTime) {
+pub(crate) fn slot_date_time(out: &mut Writer, name: &str, value: OffsetDateTime) {
     slot_typed(out, name, "rim:DateTimeValueType", &date_time_text(value));
 }
 
@@ -359,108 +364,113 @@ pub(crate) fn date_text(value: Date) -> String {
     value.format(DATE).unwrap_or_default()
 }
 
-pub(crate) fn slot_agent(out: &mut String, name: &str, agent: &Agent) {
+pub(crate) fn slot_agent(out: &mut Writer, name: &str, agent: &Agent) {
     out.push_str(r#"<rim:Slot name=""#);
     out.push_str(name);
     out.push_str(r#""><rim:SlotValue xsi:type="rim:AnyValueType">"#);
-    agent_element(out, "sdg:Agent", agent);
+    out.within(
+        || name.to_owned(),
+        |out| agent_element(out, "sdg:Agent", agent),
+    );
     out.push_str("</rim:SlotValue></rim:Slot>");
 }
 
 /// An agent slot in the collection form of the response's `EvidenceProvider` (a `Set` of one).
-pub(crate) fn slot_agent_set(out: &mut String, name: &str, agent: &Agent) {
+pub(crate) fn slot_agent_set(out: &mut Writer, name: &str, agent: &Agent) {
     out.push_str(r#"<rim:Slot name=""#);
     out.push_str(name);
     out.push_str(r#""><rim:SlotValue xsi:type="rim:CollectionValueType" collectionType="urn:oasis:names:tc:ebxml-regrep:CollectionType:Set"><rim:Element xsi:type="rim:AnyValueType">"#);
-    agent_element(out, "sdg:Agent", agent);
+    out.within(
+        || name.to_owned(),
+        |out| agent_element(out, "sdg:Agent", agent),
+    );
     out.push_str("</rim:Element></rim:SlotValue></rim:Slot>");
 }
 
 /// An element of `sdg:AgentType` under this tag (`sdg:Agent`, `sdg:IssuingAuthority`).
-pub(crate) fn agent_element(out: &mut String, tag: &str, agent: &Agent) {
-    out.push('<');
-    out.push_str(tag);
-    out.push('>');
-    identifier_element(out, &agent.identifier);
-    localized_element(out, "sdg:Name", &agent.name);
-    out.push_str("</");
-    out.push_str(tag);
-    out.push('>');
+pub(crate) fn agent_element(out: &mut Writer, tag: &str, agent: &Agent) {
+    element(out, tag, |out| {
+        identifier_element(out, &agent.identifier);
+        localized_element(out, "sdg:Name", &agent.name);
+    });
 }
 
 /// An element of `sdg:PersonType` under this tag (`sdg:Person`, `sdg:NaturalPerson`).
-pub(crate) fn natural_person_write(out: &mut String, tag: &str, person: &NaturalPerson) {
-    out.push('<');
-    out.push_str(tag);
-    out.push('>');
-    if let Some(loa) = &person.level_of_assurance {
-        simple_element(out, "sdg:LevelOfAssurance", loa);
-    }
-    if let Some(id) = &person.identifier {
-        identifier_element(out, id);
-    }
-    simple_element(out, "sdg:FamilyName", &person.family_name);
-    simple_element(out, "sdg:GivenName", &person.given_name);
-    simple_element(out, "sdg:DateOfBirth", &date_text(person.date_of_birth));
-    out.push_str("</");
-    out.push_str(tag);
-    out.push('>');
+pub(crate) fn natural_person_write(out: &mut Writer, tag: &str, person: &NaturalPerson) {
+    element(out, tag, |out| {
+        if let Some(loa) = &person.level_of_assurance {
+            simple_element(out, "sdg:LevelOfAssurance", loa);
+        }
+        if let Some(id) = &person.identifier {
+            identifier_element(out, id);
+        }
+        simple_element(out, "sdg:FamilyName", &person.family_name);
+        simple_element(out, "sdg:GivenName", &person.given_name);
+        simple_element(out, "sdg:DateOfBirth", &date_text(person.date_of_birth));
+    });
 }
 
 /// An element of `sdg:DistributionType` under this tag (`sdg:DistributedAs`, `sdg:Distribution`).
-pub(crate) fn distribution_write(out: &mut String, tag: &str, distribution: &Distribution) {
-    out.push('<');
-    out.push_str(tag);
-    out.push('>');
-    simple_element(out, "sdg:Format", &distribution.format);
-    if let Some(conforms_to) = &distribution.conforms_to {
-        simple_element(out, "sdg:ConformsTo", conforms_to);
-    }
-    out.push_str("</");
-    out.push_str(tag);
-    out.push('>');
+pub(crate) fn distribution_write(out: &mut Writer, tag: &str, distribution: &Distribution) {
+    element(out, tag, |out| {
+        simple_element(out, "sdg:Format", &distribution.format);
+        if let Some(conforms_to) = &distribution.conforms_to {
+            simple_element(out, "sdg:ConformsTo", conforms_to);
+        }
+    });
 }
 
 /// An `sdg:LegalPerson`.
-pub(crate) fn legal_person_write(out: &mut String, org: &LegalPerson) {
-    out.push_str("<sdg:LegalPerson>");
-    identifier_element(out, &org.identifier);
-    simple_element(out, "sdg:LegalName", &org.legal_name);
-    out.push_str("</sdg:LegalPerson>");
+pub(crate) fn legal_person_write(out: &mut Writer, org: &LegalPerson) {
+    element(out, "sdg:LegalPerson", |out| {
+        identifier_element(out, &org.identifier);
+        simple_element(out, "sdg:LegalName", &org.legal_name);
+    });
 }
 
-pub(crate) fn identifier_element(out: &mut String, id: &Identifier) {
+pub(crate) fn identifier_element(out: &mut Writer, id: &Identifier) {
     out.push_str("<sdg:Identifier");
     if let Some(scheme) = &id.scheme {
         out.push_str(r#" schemeID=""#);
-        write::attr(out, scheme);
+        out.attr("sdg:Identifier/@schemeID", scheme);
         out.push('"');
     }
     out.push('>');
-    write::text(out, &id.value);
+    out.text("sdg:Identifier", &id.value);
     out.push_str("</sdg:Identifier>");
 }
 
-pub(crate) fn localized_element(out: &mut String, tag: &str, text: &LocalizedText) {
+pub(crate) fn localized_element(out: &mut Writer, tag: &str, text: &LocalizedText) {
     out.push('<');
     out.push_str(tag);
     if let Some(lang) = &text.lang {
         out.push_str(r#" lang=""#);
-        write::attr(out, lang);
+        out.within(|| tag.to_owned(), |out| out.attr("@lang", lang));
         out.push('"');
     }
     out.push('>');
-    write::text(out, &text.value);
+    out.text(tag, &text.value);
     out.push_str("</");
     out.push_str(tag);
     out.push('>');
 }
 
-pub(crate) fn simple_element(out: &mut String, tag: &str, value: &str) {
+pub(crate) fn simple_element(out: &mut Writer, tag: &str, value: &str) {
     out.push('<');
     out.push_str(tag);
     out.push('>');
-    write::text(out, value);
+    out.text(tag, value);
+    out.push_str("</");
+    out.push_str(tag);
+    out.push('>');
+}
+
+/// `<tag>`, what `content` writes, `</tag>`; a refusal inside is named under `tag`.
+pub(crate) fn element(out: &mut Writer, tag: &str, content: impl FnOnce(&mut Writer)) {
+    out.push('<');
+    out.push_str(tag);
+    out.push('>');
+    out.within(|| tag.to_owned(), content);
     out.push_str("</");
     out.push_str(tag);
     out.push('>');

@@ -9,10 +9,11 @@
 
 use quick_xml::NsReader;
 use quick_xml::XmlVersion;
-use quick_xml::events::Event;
+use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 
 use crate::EdmError;
+use crate::text::{self, RefusedReference};
 
 /// Limits on incoming documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,15 +121,24 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, EdmError> {
             e.valid_up_to()
         ))
     })?;
+    // Every character of a document must be one XML 1.0 allows, in text, attribute values,
+    // CDATA, comments, processing instructions and names alike: one scan finds those written
+    // directly; those written as character references are checked where they are resolved.
+    if let Some(at) = text::first_not_xml(text) {
+        return Err(EdmError::invalid(text::not_xml_in_document(text, at)));
+    }
     let mut reader = NsReader::from_str(text);
     let config = reader.config_mut();
     config.expand_empty_elements = true;
     config.check_end_names = true;
     config.check_comments = true;
 
-    let mut stack: Vec<Element> = Vec::new();
-    let mut root: Option<Element> = None;
-    let mut elements = 0usize;
+    let mut tree = Builder {
+        limits,
+        stack: Vec::new(),
+        root: None,
+        elements: 0,
+    };
     loop {
         let position = reader.buffer_position();
         let (resolved, event) = reader.read_resolved_event().map_err(|e| match e {
@@ -141,124 +151,23 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, EdmError> {
         })?;
         match event {
             Event::Start(start) => {
-                if root.is_some() {
-                    return Err(EdmError::invalid("content after the root element"));
-                }
-                let qname = start.name().0;
-                if !is_qname(qname) {
-                    return Err(EdmError::invalid(format!(
-                        "{qname:?} at byte {position} is not an element name"
-                    )));
-                }
-                elements += 1;
-                if elements > limits.max_elements {
-                    return Err(EdmError::invalid(format!(
-                        "more than {} elements",
-                        limits.max_elements
-                    )));
-                }
-                if stack.len() >= limits.max_depth {
-                    return Err(EdmError::invalid(format!(
-                        "elements nested deeper than {} levels",
-                        limits.max_depth
-                    )));
-                }
+                tree.admit(&start, position)?;
                 let local = start.local_name().as_ref().to_owned();
                 let ns = namespace(resolved, &local)?;
-                let mut attributes = Vec::new();
-                for attribute in start.attributes().with_checks(true) {
-                    let attribute = attribute.map_err(|e| {
-                        EdmError::invalid(format!("bad attribute on element {local}: {e}"))
-                    })?;
-                    let key = attribute.key;
-                    if !is_qname(key.0) {
-                        return Err(EdmError::invalid(format!(
-                            "{:?} on element {local} is not an attribute name",
-                            key.0
-                        )));
-                    }
-                    if key.as_namespace_binding().is_some() {
-                        continue;
-                    }
-                    if attributes.len() >= limits.max_attributes {
-                        return Err(EdmError::invalid(format!(
-                            "element {local} has more than {} attributes",
-                            limits.max_attributes
-                        )));
-                    }
-                    if attribute.value.len() > limits.max_attribute_bytes {
-                        return Err(EdmError::invalid(format!(
-                            "an attribute of element {local} is longer than {} bytes",
-                            limits.max_attribute_bytes
-                        )));
-                    }
-                    let (attr_ns, attr_local) = reader.resolver().resolve_attribute(key);
-                    let attr_local = attr_local.as_ref().to_owned();
-                    let attr_ns = match attr_ns {
-                        ResolveResult::Bound(ns) => Some(ns.as_ref().to_owned()),
-                        ResolveResult::Unbound => None,
-                        ResolveResult::Unknown(prefix) => {
-                            return Err(EdmError::invalid(format!(
-                                "attribute {attr_local} uses the undeclared namespace prefix {prefix:?}"
-                            )));
-                        }
-                    };
-                    let value = attribute.normalized_value(XmlVersion::Implicit1_0).map_err(|e| {
-                        EdmError::invalid(format!(
-                            "attribute {attr_local} of element {local}: {e} (only the predefined entities and character references are allowed)"
-                        ))
-                    })?;
-                    attributes.push(Attribute {
-                        ns: attr_ns,
-                        local: attr_local,
-                        value: value.into_owned(),
-                    });
-                }
-                stack.push(Element {
+                let attributes = attributes(&reader, &start, &local, limits, position)?;
+                tree.stack.push(Element {
                     ns,
                     local,
                     attributes,
                     ..Element::default()
                 });
             }
-            Event::End(_) => {
-                let Some(done) = stack.pop() else {
-                    return Err(EdmError::invalid("an end tag without a start tag"));
-                };
-                match stack.last_mut() {
-                    Some(parent) => parent.children.push(done),
-                    None => root = Some(done),
-                }
-            }
-            Event::Text(text) => {
-                let content = text.xml10_content();
-                append_text(&mut stack, &content, limits, &mut root)?;
-            }
-            Event::CData(data) => {
-                let content = data.as_ref().to_owned();
-                append_text(&mut stack, &content, limits, &mut root)?;
-            }
+            Event::End(_) => tree.close()?,
+            Event::Text(text) => tree.append_text(&text.xml10_content())?,
+            Event::CData(data) => tree.append_text(&data)?,
             Event::GeneralRef(reference) => {
-                let resolved = if reference.is_char_ref() {
-                    reference
-                        .resolve_char_ref()
-                        .ok()
-                        .flatten()
-                        .ok_or_else(|| EdmError::invalid("an invalid character reference"))?
-                } else {
-                    let name = reference.xml10_content();
-                    predefined_entity(&name).ok_or_else(|| {
-                        EdmError::invalid(format!(
-                            "the entity reference &{name}; is not allowed (only &lt; &gt; &amp; &apos; &quot;)"
-                        ))
-                    })?
-                };
-                append_text(
-                    &mut stack,
-                    resolved.encode_utf8(&mut [0; 4]),
-                    limits,
-                    &mut root,
-                )?;
+                let c = resolve_reference(&reference.xml10_content(), position)?;
+                tree.append_text(c.encode_utf8(&mut [0; 4]))?;
             }
             Event::DocType(_) => {
                 return Err(EdmError::invalid(
@@ -290,10 +199,165 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, EdmError> {
             Event::Eof => break,
         }
     }
-    if !stack.is_empty() {
+    if !tree.stack.is_empty() {
         return Err(EdmError::invalid("the document ends inside an element"));
     }
-    root.ok_or_else(|| EdmError::invalid("the message has no root element"))
+    tree.root
+        .ok_or_else(|| EdmError::invalid("the message has no root element"))
+}
+
+/// The character a reference (the text between `&` and `;`) stands for: a character XML 1.0
+/// allows, or one of the five predefined entities.
+fn resolve_reference(name: &str, position: u64) -> Result<char, EdmError> {
+    if name.starts_with('#') {
+        return text::char_reference(name).map_err(|refused| {
+            EdmError::invalid(match refused {
+                RefusedReference::Malformed => {
+                    format!("&{name}; at byte {position} is not a character reference")
+                }
+                RefusedReference::NotXml(detail) => format!("{detail} (at byte {position})"),
+            })
+        });
+    }
+    predefined_entity(name).ok_or_else(|| {
+        EdmError::invalid(format!(
+            "the entity reference &{name}; is not allowed (only &lt; &gt; &amp; &apos; &quot;)"
+        ))
+    })
+}
+
+/// The tree being built: the open elements, innermost last, and the root once it is closed.
+struct Builder<'l> {
+    limits: &'l Limits,
+    stack: Vec<Element>,
+    root: Option<Element>,
+    elements: usize,
+}
+
+impl Builder<'_> {
+    /// Checks that a start tag may open an element here: a name, within the limits.
+    fn admit(&mut self, start: &BytesStart<'_>, position: u64) -> Result<(), EdmError> {
+        let limits = self.limits;
+        if self.root.is_some() {
+            return Err(EdmError::invalid("content after the root element"));
+        }
+        let qname = start.name().0;
+        if !is_qname(qname) {
+            return Err(EdmError::invalid(format!(
+                "{qname:?} at byte {position} is not an element name"
+            )));
+        }
+        self.elements += 1;
+        if self.elements > limits.max_elements {
+            return Err(EdmError::invalid(format!(
+                "more than {} elements",
+                limits.max_elements
+            )));
+        }
+        if self.stack.len() >= limits.max_depth {
+            return Err(EdmError::invalid(format!(
+                "elements nested deeper than {} levels",
+                limits.max_depth
+            )));
+        }
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<(), EdmError> {
+        let Some(done) = self.stack.pop() else {
+            return Err(EdmError::invalid("an end tag without a start tag"));
+        };
+        match self.stack.last_mut() {
+            Some(parent) => parent.children.push(done),
+            None => self.root = Some(done),
+        }
+        Ok(())
+    }
+
+    fn append_text(&mut self, content: &str) -> Result<(), EdmError> {
+        match self.stack.last_mut() {
+            Some(element) => {
+                if element.text.len() + content.len() > self.limits.max_text_bytes {
+                    return Err(EdmError::invalid(format!(
+                        "the text of element {} is longer than {} bytes",
+                        element.local, self.limits.max_text_bytes
+                    )));
+                }
+                element.text.push_str(content);
+                Ok(())
+            }
+            // Whitespace around the root element is fine; anything else is not.
+            None if content.trim().is_empty() => Ok(()),
+            None if self.root.is_some() => Err(EdmError::invalid("text after the root element")),
+            None => Err(EdmError::invalid("text before the root element")),
+        }
+    }
+}
+
+/// The attributes of a start tag (namespace declarations left out), resolved and normalised.
+fn attributes(
+    reader: &NsReader<&[u8]>,
+    start: &BytesStart<'_>,
+    local: &str,
+    limits: &Limits,
+    position: u64,
+) -> Result<Vec<Attribute>, EdmError> {
+    let mut attributes = Vec::new();
+    for attribute in start.attributes().with_checks(true) {
+        let attribute = attribute
+            .map_err(|e| EdmError::invalid(format!("bad attribute on element {local}: {e}")))?;
+        let key = attribute.key;
+        if !is_qname(key.0) {
+            return Err(EdmError::invalid(format!(
+                "{:?} on element {local} is not an attribute name",
+                key.0
+            )));
+        }
+        if key.as_namespace_binding().is_some() {
+            continue;
+        }
+        if attributes.len() >= limits.max_attributes {
+            return Err(EdmError::invalid(format!(
+                "element {local} has more than {} attributes",
+                limits.max_attributes
+            )));
+        }
+        if attribute.value.len() > limits.max_attribute_bytes {
+            return Err(EdmError::invalid(format!(
+                "an attribute of element {local} is longer than {} bytes",
+                limits.max_attribute_bytes
+            )));
+        }
+        let (attr_ns, attr_local) = reader.resolver().resolve_attribute(key);
+        let attr_local = attr_local.as_ref().to_owned();
+        let attr_ns = match attr_ns {
+            ResolveResult::Bound(ns) => Some(ns.as_ref().to_owned()),
+            ResolveResult::Unbound => None,
+            ResolveResult::Unknown(prefix) => {
+                return Err(EdmError::invalid(format!(
+                    "attribute {attr_local} uses the undeclared namespace prefix {prefix:?}"
+                )));
+            }
+        };
+        let value = attribute.normalized_value(XmlVersion::Implicit1_0).map_err(|e| {
+            EdmError::invalid(format!(
+                "attribute {attr_local} of element {local}: {e} (only the predefined entities and character references are allowed)"
+            ))
+        })?;
+        // The document holds no such character itself (see `parse`): it came from a reference.
+        if let Some(c) = text::first_not_xml(&value).and_then(|at| value[at..].chars().next()) {
+            return Err(EdmError::invalid(format!(
+                "attribute {attr_local} of element {local} at byte {position}: a character reference stands for U+{:04X}, which XML 1.0 does not allow",
+                u32::from(c)
+            )));
+        }
+        attributes.push(Attribute {
+            ns: attr_ns,
+            local: attr_local,
+            value: value.into_owned(),
+        });
+    }
+    Ok(attributes)
 }
 
 /// Whether `name` is a qualified name (Namespaces in XML 1.0): an NCName, or two joined by one
@@ -357,30 +421,6 @@ fn predefined_entity(name: &str) -> Option<char> {
     }
 }
 
-fn append_text(
-    stack: &mut [Element],
-    content: &str,
-    limits: &Limits,
-    root: &mut Option<Element>,
-) -> Result<(), EdmError> {
-    match stack.last_mut() {
-        Some(element) => {
-            if element.text.len() + content.len() > limits.max_text_bytes {
-                return Err(EdmError::invalid(format!(
-                    "the text of element {} is longer than {} bytes",
-                    element.local, limits.max_text_bytes
-                )));
-            }
-            element.text.push_str(content);
-            Ok(())
-        }
-        // Whitespace around the root element is fine; anything else is not.
-        None if content.trim().is_empty() => Ok(()),
-        None if root.is_some() => Err(EdmError::invalid("text after the root element")),
-        None => Err(EdmError::invalid("text before the root element")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,5 +473,73 @@ mod tests {
         }
         let many = format!("<a>{}</a>", "<b/>".repeat(60));
         assert!(parse(many.as_bytes(), &limits).is_err());
+    }
+
+    #[test]
+    fn refuses_characters_xml_does_not_allow_wherever_and_however_written() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "<a>x\u{1}</a>",
+                "U+0001 (a control character) at byte 4 (line 1, column 5)",
+            ),
+            (
+                "<a>\n\u{0}</a>",
+                "U+0000 (null) at byte 4 (line 2, column 1)",
+            ),
+            ("<a x='\u{B}'/>", "U+000B"),
+            ("<a><![CDATA[\u{C}]]></a>", "U+000C"),
+            ("<a><!--\u{1F}--></a>", "U+001F"),
+            ("<a><?pi \u{1}?></a>", "U+0001"),
+            ("<a\u{1}/>", "U+0001"),
+            ("<?xml version='1.0\u{1}'?><a/>", "U+0001"),
+            ("<a>\u{FFFE}</a>", "U+FFFE (not a character)"),
+            (
+                "<a>€\u{FFFF}</a>",
+                "U+FFFF (not a character) at byte 6 (line 1, column 5)",
+            ),
+            ("<a>&#1;</a>", "&#1; stands for the character U+0001"),
+            ("<a>&#x0B;</a>", "&#x0B; stands for the character U+000B"),
+            ("<a>&#0;</a>", "&#0; stands for the character U+0000"),
+            (
+                "<a>&#xFFFE;</a>",
+                "&#xFFFE; stands for the character U+FFFE",
+            ),
+            (
+                "<a>&#65535;</a>",
+                "&#65535; stands for the character U+FFFF",
+            ),
+            (
+                "<a>&#xD800;</a>",
+                "&#xD800; stands for U+D800, which is not a character",
+            ),
+            (
+                "<a>&#x110000;</a>",
+                "&#x110000; stands for U+110000, which is not a character",
+            ),
+            ("<a>&#x;</a>", "&#x; at byte 3 is not a character reference"),
+            (
+                "<a x='&#1;'/>",
+                "attribute x of element a at byte 0: a character reference stands for U+0001",
+            ),
+            ("<a x='&#xFFFF;'/>", "U+FFFF"),
+        ];
+        for (doc, expected) in cases {
+            let err = parse(doc.as_bytes(), &Limits::default()).expect_err(doc);
+            assert_eq!(err.code, crate::EdmCode::InvalidRequest);
+            assert!(err.detail.contains(expected), "{doc:?}: {}", err.detail);
+            assert!(
+                !err.detail.contains("not well-formed"),
+                "{doc:?}: {}",
+                err.detail
+            );
+        }
+        // The edges of the Char production, and characters XML merely discourages, are read.
+        let doc = "<a x='&#9;&#x10FFFF;'>&#9;&#10;&#13;&#x20;&#xD7FF;&#xE000;&#xFFFD;&#x10000;&#x10FFFF;\u{7F}\u{85}\u{FFFD}</a>";
+        let root = parse(doc.as_bytes(), &Limits::default()).expect("allowed characters");
+        assert_eq!(
+            root.text,
+            "\t\n\r \u{D7FF}\u{E000}\u{FFFD}\u{10000}\u{10FFFF}\u{7F}\u{85}\u{FFFD}"
+        );
+        assert_eq!(root.attribute(None, "x"), Some("\t\u{10FFFF}"));
     }
 }

@@ -11,6 +11,9 @@
 //! - [`views`]: indexes per catalogue (registers per member and type, counts per area);
 //! - [`assets`]: the embedded static files; [`format`]: labels, numbers and links;
 //! - `exports`: `/export/registers.csv` and `/export/dcat.ttl`.
+//!
+//! Pages answer errors as pages (HTML); the pictures' data and the exports answer them in the JSON
+//! envelope of [`crate::error::MapError`].
 
 pub mod assets;
 pub mod detail;
@@ -44,8 +47,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/members/{id}", web::get().to(pages::member))
         .route("/graph", web::get().to(pages::graph))
         .route("/map", web::get().to(pages::map))
-        .route("/api/graph", web::get().to(pages::graph_json))
-        .route("/api/map", web::get().to(pages::map_json))
+        // The pictures' data and the exports are not pages: their errors answer in the JSON
+        // envelope of [`crate::error::MapError`], a query string that cannot be read included.
+        .service(
+            web::resource("/api/graph")
+                .app_data(crate::error::query_config())
+                .route(web::get().to(pages::graph_json)),
+        )
+        .service(
+            web::resource("/api/map")
+                .app_data(crate::error::query_config())
+                .route(web::get().to(pages::map_json)),
+        )
         .route("/export/registers.csv", web::get().to(exports::csv))
         .route("/export/dcat.ttl", web::get().to(exports::dcat))
         .route("/static/{name:.*}", web::get().to(assets::serve))

@@ -3,12 +3,13 @@
 use time::OffsetDateTime;
 
 use super::{EvidenceDocument, IssuingAuthority, Municipality, Person};
-use crate::slots::{date_text, date_time_text, simple_element};
+use crate::slots::{date_text, date_time_text, element, simple_element};
+use crate::write::Writer;
 
 /// The document as XML that validates against its XSD.
-pub(super) fn document(document: &EvidenceDocument) -> String {
+pub(super) fn document(document: &EvidenceDocument) -> Writer {
     let kind = document.kind();
-    let mut out = String::with_capacity(2048);
+    let mut out = Writer::with_capacity(2048);
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<");
     out.push_str(kind.root_element());
     out.push_str(" xmlns=\"");
@@ -23,12 +24,12 @@ pub(super) fn document(document: &EvidenceDocument) -> String {
                 &d.issuing_authority,
             );
             person(&mut out, &d.person);
-            out.push_str("<CurrentAddress>");
-            simple_element(&mut out, "Street", &d.address.street);
-            simple_element(&mut out, "HouseNumber", &d.address.house_number);
-            simple_element(&mut out, "Postcode", &d.address.postcode);
-            municipality(&mut out, "Municipality", &d.address.municipality);
-            out.push_str("</CurrentAddress>");
+            element(&mut out, "CurrentAddress", |out| {
+                simple_element(out, "Street", &d.address.street);
+                simple_element(out, "HouseNumber", &d.address.house_number);
+                simple_element(out, "Postcode", &d.address.postcode);
+                municipality(out, "Municipality", &d.address.municipality);
+            });
             simple_element(&mut out, "MovedInDate", &date_text(d.moved_in_date));
             simple_element(&mut out, "KindOfResidence", d.kind_of_residence.code());
         }
@@ -57,20 +58,25 @@ pub(super) fn document(document: &EvidenceDocument) -> String {
                 &d.issuing_authority,
             );
             let child = &d.child;
-            out.push_str("<Child>");
-            simple_element(&mut out, "FamilyName", &child.family_name);
-            simple_element(&mut out, "GivenNames", &child.given_names);
-            simple_element(&mut out, "Sex", child.sex.code());
-            simple_element(&mut out, "DateOfBirth", &date_text(child.date_of_birth));
-            municipality(&mut out, "PlaceOfBirth", &child.place_of_birth);
-            out.push_str("</Child>");
-            for parent in &d.parents {
+            element(&mut out, "Child", |out| {
+                simple_element(out, "FamilyName", &child.family_name);
+                simple_element(out, "GivenNames", &child.given_names);
+                simple_element(out, "Sex", child.sex.code());
+                simple_element(out, "DateOfBirth", &date_text(child.date_of_birth));
+                municipality(out, "PlaceOfBirth", &child.place_of_birth);
+            });
+            for (i, parent) in d.parents.iter().enumerate() {
                 out.push_str("<Parent>");
-                simple_element(&mut out, "FamilyName", &parent.family_name);
-                simple_element(&mut out, "GivenNames", &parent.given_names);
-                if let Some(birth_name) = &parent.birth_name {
-                    simple_element(&mut out, "BirthName", birth_name);
-                }
+                out.within(
+                    || format!("Parent[{i}]"),
+                    |out| {
+                        simple_element(out, "FamilyName", &parent.family_name);
+                        simple_element(out, "GivenNames", &parent.given_names);
+                        if let Some(birth_name) = &parent.birth_name {
+                            simple_element(out, "BirthName", birth_name);
+                        }
+                    },
+                );
                 out.push_str("</Parent>");
             }
             simple_element(&mut out, "RegisterEntryNumber", &d.register_entry_number);
@@ -130,42 +136,38 @@ pub(super) fn fields(document: &EvidenceDocument) -> Vec<(String, String)> {
 }
 
 /// The first elements of every document: id, issue time, issuing authority.
-fn head(out: &mut String, id: &str, issued: OffsetDateTime, authority: &IssuingAuthority) {
+fn head(out: &mut Writer, id: &str, issued: OffsetDateTime, authority: &IssuingAuthority) {
     simple_element(out, "EvidenceIdentifier", id);
     simple_element(out, "IssueDateTime", &date_time_text(issued));
-    out.push_str("<IssuingAuthority>");
-    simple_element(out, "MemberId", &authority.member_id);
-    simple_element(out, "Name", &authority.name);
-    out.push_str("</IssuingAuthority>");
+    element(out, "IssuingAuthority", |out| {
+        simple_element(out, "MemberId", &authority.member_id);
+        simple_element(out, "Name", &authority.name);
+    });
 }
 
-fn person(out: &mut String, person: &Person) {
-    out.push_str("<Person>");
-    simple_element(out, "TaxId", &person.tax_id.to_string());
-    simple_element(out, "FamilyName", &person.family_name);
-    simple_element(out, "GivenNames", &person.given_names);
-    if let Some(birth_name) = &person.birth_name {
-        simple_element(out, "BirthName", birth_name);
-    }
-    simple_element(out, "DateOfBirth", &date_text(person.date_of_birth));
-    if let Some(place) = &person.place_of_birth {
-        simple_element(out, "PlaceOfBirth", place);
-    }
-    if let Some(nationality) = &person.nationality {
-        simple_element(out, "Nationality", nationality);
-    }
-    out.push_str("</Person>");
+fn person(out: &mut Writer, person: &Person) {
+    element(out, "Person", |out| {
+        simple_element(out, "TaxId", &person.tax_id.to_string());
+        simple_element(out, "FamilyName", &person.family_name);
+        simple_element(out, "GivenNames", &person.given_names);
+        if let Some(birth_name) = &person.birth_name {
+            simple_element(out, "BirthName", birth_name);
+        }
+        simple_element(out, "DateOfBirth", &date_text(person.date_of_birth));
+        if let Some(place) = &person.place_of_birth {
+            simple_element(out, "PlaceOfBirth", place);
+        }
+        if let Some(nationality) = &person.nationality {
+            simple_element(out, "Nationality", nationality);
+        }
+    });
 }
 
-fn municipality(out: &mut String, tag: &str, municipality: &Municipality) {
-    out.push('<');
-    out.push_str(tag);
-    out.push('>');
-    simple_element(out, "Name", &municipality.name);
-    simple_element(out, "Key", municipality.key.as_str());
-    out.push_str("</");
-    out.push_str(tag);
-    out.push('>');
+fn municipality(out: &mut Writer, tag: &str, municipality: &Municipality) {
+    element(out, tag, |out| {
+        simple_element(out, "Name", &municipality.name);
+        simple_element(out, "Key", municipality.key.as_str());
+    });
 }
 
 /// (name, value) pairs under construction.

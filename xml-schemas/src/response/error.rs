@@ -10,8 +10,10 @@ use crate::slots::{
     Slots, date_time_value, localized_values, single_agent, single_child, slot_agent,
     slot_date_time, slot_localized_all, slot_string, string_value,
 };
+use crate::text::InvalidText;
 use crate::tree::{self, Element, Limits};
-use crate::{EdmCode, EdmError, write};
+use crate::write::Writer;
+use crate::{EdmCode, EdmError};
 
 /// Severity of an ordinary error (ebRS; also the schema's default).
 pub const SEVERITY_ERROR: &str = "urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:Error";
@@ -178,9 +180,20 @@ impl ErrorResponse {
         })
     }
 
-    /// Writes the response as XML.
+    /// Writes the response as XML; a character XML 1.0 does not allow is refused with the field
+    /// it is in (see [`EvidenceRequest::try_to_xml`](crate::request::EvidenceRequest::try_to_xml)).
+    pub fn try_to_xml(&self) -> Result<String, InvalidText> {
+        self.write().finish()
+    }
+
+    /// Writes the response as XML; a character XML 1.0 does not allow is written as U+FFFD.
+    /// Prefer [`ErrorResponse::try_to_xml`], or check every text with [`crate::text`] first.
     pub fn to_xml(&self) -> String {
-        let mut out = String::with_capacity(2048);
+        self.write().into_lossy()
+    }
+
+    fn write(&self) -> Writer {
+        let mut out = Writer::with_capacity(2048);
         root_start(&mut out, STATUS_FAILURE, &self.request_id);
         slot_string(
             &mut out,
@@ -198,28 +211,29 @@ impl ErrorResponse {
         out.push_str(r#"" severity=""#);
         out.push_str(exception.severity.urn());
         out.push_str(r#"" message=""#);
-        write::attr(&mut out, &exception.message);
+        out.attr("rs:Exception/@message", &exception.message);
         out.push('"');
         if !exception.detail.is_empty() {
             out.push_str(r#" detail=""#);
-            write::attr(&mut out, &exception.detail);
+            out.attr("rs:Exception/@detail", &exception.detail);
             out.push('"');
         }
         out.push('>');
-        slot_date_time(&mut out, "Timestamp", exception.timestamp);
-        if let Some(reason) = &exception.reason {
-            slot_string(&mut out, "Reason", reason);
-        }
-        if let Some(location) = &exception.preview_location {
-            slot_string(&mut out, "PreviewLocation", location);
-        }
-        if !exception.preview_description.is_empty() {
-            slot_localized_all(
-                &mut out,
-                "PreviewDescription",
-                &exception.preview_description,
-            );
-        }
+        out.within(
+            || "rs:Exception".into(),
+            |out| {
+                slot_date_time(out, "Timestamp", exception.timestamp);
+                if let Some(reason) = &exception.reason {
+                    slot_string(out, "Reason", reason);
+                }
+                if let Some(location) = &exception.preview_location {
+                    slot_string(out, "PreviewLocation", location);
+                }
+                if !exception.preview_description.is_empty() {
+                    slot_localized_all(out, "PreviewDescription", &exception.preview_description);
+                }
+            },
+        );
         out.push_str("</rs:Exception></query:QueryResponse>\n");
         out
     }

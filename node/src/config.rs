@@ -330,6 +330,7 @@ impl Config {
     pub fn check(&self) -> Result<(), ConfigError> {
         crate::db::DatabaseUrl::parse(&self.database_url)
             .map_err(|e| ConfigError::new("database_url", e))?;
+        self.check_texts()?;
         if self.application.auth == ApplicationAuth::Mtls && !self.application.tls {
             return Err(ConfigError::new(
                 "application.auth",
@@ -420,6 +421,22 @@ impl Config {
                 "tls.crl_reload_seconds",
                 "must be at least 1",
             ));
+        }
+        Ok(())
+    }
+
+    /// The texts that go into messages and descriptors (this authority's name and contact, the
+    /// names of known providers) are single lines of XML characters.
+    fn check_texts(&self) -> Result<(), ConfigError> {
+        let text = |field: String, value: Option<&String>| match value {
+            Some(value) => once_xml::text::check_line(&field, value)
+                .map_err(|e| ConfigError::new(field.clone(), e.to_string())),
+            None => Ok(()),
+        };
+        text("name".into(), self.name.as_ref())?;
+        text("contact".into(), self.contact.as_ref())?;
+        for (i, provider) in self.providers.iter().enumerate() {
+            text(format!("providers[{i}].name"), provider.name.as_ref())?;
         }
         Ok(())
     }

@@ -327,6 +327,30 @@ async fn exchange_end_to_end(backend: Backend) {
     let (status, answer) = setup.ask(json!({"evidence_type": RESIDENCE})).await;
     assert_eq!(status, 400, "{answer}");
     assert_eq!(answer["error"]["code"], "invalid_request");
+    // Characters XML 1.0 does not allow, anywhere that goes into the request: a 400 naming the
+    // field and the character, never a 500.
+    for (field, character) in [
+        ("family_name", '\u{1}'),
+        ("given_name", '\u{b}'),
+        ("procedure", '\u{0}'),
+        ("legal_basis", '\u{fffe}'),
+    ] {
+        let mut bad = query(juergen());
+        let target = if field.ends_with("_name") {
+            &mut bad["subject"][field]
+        } else {
+            &mut bad[field]
+        };
+        *target = json!(format!("A{character}B"));
+        let (status, answer) = setup.ask(bad).await;
+        assert_eq!(status, 400, "{field}: {answer}");
+        let message = answer["error"]["message"].as_str().unwrap_or_default();
+        let named = format!("U+{:04X}", u32::from(character));
+        assert!(
+            message.contains(field) && message.contains(&named),
+            "{field}: {message}"
+        );
+    }
 
     let requester_dir = setup.fed.node(1).dir.clone();
     let requester_signer = member_signer(&requester_dir).expect("signer");

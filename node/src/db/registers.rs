@@ -133,6 +133,10 @@ pub enum RegisterError {
     /// No register has this id.
     #[error("no register has id {0}; `once register list` shows the registers")]
     Unknown(RegisterId),
+    /// A text of the register holds a character XML does not allow (it is published in the
+    /// register map's descriptor).
+    #[error(transparent)]
+    Text(#[from] once_xml::text::InvalidText),
     /// Storage failed.
     #[error(transparent)]
     Db(#[from] DbError),
@@ -144,8 +148,18 @@ impl From<diesel::result::Error> for RegisterError {
     }
 }
 
-/// Adds a register.
+/// Adds a register. Its texts go into the signed descriptor the node publishes: the name, type
+/// and standards must be single lines of XML characters, the legal basis may run over lines.
 pub fn add(conn: &mut AnyConnection, register: &Register) -> Result<(), RegisterError> {
+    use once_xml::text::{check_line, check_lines};
+    check_line("name", &register.name)?;
+    check_lines("legal_basis", &register.legal_basis)?;
+    if let Some(register_type) = &register.register_type {
+        check_line("register_type", register_type)?;
+    }
+    for standard in &register.standards {
+        check_line("standards", standard)?;
+    }
     let inserted = diesel::insert_into(registers::table)
         .values((
             registers::id.eq(register.id.as_str()),

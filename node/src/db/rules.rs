@@ -38,6 +38,10 @@ pub enum RuleError {
     /// No rule has this id.
     #[error("no rule has id {0}; `once rules list` shows the rules")]
     Unknown(String),
+    /// A field holds a character XML does not allow, or more than one line (it must match the
+    /// single-line text of requests).
+    #[error(transparent)]
+    Text(#[from] once_xml::text::InvalidText),
     /// Storage failed.
     #[error(transparent)]
     Db(#[from] DbError),
@@ -66,6 +70,7 @@ pub fn add(
         if value.trim().is_empty() || value.len() > 512 {
             return Err(RuleError::BadField(name));
         }
+        once_xml::text::check_line(name, value)?;
     }
     let rule = AccessRule {
         id: uuid::Uuid::now_v7().to_string(),

@@ -493,10 +493,9 @@ fn check(value: &str, kind: FieldKind) -> Result<(), String> {
     let digits = |n: usize| value.len() == n && value.bytes().all(|b| b.is_ascii_digit());
     match kind {
         FieldKind::Text if value.chars().count() > 200 => Err("longer than 200 characters".into()),
-        FieldKind::Text if value.chars().any(char::is_control) => {
-            Err("contains control characters".into())
+        FieldKind::Text => {
+            once_xml::text::check_line("the value", value).map_err(|e| e.to_string())
         }
-        FieldKind::Text => Ok(()),
         FieldKind::Date => parse_date(value).map(|_| ()),
         FieldKind::Ags if digits(8) => Ok(()),
         FieldKind::Ags => Err(format!(

@@ -21,6 +21,10 @@ pub enum PublishError {
     /// The registers could not be read.
     #[error("the registers could not be read: {0}")]
     Db(#[from] db::DbError),
+    /// A register's text cannot be written into the descriptor (a character XML does not
+    /// allow).
+    #[error("the descriptor cannot be written: {0}")]
+    Invalid(String),
     /// The descriptor could not be signed.
     #[error("the descriptor could not be signed: {0}")]
     Sign(String),
@@ -86,8 +90,11 @@ pub async fn publish(
     let map = config.map.as_ref().ok_or(PublishError::NoMap)?;
     let descriptor = descriptor(config, map, material, pool).await?;
     let count = descriptor.registers.len();
+    let xml = descriptor
+        .try_to_xml()
+        .map_err(|e| PublishError::Invalid(e.to_string()))?;
     let signed = signed
-        .sign(&descriptor.to_xml(), Placement::LastChild)
+        .sign(&xml, Placement::LastChild)
         .map_err(|e| PublishError::Sign(e.to_string()))?;
     let url = format!("{}/v1/descriptors", map.url.trim_end_matches('/'));
     let client = client.current();

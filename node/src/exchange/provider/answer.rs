@@ -8,6 +8,7 @@ use once_xml::dsig::Placement;
 use once_xml::evidence::EvidenceKind;
 use once_xml::request::{Distribution, Identifier, LegalPerson, SPECIFICATION_IDENTIFIER, Subject};
 use once_xml::response::{ErrorResponse, EvidenceItem, EvidenceResponse, Response, Sha256Hex};
+use once_xml::text::InvalidText;
 use time::OffsetDateTime;
 
 use super::{Known, Outcome, PeerAnswer, Provider, ProviderFault};
@@ -23,7 +24,7 @@ const EVIDENCE_CONTENT_ID: &str = "evidence-1@once";
 /// An answer document before it is signed: its XML, the evidence beside it, its outcome, and the
 /// approved preview it delivers.
 struct Unsigned {
-    xml: String,
+    xml: Result<String, InvalidText>,
     evidence: Option<Vec<u8>>,
     outcome: String,
     consumed_preview: Option<String>,
@@ -64,14 +65,23 @@ impl Provider {
                     requester: requester(known, peer),
                     exception: refusal.exception(OffsetDateTime::now_utc()),
                 })
-                .to_xml(),
+                .try_to_xml(),
                 evidence: None,
                 outcome: refusal.code.code().to_owned(),
                 consumed_preview: None,
             },
             Outcome::Fault(fault) => return PeerAnswer::Fault(fault),
         };
-        let signed = match self.signed.sign(&unsigned.xml, Placement::Slot) {
+        // The answer holds only what the reader accepted and this node wrote: an unwritable
+        // character here is a defect, not the peer's fault.
+        let xml = match &unsigned.xml {
+            Ok(xml) => xml,
+            Err(e) => {
+                tracing::error!(error = %e, "the answer is not writable as XML");
+                return PeerAnswer::Fault(ProviderFault::Unsealed);
+            }
+        };
+        let signed = match self.signed.sign(xml, Placement::Slot) {
             Ok(signed) => signed,
             Err(e) => {
                 tracing::error!(error = %e, "signing the answer failed");
@@ -123,7 +133,7 @@ impl Provider {
         message: &[u8],
         document: &[u8],
         kind: EvidenceKind,
-    ) -> String {
+    ) -> Result<String, InvalidText> {
         let now = OffsetDateTime::now_utc();
         let response = EvidenceResponse {
             request_id: request_id.to_owned(),
@@ -159,7 +169,7 @@ impl Provider {
                 repository_item_title: Some(kind.titles()[0].value.clone()),
             }],
         };
-        Response::Evidence(response).to_xml()
+        Response::Evidence(response).try_to_xml()
     }
 
     /// Commits the request and the answer to the message log in one transaction, with the

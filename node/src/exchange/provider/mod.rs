@@ -368,12 +368,17 @@ impl Provider {
                 "the register holds no complete record for this evidence",
             ))
         })?;
-        self.signed
-            .sign(&document.to_xml(), Placement::LastChild)
-            .map_err(|e| {
-                tracing::error!(error = %e, "signing the evidence failed");
-                Outcome::Fault(ProviderFault::Unsigned)
-            })
+        let xml = document.try_to_xml().map_err(|e| {
+            tracing::error!(error = %e, "register record not writable as XML");
+            Outcome::Refused(Refusal::new(
+                EdmCode::ObjectNotFound,
+                "the register holds no complete record for this evidence",
+            ))
+        })?;
+        self.signed.sign(&xml, Placement::LastChild).map_err(|e| {
+            tracing::error!(error = %e, "signing the evidence failed");
+            Outcome::Fault(ProviderFault::Unsigned)
+        })
     }
 }
 

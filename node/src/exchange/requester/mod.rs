@@ -121,9 +121,12 @@ impl Requester {
         *chosen = Some(provider.member.to_string());
         let request =
             checked.to_request(&self.identity, &provider.member, provider.name.as_deref());
+        let xml = request
+            .try_to_xml()
+            .map_err(|e| RequestError::Invalid(e.to_string()))?;
         let signed_request = self
             .signed
-            .sign(&request.to_xml(), Placement::Slot)
+            .sign(&xml, Placement::Slot)
             .map_err(|e| RequestError::Internal(format!("signing failed: {e}")))?;
         let sealed = self
             .transport

@@ -9,6 +9,7 @@ use once_xml::request::{
     Requirement, SPECIFICATION_IDENTIFIER, Subject, TAX_ID_SCHEME,
 };
 use once_xml::taxid::TaxId;
+use once_xml::text;
 use serde::Deserialize;
 use time::{Date, OffsetDateTime};
 
@@ -91,6 +92,22 @@ impl EvidenceQuery {
     /// Checks every field that goes into the request.
     pub fn check(&self) -> Result<CheckedQuery, RequestError> {
         let invalid = RequestError::Invalid;
+        // Every text that goes into XML, checked against XML 1.0's characters (single lines).
+        let optional = |value: &Option<String>| value.as_deref().unwrap_or_default().to_owned();
+        for (field, value) in [
+            ("evidence_type", self.evidence_type.clone()),
+            ("subject.tax_id", optional(&self.subject.tax_id)),
+            ("subject.family_name", self.subject.family_name.clone()),
+            ("subject.given_name", self.subject.given_name.clone()),
+            ("subject.date_of_birth", self.subject.date_of_birth.clone()),
+            ("procedure", self.procedure.clone()),
+            ("legal_basis", self.legal_basis.clone()),
+            ("jurisdiction", optional(&self.jurisdiction)),
+            ("preview_location", optional(&self.preview_location)),
+            ("provider", optional(&self.provider)),
+        ] {
+            text::check_line(field, &value).map_err(|e| invalid(e.to_string()))?;
+        }
         let kind = EvidenceKind::from_classification(&self.evidence_type).ok_or_else(|| {
             invalid(format!(
                 "evidence_type {:?} is unknown; known: {}",
@@ -233,7 +250,7 @@ pub(super) mod tests {
     #[test]
     fn each_wrong_field_is_named() {
         type Spoil = fn(&mut EvidenceQuery);
-        let cases: [(&str, Spoil); 5] = [
+        let cases: [(&str, Spoil); 9] = [
             ("evidence_type", |q| q.evidence_type = "urn:x".into()),
             ("subject.tax_id", |q| q.subject.tax_id = Some("123".into())),
             ("subject.date_of_birth", |q| {
@@ -241,6 +258,14 @@ pub(super) mod tests {
             }),
             ("procedure", |q| q.procedure = "  ".into()),
             ("legal_basis", |q| q.legal_basis = "x".repeat(513)),
+            ("subject.family_name", |q| {
+                q.subject.family_name = "Mus\u{1}ter".into()
+            }),
+            ("procedure", |q| q.procedure = "Eltern\u{b}geld".into()),
+            ("legal_basis", |q| q.legal_basis = "§ 9\u{0} BEEG".into()),
+            ("subject.given_name", |q| {
+                q.subject.given_name = "Erika\u{fffe}".into()
+            }),
         ];
         for (field, spoil) in cases {
             let mut q = query();

@@ -1,6 +1,6 @@
 //! `once pki …`
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Subcommand, ValueEnum};
 use once_pki::MemberId;
@@ -154,26 +154,7 @@ pub(super) fn run(command: PkiCommand) -> Result<(), CliError> {
             hosts,
             out,
             days,
-        } => {
-            check_days(days)?;
-            let mut ca = Ca::open(&dir)?;
-            let creds = ca.issue_node(&member, &hosts, Validity::days_from_now(days))?;
-            creds.write_to(&out, ca.cert_pem())?;
-            write_public(
-                &out.join("crl.pem"),
-                read_text(&dir.join("crl.pem"))?.as_bytes(),
-            )?;
-            println!("issued for {member} into {}:", out.display());
-            println!(
-                "  tls.pem      TLS certificate, serial {}",
-                creds.tls_serial
-            );
-            println!(
-                "  signing.pem  signing certificate, serial {}",
-                creds.signing_serial
-            );
-            println!("  tls.key, signing.key (mode 0600), ca.pem, crl.pem");
-        }
+        } => issue(&dir, &member, &hosts, &out, days)?,
         PkiCommand::Revoke { dir, serial } => {
             let mut ca = Ca::open(&dir)?;
             let record = ca.revoke(&serial)?.clone();
@@ -197,44 +178,13 @@ pub(super) fn run(command: PkiCommand) -> Result<(), CliError> {
                 info.next_update.map(rfc3339).unwrap_or_default()
             );
         }
-        PkiCommand::Show { file } => {
-            let text = read_text(&file)?;
-            if text.contains("-----BEGIN X509 CRL-----") {
-                let info = CrlInfo::from_path(&file)?;
-                println!("CRL issuer:  {}", info.issuer);
-                println!("this update: {}", rfc3339(info.this_update));
-                if let Some(next) = info.next_update {
-                    println!("next update: {}", rfc3339(next));
-                }
-                if let Some(number) = &info.number {
-                    println!("CRL number:  {number}");
-                }
-                println!("revoked:     {}", info.revoked_serials.join(", "));
-            } else {
-                println!("{}", CertInfo::from_path(&file)?);
-            }
-        }
+        PkiCommand::Show { file } => show(&file)?,
         PkiCommand::Csr {
             member,
             purpose,
             hosts,
             out,
-        } => {
-            if matches!(purpose, Purpose::Tls) && hosts.is_empty() {
-                return Err(CliError::Usage(
-                    "a TLS request needs at least one --host".into(),
-                ));
-            }
-            let (csr, key) = once_pki::csr::create(&member, &hosts, purpose.cert_purpose())?;
-            create_private_dir(&out)?;
-            let stem = purpose.file_stem();
-            write_private_new(&out.join(format!("{stem}.key")), key.as_bytes())?;
-            write_public(&out.join(format!("{stem}.csr")), csr.as_bytes())?;
-            println!(
-                "wrote {stem}.csr (send it to the CA) and {stem}.key (mode 0600, stays here) in {}",
-                out.display()
-            );
-        }
+        } => csr(&member, purpose, &hosts, &out)?,
         PkiCommand::SignCsr {
             dir,
             csr,
@@ -242,25 +192,109 @@ pub(super) fn run(command: PkiCommand) -> Result<(), CliError> {
             purpose,
             out,
             days,
-        } => {
-            check_days(days)?;
-            if out.exists() {
-                return Err(CliError::Usage(format!("{} exists already", out.display())));
-            }
-            let mut ca = Ca::open(&dir)?;
-            let (cert, serial) = ca.sign_csr(
-                &read_text(&csr)?,
-                &member,
-                purpose.cert_purpose(),
-                Validity::days_from_now(days),
-            )?;
-            write_public(&out, cert.as_bytes())?;
-            println!(
-                "signed {member} ({}), serial {serial}: {}",
-                purpose.file_stem(),
-                out.display()
-            );
-        }
+        } => sign_csr(&dir, &csr, &member, purpose, &out, days)?,
     }
+    Ok(())
+}
+
+/// `once pki issue`: a node's TLS and signing certificates with their keys, the CA certificate
+/// and the CRL, into `out`.
+fn issue(
+    dir: &Path,
+    member: &MemberId,
+    hosts: &[String],
+    out: &Path,
+    days: i64,
+) -> Result<(), CliError> {
+    check_days(days)?;
+    let mut ca = Ca::open(dir)?;
+    let creds = ca.issue_node(member, hosts, Validity::days_from_now(days))?;
+    creds.write_to(out, ca.cert_pem())?;
+    write_public(
+        &out.join("crl.pem"),
+        read_text(&dir.join("crl.pem"))?.as_bytes(),
+    )?;
+    println!("issued for {member} into {}:", out.display());
+    println!(
+        "  tls.pem      TLS certificate, serial {}",
+        creds.tls_serial
+    );
+    println!(
+        "  signing.pem  signing certificate, serial {}",
+        creds.signing_serial
+    );
+    println!("  tls.key, signing.key (mode 0600), ca.pem, crl.pem");
+
+    Ok(())
+}
+
+/// `once pki show`: what a certificate or CRL says.
+fn show(file: &Path) -> Result<(), CliError> {
+    let text = read_text(file)?;
+    if text.contains("-----BEGIN X509 CRL-----") {
+        let info = CrlInfo::from_path(file)?;
+        println!("CRL issuer:  {}", info.issuer);
+        println!("this update: {}", rfc3339(info.this_update));
+        if let Some(next) = info.next_update {
+            println!("next update: {}", rfc3339(next));
+        }
+        if let Some(number) = &info.number {
+            println!("CRL number:  {number}");
+        }
+        println!("revoked:     {}", info.revoked_serials.join(", "));
+    } else {
+        println!("{}", CertInfo::from_path(file)?);
+    }
+
+    Ok(())
+}
+
+/// `once pki csr`: a key that stays with the member and a certificate request for the CA.
+fn csr(member: &MemberId, purpose: Purpose, hosts: &[String], out: &Path) -> Result<(), CliError> {
+    if matches!(purpose, Purpose::Tls) && hosts.is_empty() {
+        return Err(CliError::Usage(
+            "a TLS request needs at least one --host".into(),
+        ));
+    }
+    let (csr, key) = once_pki::csr::create(member, hosts, purpose.cert_purpose())?;
+    create_private_dir(out)?;
+    let stem = purpose.file_stem();
+    write_private_new(&out.join(format!("{stem}.key")), key.as_bytes())?;
+    write_public(&out.join(format!("{stem}.csr")), csr.as_bytes())?;
+    println!(
+        "wrote {stem}.csr (send it to the CA) and {stem}.key (mode 0600, stays here) in {}",
+        out.display()
+    );
+
+    Ok(())
+}
+
+/// `once pki sign-csr`: the CA decides what the certificate says.
+fn sign_csr(
+    dir: &Path,
+    csr: &Path,
+    member: &MemberId,
+    purpose: Purpose,
+    out: &Path,
+    days: i64,
+) -> Result<(), CliError> {
+    check_days(days)?;
+    if out.exists() {
+        return Err(CliError::Usage(format!("{} exists already", out.display())));
+    }
+    let mut ca = Ca::open(dir)?;
+    let (cert, serial) = ca.sign_csr(
+        &read_text(csr)?,
+        member,
+        purpose.cert_purpose(),
+        Validity::days_from_now(days),
+    )?;
+    write_public(out, cert.as_bytes())?;
+    println!(
+        "signed {member} ({}), serial {serial}: {}",
+        purpose.file_stem(),
+        out.display()
+    );
+
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! `once register …` and `once rules …`: the registers a node serves and who may receive what.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
@@ -161,21 +161,6 @@ async fn change(command: RegisterCommand) -> Result<(), CliError> {
             register_type,
             standards,
         } => {
-            import::columns_for(&evidence_types).map_err(CliError::Usage)?;
-            if jurisdictions.is_empty() && level != Level::Federal {
-                return Err(CliError::Usage(format!(
-                    "a {} register needs at least one --jurisdiction (the official key of an area it covers)",
-                    level.as_str()
-                )));
-            }
-            for key in &jurisdictions {
-                registers::check_jurisdiction(key).map_err(CliError::Usage)?;
-            }
-            if name.trim().is_empty() || legal_basis.trim().is_empty() {
-                return Err(CliError::Usage(
-                    "--name and --legal-basis must not be empty".into(),
-                ));
-            }
             let now = now_unix();
             let register = Register {
                 id,
@@ -189,96 +174,137 @@ async fn change(command: RegisterCommand) -> Result<(), CliError> {
                 register_type,
                 standards,
             };
-            let pool = open_pool(&Config::load(&config)?).await?;
-            let shown = register.id.clone();
-            db::run(&pool, move |conn| Ok(registers::add(conn, &register)))
-                .await
-                .map_err(unavailable)?
-                .map_err(from_register_error)?;
-            println!("register {shown} added");
+            add(&config, register).await
         }
-        RegisterCommand::List { config } => {
-            let pool = open_pool(&Config::load(&config)?).await?;
-            let list = db::run(&pool, |conn| {
-                registers::list(conn)?
-                    .into_iter()
-                    .map(|r| {
-                        let count = registers::record_count(conn, &r.id)?;
-                        Ok((r, count))
-                    })
-                    .collect::<Result<Vec<_>, db::DbError>>()
-            })
-            .await
-            .map_err(unavailable)?;
-            if list.is_empty() {
-                println!("no registers; add one with `once register add`");
-            }
-            for (r, count) in list {
-                println!("{}  {}  ({} records)", r.id, r.name, count);
-                println!(
-                    "    level {}, jurisdictions {}",
-                    r.level.as_str(),
-                    r.jurisdictions.join(" ")
-                );
-                println!("    evidence {}", r.evidence_types.join(" "));
-                println!("    legal basis {}", r.legal_basis);
-            }
-        }
-        RegisterCommand::Remove { config, id } => {
-            let pool = open_pool(&Config::load(&config)?).await?;
-            let shown = id.clone();
-            let records = db::run(&pool, move |conn| Ok(registers::remove(conn, &id)))
-                .await
-                .map_err(unavailable)?
-                .map_err(from_register_error)?;
-            println!("register {shown} removed with its {records} records");
-        }
+        RegisterCommand::List { config } => list(&config).await,
+        RegisterCommand::Remove { config, id } => remove(&config, id).await,
         RegisterCommand::Import {
             config,
             register,
             replace,
             file,
-        } => {
-            let format = Format::from_path(&file).ok_or_else(|| {
-                CliError::Usage(format!(
-                    "{}: the file name must end in .csv or .json",
-                    file.display()
-                ))
-            })?;
-            let bytes = std::fs::read(&file)
-                .map_err(|e| CliError::Usage(format!("{}: {e}", file.display())))?;
-            let pool = open_pool(&Config::load(&config)?).await?;
-            let id = register.clone();
-            let found = db::run(&pool, move |conn| registers::find(conn, &id))
-                .await
-                .map_err(unavailable)?
-                .ok_or_else(|| from_register_error(RegisterError::Unknown(register.clone())))?;
-            let records = import::parse(&bytes, format, register.as_str(), &found.evidence_types)
-                .map_err(|e| {
-                CliError::Failed(format!(
-                    "{}: nothing imported, fix these lines first:\n{e}",
-                    file.display()
-                ))
-            })?;
-            let count = records.len();
-            let mode = if replace {
-                ImportMode::Replace
-            } else {
-                ImportMode::Append
-            };
-            db::run(&pool, move |conn| {
-                Ok(registers::import(conn, &register, &records, mode))
-            })
-            .await
-            .map_err(unavailable)?
-            .map_err(from_register_error)?;
-            println!(
-                "{count} records {} register {}",
-                if replace { "now form" } else { "added to" },
-                found.id
-            );
-        }
+        } => import_file(&config, register, replace, &file).await,
     }
+}
+
+/// `once register add`: checks what the database cannot (evidence types, jurisdictions, empty
+/// texts) and adds the register.
+async fn add(config: &Path, register: Register) -> Result<(), CliError> {
+    import::columns_for(&register.evidence_types).map_err(CliError::Usage)?;
+    if register.jurisdictions.is_empty() && register.level != Level::Federal {
+        return Err(CliError::Usage(format!(
+            "a {} register needs at least one --jurisdiction (the official key of an area it covers)",
+            register.level.as_str()
+        )));
+    }
+    for key in &register.jurisdictions {
+        registers::check_jurisdiction(key).map_err(CliError::Usage)?;
+    }
+    if register.name.trim().is_empty() || register.legal_basis.trim().is_empty() {
+        return Err(CliError::Usage(
+            "--name and --legal-basis must not be empty".into(),
+        ));
+    }
+    let pool = open_pool(&Config::load(config)?).await?;
+    let shown = register.id.clone();
+    db::run(&pool, move |conn| Ok(registers::add(conn, &register)))
+        .await
+        .map_err(unavailable)?
+        .map_err(from_register_error)?;
+    println!("register {shown} added");
+    Ok(())
+}
+
+/// `once register list`.
+async fn list(config: &Path) -> Result<(), CliError> {
+    let pool = open_pool(&Config::load(config)?).await?;
+    let list = db::run(&pool, |conn| {
+        registers::list(conn)?
+            .into_iter()
+            .map(|r| {
+                let count = registers::record_count(conn, &r.id)?;
+                Ok((r, count))
+            })
+            .collect::<Result<Vec<_>, db::DbError>>()
+    })
+    .await
+    .map_err(unavailable)?;
+    if list.is_empty() {
+        println!("no registers; add one with `once register add`");
+    }
+    for (r, count) in list {
+        println!("{}  {}  ({} records)", r.id, r.name, count);
+        println!(
+            "    level {}, jurisdictions {}",
+            r.level.as_str(),
+            r.jurisdictions.join(" ")
+        );
+        println!("    evidence {}", r.evidence_types.join(" "));
+        println!("    legal basis {}", r.legal_basis);
+    }
+
+    Ok(())
+}
+
+/// `once register remove`.
+async fn remove(config: &Path, id: RegisterId) -> Result<(), CliError> {
+    let pool = open_pool(&Config::load(config)?).await?;
+    let shown = id.clone();
+    let records = db::run(&pool, move |conn| Ok(registers::remove(conn, &id)))
+        .await
+        .map_err(unavailable)?
+        .map_err(from_register_error)?;
+    println!("register {shown} removed with its {records} records");
+
+    Ok(())
+}
+
+/// `once register import`: all records of the file or none.
+async fn import_file(
+    config: &Path,
+    register: RegisterId,
+    replace: bool,
+    file: &Path,
+) -> Result<(), CliError> {
+    let format = Format::from_path(file).ok_or_else(|| {
+        CliError::Usage(format!(
+            "{}: the file name must end in .csv or .json",
+            file.display()
+        ))
+    })?;
+    let bytes =
+        std::fs::read(file).map_err(|e| CliError::Usage(format!("{}: {e}", file.display())))?;
+    let pool = open_pool(&Config::load(config)?).await?;
+    let id = register.clone();
+    let found = db::run(&pool, move |conn| registers::find(conn, &id))
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(|| from_register_error(RegisterError::Unknown(register.clone())))?;
+    let records =
+        import::parse(&bytes, format, register.as_str(), &found.evidence_types).map_err(|e| {
+            CliError::Failed(format!(
+                "{}: nothing imported, fix these lines first:\n{e}",
+                file.display()
+            ))
+        })?;
+    let count = records.len();
+    let mode = if replace {
+        ImportMode::Replace
+    } else {
+        ImportMode::Append
+    };
+    db::run(&pool, move |conn| {
+        Ok(registers::import(conn, &register, &records, mode))
+    })
+    .await
+    .map_err(unavailable)?
+    .map_err(from_register_error)?;
+    println!(
+        "{count} records {} register {}",
+        if replace { "now form" } else { "added to" },
+        found.id
+    );
+
     Ok(())
 }
 

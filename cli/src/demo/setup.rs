@@ -64,53 +64,8 @@ pub(super) async fn create(layout: &Layout) -> Result<DemoFile, CliError> {
         })
         .collect();
 
-    let step = "set up the register map";
-    let started = Instant::now();
-    let map_member: MemberId = MAP_MEMBER.parse().map_err(|e| format!("{e}")).step(step)?;
-    map::init(
-        &layout.map_dir(),
-        &map_member,
-        &layout.ca_dir(),
-        &hosts(),
-        loopback(map_api),
-        loopback(map_web),
-    )
-    .await
-    .step(step)?;
-    tune(&layout.map_toml(), |text| {
-        Ok(text.replace("workers = 0", "workers = 2"))
-    })
-    .step(step)?;
-    let map_config = MapConfig::load(&layout.map_toml()).step(step)?;
-    let (seeded, _) = map::seed(&map_config).await.step(step)?;
-    ok(format!(
-        "set up the register map {MAP_MEMBER} with the full seed: {seeded} registers of the municipality list and the register types ({})",
-        seconds(started.elapsed())
-    ));
-
-    let mut api_keys = Vec::new();
-    for (member, ports) in MEMBERS.iter().zip(&member_ports) {
-        let step = format!("set up {}", member.id);
-        let id: MemberId = member.id.parse().map_err(|e| format!("{e}")).step(&step)?;
-        let key = node::init(
-            &layout.member_dir(member),
-            &id,
-            &layout.ca_dir(),
-            &hosts(),
-            loopback(ports.peer),
-            loopback(ports.app),
-            "node.db",
-        )
-        .await
-        .step(&step)?;
-        configure_node(&layout.node_toml(member), member, *ports, map_api).step(&step)?;
-        Config::load(&layout.node_toml(member)).step(&step)?;
-        ok(format!(
-            "set up {} ({}): certificates, keys, node.toml, database, API key",
-            member.id, member.name
-        ));
-        api_keys.push(key);
-    }
+    set_up_map(layout, map_api, map_web).await?;
+    let api_keys = set_up_members(layout, &member_ports, map_api).await?;
 
     let step = "make synthetic citizens";
     let started = Instant::now();
@@ -137,6 +92,67 @@ pub(super) async fn create(layout: &Layout) -> Result<DemoFile, CliError> {
     let demo = describe(layout, api_keys, registers, samples).step("write demo.json")?;
     demo.write(layout).step("write demo.json")?;
     Ok(demo)
+}
+
+/// The register map with the full seed, its API and web page on the given ports.
+async fn set_up_map(layout: &Layout, map_api: u16, map_web: u16) -> Result<(), CliError> {
+    let step = "set up the register map";
+    let started = Instant::now();
+    let map_member: MemberId = MAP_MEMBER.parse().map_err(|e| format!("{e}")).step(step)?;
+    map::init(
+        &layout.map_dir(),
+        &map_member,
+        &layout.ca_dir(),
+        &hosts(),
+        loopback(map_api),
+        loopback(map_web),
+    )
+    .await
+    .step(step)?;
+    tune(&layout.map_toml(), |text| {
+        Ok(text.replace("workers = 0", "workers = 2"))
+    })
+    .step(step)?;
+    let map_config = MapConfig::load(&layout.map_toml()).step(step)?;
+    let (seeded, _) = map::seed(&map_config).await.step(step)?;
+    ok(format!(
+        "set up the register map {MAP_MEMBER} with the full seed: {seeded} registers of the municipality list and the register types ({})",
+        seconds(started.elapsed())
+    ));
+    Ok(())
+}
+
+/// Every member's directory: certificates, keys, node.toml tuned for the demo, database, API
+/// key; returns the API keys in the order of [`MEMBERS`].
+async fn set_up_members(
+    layout: &Layout,
+    member_ports: &[Ports],
+    map_api: u16,
+) -> Result<Vec<String>, CliError> {
+    let mut api_keys = Vec::new();
+    for (member, ports) in MEMBERS.iter().zip(member_ports) {
+        let step = format!("set up {}", member.id);
+        let id: MemberId = member.id.parse().map_err(|e| format!("{e}")).step(&step)?;
+        let key = node::init(
+            &layout.member_dir(member),
+            &id,
+            &layout.ca_dir(),
+            &hosts(),
+            loopback(ports.peer),
+            loopback(ports.app),
+            "node.db",
+        )
+        .await
+        .step(&step)?;
+        configure_node(&layout.node_toml(member), member, *ports, map_api).step(&step)?;
+        Config::load(&layout.node_toml(member)).step(&step)?;
+        ok(format!(
+            "set up {} ({}): certificates, keys, node.toml, database, API key",
+            member.id, member.name
+        ));
+        api_keys.push(key);
+    }
+    Ok(api_keys)
 }
 
 /// Prepares a directory made by an earlier run: a fresh CRL for everyone (the CA's CRL is valid

@@ -380,92 +380,23 @@ fn json_kind(v: &Value) -> &'static str {
 
 fn check_row(
     line: usize,
-    mut row: Row,
+    row: Row,
     register_id: &str,
     columns: &[Field],
     problems: &mut Collector,
 ) -> Option<Record> {
     let before = problems.errors.len() + problems.more;
-    for name in row.keys() {
-        if !BASE_FIELDS.contains(&name.as_str()) && !columns.iter().any(|c| c.name == name) {
-            problems.push(
-                line,
-                format!(
-                    "unknown column {name:?}; this register has {}",
-                    BASE_FIELDS
-                        .iter()
-                        .copied()
-                        .chain(columns.iter().map(|c| c.name))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            );
-        }
-    }
-    let mut text = |name: &str, problems: &mut Collector| -> Option<String> {
-        match row.remove(name) {
-            Some(v) => match check(&v, FieldKind::Text) {
-                Ok(()) => Some(v),
-                Err(e) => {
-                    problems.push(line, format!("{name}: {e}"));
-                    None
-                }
-            },
-            None => {
-                problems.push(line, format!("{name} is missing"));
-                None
-            }
-        }
+    let mut reader = RowReader {
+        line,
+        row,
+        problems,
     };
-    let family_name = text("family_name", problems);
-    let given_name = text("given_name", problems);
-    let date_of_birth = match row.remove("date_of_birth") {
-        Some(v) => match parse_date(&v) {
-            Ok(d) => Some(d),
-            Err(e) => {
-                problems.push(line, format!("date_of_birth: {e}"));
-                None
-            }
-        },
-        None => {
-            problems.push(line, "date_of_birth is missing".into());
-            None
-        }
-    };
-    let tax_id_given = row.contains_key("tax_id");
-    let tax_id = match row.remove("tax_id") {
-        Some(v) => match v.parse::<TaxId>() {
-            Ok(id) => Some(id.to_string()),
-            Err(e) => {
-                problems.push(line, format!("tax_id: {e}"));
-                None
-            }
-        },
-        None => None,
-    };
-    let record_key = match (row.remove("record_id"), &tax_id) {
-        (Some(id), _) => Some(id),
-        (None, Some(tax_id)) => Some(tax_id.clone()),
-        (None, None) => {
-            if !tax_id_given {
-                problems.push(line, "a record needs a tax_id or a record_id".into());
-            }
-            None
-        }
-    };
-    let mut data = Map::new();
-    for column in columns {
-        match row.remove(column.name) {
-            Some(v) => match check(&v, column.kind) {
-                Ok(()) => {
-                    data.insert(column.name.to_owned(), Value::String(v));
-                }
-                Err(e) => problems.push(line, format!("{}: {e}", column.name)),
-            },
-            None if column.required => problems.push(line, format!("{} is missing", column.name)),
-            None => {}
-        }
-    }
+    reader.unknown_columns(columns);
+    let family_name = reader.text("family_name");
+    let given_name = reader.text("given_name");
+    let date_of_birth = reader.required("date_of_birth", parse_date);
+    let (tax_id, record_key) = reader.keys();
+    let data = reader.data(columns);
     if problems.errors.len() + problems.more > before {
         return None;
     }
@@ -483,19 +414,132 @@ fn check_row(
     })
 }
 
+/// One row being read: every problem is collected with its line, so that one import reports
+/// them all.
+struct RowReader<'a> {
+    line: usize,
+    row: Row,
+    problems: &'a mut Collector,
+}
+
+impl RowReader<'_> {
+    /// Columns neither of every register nor of this register's evidence types.
+    fn unknown_columns(&mut self, columns: &[Field]) {
+        let unknown: Vec<String> = self
+            .row
+            .keys()
+            .filter(|name| {
+                !BASE_FIELDS.contains(&name.as_str()) && !columns.iter().any(|c| c.name == *name)
+            })
+            .cloned()
+            .collect();
+        for name in unknown {
+            let known = BASE_FIELDS
+                .iter()
+                .copied()
+                .chain(columns.iter().map(|c| c.name))
+                .collect::<Vec<_>>()
+                .join(", ");
+            self.problems.push(
+                self.line,
+                format!("unknown column {name:?}; this register has {known}"),
+            );
+        }
+    }
+
+    /// A column every record has, read with `parse`.
+    fn required<T>(&mut self, name: &str, parse: impl Fn(&str) -> Result<T, String>) -> Option<T> {
+        let Some(value) = self.row.remove(name) else {
+            self.problems.push(self.line, format!("{name} is missing"));
+            return None;
+        };
+        parse(&value)
+            .map_err(|e| self.problems.push(self.line, format!("{name}: {e}")))
+            .ok()
+    }
+
+    /// A text column every record has.
+    fn text(&mut self, name: &str) -> Option<String> {
+        let Some(value) = self.row.remove(name) else {
+            self.problems.push(self.line, format!("{name} is missing"));
+            return None;
+        };
+        check(name, &value, FieldKind::Text)
+            .map(|()| value)
+            .map_err(|e| self.problems.push(self.line, e))
+            .ok()
+    }
+
+    /// The identification number (if given) and the record key: `record_id`, or else the
+    /// identification number.
+    fn keys(&mut self) -> (Option<String>, Option<String>) {
+        let tax_id_given = self.row.contains_key("tax_id");
+        let tax_id = self.row.remove("tax_id").and_then(|v| {
+            v.parse::<TaxId>()
+                .map(|id| id.to_string())
+                .map_err(|e| self.problems.push(self.line, format!("tax_id: {e}")))
+                .ok()
+        });
+        let record_key = match (self.row.remove("record_id"), &tax_id) {
+            (Some(id), _) => Some(id),
+            (None, Some(tax_id)) => Some(tax_id.clone()),
+            (None, None) => {
+                if !tax_id_given {
+                    self.problems
+                        .push(self.line, "a record needs a tax_id or a record_id".into());
+                }
+                None
+            }
+        };
+        (tax_id, record_key)
+    }
+
+    /// The columns of the register's evidence types, each checked by its kind.
+    fn data(&mut self, columns: &[Field]) -> Map<String, Value> {
+        let mut data = Map::new();
+        for column in columns {
+            match self.row.remove(column.name) {
+                Some(v) => match check(column.name, &v, column.kind) {
+                    Ok(()) => {
+                        data.insert(column.name.to_owned(), Value::String(v));
+                    }
+                    Err(e) => self.problems.push(self.line, e),
+                },
+                None if column.required => self
+                    .problems
+                    .push(self.line, format!("{} is missing", column.name)),
+                None => {}
+            }
+        }
+        data
+    }
+}
+
 /// Parses `YYYY-MM-DD`.
 pub fn parse_date(s: &str) -> Result<Date, String> {
     Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
         .map_err(|_| format!("{s:?} is not a date YYYY-MM-DD"))
 }
 
-fn check(value: &str, kind: FieldKind) -> Result<(), String> {
+/// Checks the value of column `name`; the error names the column.
+fn check(name: &str, value: &str, kind: FieldKind) -> Result<(), String> {
+    if kind == FieldKind::Text {
+        // The text goes into evidence documents: one line of XML characters.
+        return match once_xml::text::check_line(name, value) {
+            Err(e) => Err(e.to_string()),
+            Ok(()) if value.chars().count() > 200 => {
+                Err(format!("{name}: longer than 200 characters"))
+            }
+            Ok(()) => Ok(()),
+        };
+    }
+    check_value(value, kind).map_err(|e| format!("{name}: {e}"))
+}
+
+fn check_value(value: &str, kind: FieldKind) -> Result<(), String> {
     let digits = |n: usize| value.len() == n && value.bytes().all(|b| b.is_ascii_digit());
     match kind {
-        FieldKind::Text if value.chars().count() > 200 => Err("longer than 200 characters".into()),
-        FieldKind::Text => {
-            once_xml::text::check_line("the value", value).map_err(|e| e.to_string())
-        }
+        FieldKind::Text => Ok(()),
         FieldKind::Date => parse_date(value).map(|_| ()),
         FieldKind::Ags if digits(8) => Ok(()),
         FieldKind::Ags => Err(format!(

@@ -24,21 +24,10 @@ use once_pki::ca::{Ca, NodeCredentials, Validity, node_files};
 use once_registry_map::config::{MapConfig, WebConfig};
 use once_registry_map::server::RunningMap;
 
+/// The storage backend a test federation runs on: a SQLite file per node in the federation's
+/// temporary directory, or a fresh PostgreSQL database per node, dropped with the federation.
+pub use once_store::testing::Backend;
 pub use postgres::TestDatabase;
-
-/// The storage backend a test federation runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// A SQLite file per node in the federation's temporary directory.
-    Sqlite,
-    /// A fresh PostgreSQL database per node, dropped when the federation is dropped.
-    Postgres,
-}
-
-impl Backend {
-    /// Both backends, for tests that must pass on each.
-    pub const ALL: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
-}
 
 /// Logs to the test output once per process (level from `ONCE_LOG`, default warn) and installs
 /// the crypto provider.

@@ -111,6 +111,11 @@ impl TestNode {
     pub fn peer_addr(&self) -> SocketAddr {
         self.running().peer_addr
     }
+
+    /// The running node's database pool.
+    pub fn pool(&self) -> once_node::db::DbPool {
+        self.running().state().pool.clone()
+    }
 }
 
 /// A change to a node's configuration before it starts.

@@ -110,12 +110,10 @@ fn report(catalogue: &Catalogue) {
 fn storage(snapshot: &Snapshot) {
     let dir = tempfile::tempdir().expect("tmp");
     let mut urls = vec![dir.path().join("map.db").display().to_string()];
-    let admin = std::env::var("ONCE_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let name = format!("once_bench_map_{}", std::process::id());
-    let pg = postgres_database(&admin, &name);
-    if let Some(url) = &pg {
-        urls.push(url.clone());
+    // PostgreSQL too where a server answers (a fresh database, dropped afterwards).
+    let pg = once_tests::TestDatabase::create().ok();
+    if let Some(db) = &pg {
+        urls.push(db.url().to_owned());
     }
     for url in &urls {
         let pool = db::open(url, 2, Duration::from_secs(10)).expect("database");
@@ -146,27 +144,6 @@ fn storage(snapshot: &Snapshot) {
             catalogue.registers().len()
         );
         report(&catalogue);
-    }
-    if pg.is_some() {
-        drop_database(&admin, &name);
-    }
-}
-
-fn postgres_database(admin: &str, name: &str) -> Option<String> {
-    use diesel::{Connection, RunQueryDsl};
-    let mut conn = diesel::PgConnection::establish(admin).ok()?;
-    diesel::sql_query(format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .ok()?;
-    let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
-    Some(format!("{base}/{name}"))
-}
-
-fn drop_database(admin: &str, name: &str) {
-    use diesel::{Connection, RunQueryDsl};
-    if let Ok(mut conn) = diesel::PgConnection::establish(admin) {
-        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut conn);
     }
 }
 

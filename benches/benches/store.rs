@@ -30,7 +30,7 @@ fn storage(c: &mut Criterion) {
         return;
     }
     let n = persons();
-    let people = once_benches::population(n);
+    let population = once_benches::population(n);
     let dir = tempfile::tempdir().expect("tmp");
     let url = dir.path().join("node.db").display().to_string();
     let pool = db::open(&url, 2, Duration::from_secs(5)).expect("database");
@@ -55,7 +55,7 @@ fn storage(c: &mut Criterion) {
     .expect("register");
     let started = std::time::Instant::now();
     let records = import::parse(
-        &once_benches::csv_bytes(&people),
+        &population.residents_csv().expect("csv"),
         Format::Csv,
         id.as_str(),
         &[RESIDENCE.to_owned()],
@@ -63,6 +63,7 @@ fn storage(c: &mut Criterion) {
     .expect("parse");
     registers::import(conn, &id, &records, ImportMode::Append).expect("import");
     drop(records);
+    let people = population.people;
     println!(
         "store: {n} persons parsed and imported in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -80,10 +81,7 @@ fn storage(c: &mut Criterion) {
     let keys: Vec<String> = people
         .iter()
         .take(10_000)
-        .map(|p| {
-            let born = import::parse_date(&p.date_of_birth).expect("date");
-            match_key(p.family_name, p.given_name, born)
-        })
+        .map(|p| match_key(&p.family_name, &p.given_name, p.date_of_birth))
         .collect();
     let mut k = 0usize;
     group.bench_function("find by names and date of birth", |b| {

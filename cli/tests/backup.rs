@@ -18,9 +18,6 @@ const PROVIDER: &str = "DE-HB:KOMMUNE:04011000";
 const REQUESTER: &str = "DE-HB:LAND:elterngeld";
 const RESIDENCE: &str = "urn:once:evidence-type:residence-certificate";
 
-const RESIDENTS: &str = "tax_id,family_name,given_name,date_of_birth,street,house_number,postcode,municipality,ags,moved_in\n\
-65929970489,Müller-Lüdenscheidt,Jürgen,1985-03-07,Am Markt,1,28195,Bremen,04011000,2010-01-01\n";
-
 /// A `once node run` child, stopped (killed if need be) when dropped.
 struct Node(RunningChild);
 
@@ -99,26 +96,9 @@ fn federation(tmp: &Path, provider_db: Option<&str>) -> (PathBuf, PathBuf, Node)
     )
     .expect("write");
     let config = path(&provider);
-    ok(&[
-        "register",
-        "add",
-        "--config",
-        config,
-        "--id",
-        "melderegister-bremen",
-        "--name",
-        "Melderegister Bremen",
-        "--evidence-type",
-        RESIDENCE,
-        "--level",
-        "municipality",
-        "--jurisdiction",
-        "04011000",
-        "--legal-basis",
-        "§ 18 BMG",
-    ]);
+    add_population_register(config);
     let csv = tmp.join("residents.csv");
-    std::fs::write(&csv, RESIDENTS).expect("write");
+    std::fs::write(&csv, JUERGEN_CSV).expect("write");
     ok(&[
         "register",
         "import",

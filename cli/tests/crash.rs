@@ -22,9 +22,6 @@ const REQUESTER: &str = "DE-HB:LAND:elterngeld";
 const RESIDENCE: &str = "urn:once:evidence-type:residence-certificate";
 const TAX_ID: &str = "65929970489";
 
-const CSV: &str = "tax_id,family_name,given_name,date_of_birth,street,house_number,postcode,municipality,ags,moved_in\n\
-65929970489,Müller-Lüdenscheidt,Jürgen,1985-03-07,Am Markt,1,28195,Bremen,04011000,2010-01-01\n";
-
 /// `once node init` with fixed ports (they must survive restarts); returns node.toml and the
 /// first API key.
 fn init_node(ca: &Path, dir: &Path, member: &str, peer: u16, app: u16) -> (PathBuf, String) {
@@ -131,26 +128,9 @@ async fn killed_nodes_lose_no_exchange_and_leave_whole_logs() {
         free_port(),
         requester_app,
     );
-    ok(&[
-        "register",
-        "add",
-        "--config",
-        path(&provider),
-        "--id",
-        "melderegister-bremen",
-        "--name",
-        "Melderegister Bremen",
-        "--evidence-type",
-        RESIDENCE,
-        "--level",
-        "municipality",
-        "--jurisdiction",
-        "04011000",
-        "--legal-basis",
-        "§ 18 BMG",
-    ]);
+    add_population_register(path(&provider));
     let csv = tmp.path().join("people.csv");
-    std::fs::write(&csv, CSV).expect("csv");
+    std::fs::write(&csv, JUERGEN_CSV).expect("csv");
     ok(&[
         "register",
         "import",

@@ -70,24 +70,7 @@ fn registers_rules_request_and_log_verification_from_the_command_line() {
         assert_eq!(mode & 0o777, 0o600, "{}", db.display());
     }
 
-    ok(&[
-        "register",
-        "add",
-        "--config",
-        path(&provider),
-        "--id",
-        "melderegister-bremen",
-        "--name",
-        "Melderegister Bremen",
-        "--evidence-type",
-        RESIDENCE,
-        "--level",
-        "municipality",
-        "--jurisdiction",
-        "04011000",
-        "--legal-basis",
-        "§ 18 BMG",
-    ]);
+    add_population_register(path(&provider));
     fails(
         &[
             "register",

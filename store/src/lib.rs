@@ -14,6 +14,9 @@ use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 /// A service's migrations, one set per backend, and the advisory-lock key under which they run
 /// on PostgreSQL (so that replicas starting at once run them one at a time).
 #[derive(Clone, Copy)]

@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use once_node::config::{Config, ProviderConfig};
 use once_node::db::registers::{self, ImportMode, Level, Register};
 use once_node::db::{self, DbPool, rules};
 use once_node::operations::import::{self, Format};
@@ -14,7 +15,18 @@ use once_xml::request::{
     Agent, Distribution, EvidenceRequest, EvidenceType, Identifier, LocalizedText, MEMBER_SCHEME,
     NaturalPerson, Requirement, Subject, TAX_ID_SCHEME,
 };
+use serde_json::{Value, json};
 use time::OffsetDateTime;
+
+use crate::{TestFederation, TestFederationBuilder};
+
+/// The provider of the exchange tests: the city of Bremen's population register.
+pub const PROVIDER: &str = "DE-HB:KOMMUNE:04011000";
+/// The requester of the exchange tests: Bremen's parental allowance office.
+pub const REQUESTER: &str = "DE-HB:LAND:elterngeld";
+/// The identification number of Jürgen Müller-Lüdenscheidt, born 1985-03-07, whom the test
+/// registers know ([`RESIDENTS_CSV`], [`INCOMES_CSV`]).
+pub const JUERGEN: &str = "65929970489";
 
 /// The residence certificate classification.
 pub const RESIDENCE: &str = "urn:once:evidence-type:residence-certificate";
@@ -151,36 +163,19 @@ pub const RESIDENTS_CSV: &str = "tax_id,family_name,given_name,date_of_birth,str
 
 /// Adds the population register with [`RESIDENTS_CSV`] and a rule for `requester`.
 pub async fn population_register(pool: &DbPool, requester: &str) -> anyhow::Result<()> {
-    let records = import::parse(
-        RESIDENTS_CSV.as_bytes(),
-        Format::Csv,
-        "melderegister-bremen",
-        &[RESIDENCE.to_owned()],
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let requester = requester.to_owned();
-    db::run(pool, move |conn| {
-        let register = Register {
-            id: "melderegister-bremen".parse().expect("id"),
-            name: "Melderegister Bremen".into(),
-            evidence_types: vec![RESIDENCE.into()],
-            level: Level::Municipality,
-            jurisdictions: vec!["04011000".into()],
-            legal_basis: "§ 18 BMG".into(),
-            created_at: 0,
-            updated_at: 0,
-            register_type: Some("melderegister".into()),
-            standards: vec!["XMeld".into()],
-        };
-        registers::add(conn, &register).map_err(|e| db::DbError::Conflict(e.to_string()))?;
-        registers::import(conn, &register.id, &records, ImportMode::Append)
-            .map_err(|e| db::DbError::Conflict(e.to_string()))?;
-        rules::add(conn, &requester, RESIDENCE, PROCEDURE, LEGAL_BASIS)
-            .map_err(|e| db::DbError::Conflict(e.to_string()))?;
-        Ok(())
-    })
-    .await?;
-    Ok(())
+    let register = Register {
+        id: "melderegister-bremen".parse().expect("register id"),
+        name: "Melderegister Bremen".into(),
+        evidence_types: vec![RESIDENCE.into()],
+        level: Level::Municipality,
+        jurisdictions: vec!["04011000".into()],
+        legal_basis: "§ 18 BMG".into(),
+        created_at: 0,
+        updated_at: 0,
+        register_type: Some("melderegister".into()),
+        standards: vec!["XMeld".into()],
+    };
+    add_register(pool, register, RESIDENTS_CSV, requester).await
 }
 
 /// Creates an API key on a node.
@@ -201,34 +196,113 @@ pub const INCOMES_CSV: &str = "tax_id,family_name,given_name,date_of_birth,tax_y
 /// Adds a state-level income register of Bremen ("04") with [`INCOMES_CSV`] and a rule for
 /// `requester`.
 pub async fn income_register(pool: &DbPool, requester: &str) -> anyhow::Result<()> {
+    let register = Register {
+        id: "einkommen-hb".parse().expect("register id"),
+        name: "Einkommensnachweise Bremen".into(),
+        evidence_types: vec![INCOME.into()],
+        level: Level::State,
+        jurisdictions: vec!["04".into()],
+        legal_basis: "§ 93 AO".into(),
+        created_at: 0,
+        updated_at: 0,
+        register_type: None,
+        standards: Vec::new(),
+    };
+    add_register(pool, register, INCOMES_CSV, requester).await
+}
+
+/// Adds `register` (of one evidence type) with the records in `csv`, and a rule that lets
+/// `requester` receive its evidence for [`PROCEDURE`] on [`LEGAL_BASIS`].
+async fn add_register(
+    pool: &DbPool,
+    register: Register,
+    csv: &str,
+    requester: &str,
+) -> anyhow::Result<()> {
+    let evidence_type = register.evidence_types[0].clone();
     let records = import::parse(
-        INCOMES_CSV.as_bytes(),
+        csv.as_bytes(),
         Format::Csv,
-        "einkommen-hb",
-        &[INCOME.to_owned()],
+        register.id.as_str(),
+        std::slice::from_ref(&evidence_type),
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let requester = requester.to_owned();
+    let conflict = |e: &dyn std::fmt::Display| db::DbError::Conflict(e.to_string());
     db::run(pool, move |conn| {
-        let register = Register {
-            id: "einkommen-hb".parse().expect("id"),
-            name: "Einkommensnachweise Bremen".into(),
-            evidence_types: vec![INCOME.into()],
-            level: Level::State,
-            jurisdictions: vec!["04".into()],
-            legal_basis: "§ 93 AO".into(),
-            created_at: 0,
-            updated_at: 0,
-            register_type: None,
-            standards: Vec::new(),
-        };
-        registers::add(conn, &register).map_err(|e| db::DbError::Conflict(e.to_string()))?;
+        registers::add(conn, &register).map_err(|e| conflict(&e))?;
         registers::import(conn, &register.id, &records, ImportMode::Append)
-            .map_err(|e| db::DbError::Conflict(e.to_string()))?;
-        rules::add(conn, &requester, INCOME, PROCEDURE, LEGAL_BASIS)
-            .map_err(|e| db::DbError::Conflict(e.to_string()))?;
+            .map_err(|e| conflict(&e))?;
+        rules::add(conn, &requester, &evidence_type, PROCEDURE, LEGAL_BASIS)
+            .map_err(|e| conflict(&e))?;
         Ok(())
     })
     .await?;
     Ok(())
+}
+
+/// Starts [`PROVIDER`] as node 0 of a federation from `builder`, with the population register
+/// ([`population_register`]) and a rule for [`REQUESTER`].
+pub async fn start_provider(builder: TestFederationBuilder) -> anyhow::Result<TestFederation> {
+    let fed = builder.member(PROVIDER).start().await?;
+    population_register(&fed.node(0).pool(), REQUESTER).await?;
+    Ok(fed)
+}
+
+/// Adds and starts [`REQUESTER`] with `providers` in its table, configured further by `f`;
+/// returns an API key of its application endpoint.
+pub async fn add_requester(
+    fed: &mut TestFederation,
+    providers: Vec<ProviderConfig>,
+    f: impl Fn(&mut Config) + 'static,
+) -> anyhow::Result<String> {
+    let requester = fed
+        .add_member(REQUESTER, move |c| {
+            c.providers = providers.clone();
+            f(c);
+        })
+        .await?;
+    api_key(&requester.pool(), "app").await
+}
+
+/// Bremen's population register ([`PROVIDER`]) as a requester's provider at `url`.
+pub fn bremen_provider(url: String) -> ProviderConfig {
+    ProviderConfig {
+        member: PROVIDER.parse().expect("member id"),
+        name: None,
+        url,
+        evidence_types: vec![RESIDENCE.into()],
+        jurisdictions: vec!["04011".into()],
+        tls_fingerprint: None,
+    }
+}
+
+/// Jürgen ([`JUERGEN`]) as the subject of a request on the application endpoint.
+pub fn juergen() -> Value {
+    json!({"tax_id": JUERGEN, "family_name": "Müller-Lüdenscheidt", "given_name": "Jürgen",
+           "date_of_birth": "1985-03-07"})
+}
+
+/// The body of an application's request for Jürgen's residence certificate in Bremen, for
+/// `procedure` on [`LEGAL_BASIS`].
+pub fn residence_query(procedure: &str) -> Value {
+    json!({
+        "evidence_type": RESIDENCE,
+        "subject": juergen(),
+        "procedure": procedure,
+        "legal_basis": LEGAL_BASIS,
+        "jurisdiction": "04011000",
+    })
+}
+
+/// A residence-certificate request from `requester` to `provider` about Jürgen.
+pub fn juergen_request(requester: &str, provider: &str) -> EvidenceRequest {
+    request(
+        requester,
+        provider,
+        Some(JUERGEN),
+        "Müller-Lüdenscheidt",
+        "Jürgen",
+        "1985-03-07",
+    )
 }

@@ -24,21 +24,10 @@ use once_pki::ca::{Ca, NodeCredentials, Validity, node_files};
 use once_registry_map::config::{MapConfig, WebConfig};
 use once_registry_map::server::RunningMap;
 
+/// The storage backend a test federation runs on: a SQLite file per node in the federation's
+/// temporary directory, or a fresh PostgreSQL database per node, dropped with the federation.
+pub use once_store::testing::Backend;
 pub use postgres::TestDatabase;
-
-/// The storage backend a test federation runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// A SQLite file per node in the federation's temporary directory.
-    Sqlite,
-    /// A fresh PostgreSQL database per node, dropped when the federation is dropped.
-    Postgres,
-}
-
-impl Backend {
-    /// Both backends, for tests that must pass on each.
-    pub const ALL: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
-}
 
 /// Logs to the test output once per process (level from `ONCE_LOG`, default warn) and installs
 /// the crypto provider.
@@ -121,6 +110,11 @@ impl TestNode {
     /// The peer endpoint's address.
     pub fn peer_addr(&self) -> SocketAddr {
         self.running().peer_addr
+    }
+
+    /// The running node's database pool.
+    pub fn pool(&self) -> once_node::db::DbPool {
+        self.running().state().pool.clone()
     }
 }
 
@@ -230,20 +224,8 @@ impl TestFederation {
     pub async fn start_map(&mut self) -> anyhow::Result<&TestMap> {
         let member: MemberId = "DE:BUND:registerlandkarte".parse()?;
         let dir = self.dir.path().join("map");
-        let credentials = self.ca.issue_node(
-            &member,
-            &["localhost".into(), "127.0.0.1".into()],
-            Validity::days_from_now(30),
-        )?;
-        credentials.write_to(&dir, self.ca.cert_pem())?;
-        std::fs::copy(self.ca.dir().join("crl.pem"), dir.join("crl.pem"))?;
-        let (database_url, database) = match self.backend {
-            Backend::Sqlite => (dir.join("map.db").display().to_string(), None),
-            Backend::Postgres => {
-                let db = TestDatabase::create()?;
-                (db.url().to_owned(), Some(db))
-            }
-        };
+        self.member_files(&member, &dir)?;
+        let (database_url, database) = self.database(&dir, "map.db")?;
         let node = test_config(&member, &dir, database_url.clone());
         let config = MapConfig {
             member_id: member.clone(),
@@ -294,20 +276,8 @@ impl TestFederation {
 
     async fn add_node(&mut self, member: MemberId, customise: &[Customise]) -> anyhow::Result<()> {
         let dir = self.dir.path().join(member.as_str().replace(':', "_"));
-        let credentials = self.ca.issue_node(
-            &member,
-            &["localhost".into(), "127.0.0.1".into()],
-            Validity::days_from_now(30),
-        )?;
-        credentials.write_to(&dir, self.ca.cert_pem())?;
-        std::fs::copy(self.ca.dir().join("crl.pem"), dir.join("crl.pem"))?;
-        let (database_url, database) = match self.backend {
-            Backend::Sqlite => (dir.join("node.db").display().to_string(), None),
-            Backend::Postgres => {
-                let db = TestDatabase::create()?;
-                (db.url().to_owned(), Some(db))
-            }
-        };
+        let credentials = self.member_files(&member, &dir)?;
+        let (database_url, database) = self.database(&dir, "node.db")?;
         let mut config = test_config(&member, &dir, database_url);
         for f in customise {
             f(&mut config);
@@ -322,6 +292,31 @@ impl TestFederation {
             _database: database,
         });
         Ok(())
+    }
+
+    /// Issues credentials for `member` (valid for localhost and 127.0.0.1) and writes them, the
+    /// root and the current CRL into `dir`.
+    fn member_files(&mut self, member: &MemberId, dir: &Path) -> anyhow::Result<NodeCredentials> {
+        let credentials = self.ca.issue_node(
+            member,
+            &["localhost".into(), "127.0.0.1".into()],
+            Validity::days_from_now(30),
+        )?;
+        credentials.write_to(dir, self.ca.cert_pem())?;
+        std::fs::copy(self.ca.dir().join("crl.pem"), dir.join("crl.pem"))?;
+        Ok(credentials)
+    }
+
+    /// A new database on the federation's backend: the SQLite file `dir/file`, or a fresh
+    /// PostgreSQL database (dropped when the returned handle is).
+    fn database(&self, dir: &Path, file: &str) -> anyhow::Result<(String, Option<TestDatabase>)> {
+        Ok(match self.backend {
+            Backend::Sqlite => (dir.join(file).display().to_string(), None),
+            Backend::Postgres => {
+                let db = TestDatabase::create()?;
+                (db.url().to_owned(), Some(db))
+            }
+        })
     }
 
     /// Stops every node and the map (gracefully) and drops their databases.

@@ -12,8 +12,8 @@ use once_node::config::{PreviewConfig, ProviderConfig};
 use once_node::db::{self, log};
 use once_node::exchange::checkpoint;
 use once_tests::exchange::{
-    LEGAL_BASIS, PROCEDURE, RESIDENCE, api_key, browser, member_client, member_signer,
-    population_register, request, sign,
+    JUERGEN, LEGAL_BASIS, PROCEDURE, PROVIDER, REQUESTER, RESIDENCE, api_key, bremen_provider,
+    browser, juergen, juergen_request, member_client, member_signer, sign, start_provider,
 };
 use once_tests::fake::{self, Misbehaviour};
 use once_tests::{Backend, TestFederation, free_port};
@@ -21,10 +21,7 @@ use once_xml::multipart;
 use once_xml::response::Response;
 use serde_json::{Value, json};
 
-const PROVIDER: &str = "DE-HB:KOMMUNE:04011000";
-const REQUESTER: &str = "DE-HB:LAND:elterngeld";
 const INTRUDER: &str = "DE-NI:KOMMUNE:03241001";
-const JUERGEN: &str = "65929970489";
 
 struct Setup {
     fed: TestFederation,
@@ -36,10 +33,8 @@ struct Setup {
 impl Setup {
     async fn start(backend: Backend) -> Setup {
         let preview_port = free_port();
-        let mut fed = TestFederation::builder()
-            .backend(backend)
-            .member(PROVIDER)
-            .configure(move |c| {
+        let mut fed = start_provider(TestFederation::builder().backend(backend).configure(
+            move |c| {
                 c.preview = Some(PreviewConfig {
                     listen: SocketAddr::from(([127, 0, 0, 1], preview_port)),
                     public_url: format!("https://localhost:{preview_port}"),
@@ -47,14 +42,11 @@ impl Setup {
                     max_attempts: 3,
                     simulated_mailbox: true,
                 });
-            })
-            .start()
-            .await
-            .expect("provider");
-        let provider_pool = fed.node(0).running().state().pool.clone();
-        population_register(&provider_pool, REQUESTER)
-            .await
-            .expect("register");
+            },
+        ))
+        .await
+        .expect("provider");
+        let provider_pool = fed.node(0).pool();
         let provider_url = fed.node(0).peer_url();
         let dead_port = free_port();
         // Fake providers for Bremerhaven districts: one tampers with its signed answers, one
@@ -99,12 +91,8 @@ impl Setup {
             c.providers = fakes.clone();
             c.providers.extend([
                 ProviderConfig {
-                    member: PROVIDER.parse().expect("member"),
                     name: Some("Bürgeramt Bremen".into()),
-                    url: provider_url.clone(),
-                    evidence_types: vec![RESIDENCE.into()],
-                    jurisdictions: vec!["04011".into()],
-                    tls_fingerprint: None,
+                    ..bremen_provider(provider_url.clone())
                 },
                 // A provider for Bremerhaven that is down.
                 ProviderConfig {
@@ -119,7 +107,7 @@ impl Setup {
         })
         .await
         .expect("requester");
-        let requester_key = api_key(&fed.node(1).running().state().pool, "elterngeld-app")
+        let requester_key = api_key(&fed.node(1).pool(), "elterngeld-app")
             .await
             .expect("key");
         let provider_key = api_key(&provider_pool, "buergerbuero").await.expect("key");
@@ -168,10 +156,6 @@ fn query(subject: Value) -> Value {
         "legal_basis": LEGAL_BASIS,
         "jurisdiction": "04011000",
     })
-}
-
-fn juergen() -> Value {
-    json!({"tax_id": JUERGEN, "family_name": "Müller-Lüdenscheidt", "given_name": "Jürgen", "date_of_birth": "1985-03-07"})
 }
 
 /// Posts raw bytes to the provider's peer endpoint as the member whose files are in `dir`, and
@@ -358,14 +342,7 @@ async fn exchange_end_to_end(backend: Backend) {
     // Spoofed requester: a member signs and sends a request that names another requester.
     let intruder_dir = setup.fed.dir().join("intruder");
     let intruder_signer = member_signer(&intruder_dir).expect("signer");
-    let spoofed = request(
-        REQUESTER,
-        PROVIDER,
-        Some(JUERGEN),
-        "Müller-Lüdenscheidt",
-        "Jürgen",
-        "1985-03-07",
-    );
+    let spoofed = juergen_request(REQUESTER, PROVIDER);
     let (status, answer) = post_raw(
         &setup.fed,
         &intruder_dir,
@@ -380,14 +357,7 @@ async fn exchange_end_to_end(backend: Backend) {
         ("EDM:ERR:0001", Some("RequesterMismatch"))
     );
     // The right requester's signature, sent over another member's connection.
-    let borrowed = request(
-        REQUESTER,
-        PROVIDER,
-        Some(JUERGEN),
-        "Müller-Lüdenscheidt",
-        "Jürgen",
-        "1985-03-07",
-    );
+    let borrowed = juergen_request(REQUESTER, PROVIDER);
     let (_, answer) = post_raw(
         &setup.fed,
         &intruder_dir,
@@ -400,17 +370,7 @@ async fn exchange_end_to_end(backend: Backend) {
     assert!(detail.contains("signed by"), "{detail}");
 
     // Replay: the same signed request twice.
-    let once = sign(
-        &requester_signer,
-        &request(
-            REQUESTER,
-            PROVIDER,
-            Some(JUERGEN),
-            "Müller-Lüdenscheidt",
-            "Jürgen",
-            "1985-03-07",
-        ),
-    );
+    let once = sign(&requester_signer, &juergen_request(REQUESTER, PROVIDER));
     let (_, first) = post_raw(&setup.fed, &requester_dir, "application/xml", once.clone()).await;
     assert!(matches!(first, Some(Response::Evidence(_))), "{first:?}");
     let (_, second) = post_raw(&setup.fed, &requester_dir, "application/xml", once).await;
@@ -421,14 +381,7 @@ async fn exchange_end_to_end(backend: Backend) {
     );
 
     // Stale IssueDateTime.
-    let mut stale = request(
-        REQUESTER,
-        PROVIDER,
-        Some(JUERGEN),
-        "Müller-Lüdenscheidt",
-        "Jürgen",
-        "1985-03-07",
-    );
+    let mut stale = juergen_request(REQUESTER, PROVIDER);
     stale.issue_date_time -= time::Duration::minutes(30);
     let (_, answer) = post_raw(
         &setup.fed,
@@ -667,7 +620,7 @@ async fn exchange_end_to_end(backend: Backend) {
     std::fs::create_dir_all(&out).expect("dir");
     let mut files = Vec::new();
     for index in [0, 1] {
-        let pool = setup.fed.node(index).running().state().pool.clone();
+        let pool = setup.fed.node(index).pool();
         let entries = db::run(&pool, |conn| log::entries_after(conn, 0, 1000))
             .await
             .expect("entries");

@@ -8,17 +8,14 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use once_node::config::ProviderConfig;
 use once_node::db::{self, DbPool, log};
 use once_node::exchange::checkpoint;
 use once_tests::TestFederation;
 use once_tests::exchange::{
-    LEGAL_BASIS, PROCEDURE, RESIDENCE, api_key, browser, population_register,
+    PROCEDURE, PROVIDER, REQUESTER, add_requester, api_key, bremen_provider, browser,
+    residence_query, start_provider,
 };
-use serde_json::{Value, json};
-
-const PROVIDER: &str = "DE-HB:KOMMUNE:04011000";
-const REQUESTER: &str = "DE-HB:LAND:elterngeld";
+use serde_json::Value;
 
 /// A tmpfs of `size` mounted on a fresh directory, unmounted when dropped.
 struct SmallDisk {
@@ -81,47 +78,26 @@ async fn a_full_disk_refuses_new_exchanges_and_loses_nothing() {
         return;
     };
     let provider_db = provider_disk.dir.join("node.db").display().to_string();
-    let mut fed = TestFederation::builder()
-        .member(PROVIDER)
-        .configure(move |c| c.database_url = provider_db.clone())
-        .start()
-        .await
-        .expect("provider");
-    let provider_pool = fed.node(0).running().state().pool.clone();
-    population_register(&provider_pool, REQUESTER)
-        .await
-        .expect("register");
+    let mut fed = start_provider(
+        TestFederation::builder().configure(move |c| c.database_url = provider_db.clone()),
+    )
+    .await
+    .expect("provider");
+    let provider_pool = fed.node(0).pool();
     let provider_url = fed.node(0).peer_url();
     let requester_db = requester_disk.dir.join("node.db").display().to_string();
-    fed.add_member(REQUESTER, move |c| {
+    let key = add_requester(&mut fed, vec![bremen_provider(provider_url)], move |c| {
         c.database_url = requester_db.clone();
-        c.providers = vec![ProviderConfig {
-            member: PROVIDER.parse().expect("member"),
-            name: None,
-            url: provider_url.clone(),
-            evidence_types: vec![RESIDENCE.into()],
-            jurisdictions: vec!["04011".into()],
-            tls_fingerprint: None,
-        }];
     })
     .await
     .expect("requester");
-    let requester_pool = fed.node(1).running().state().pool.clone();
-    let key = api_key(&requester_pool, "app").await.expect("key");
     let http = browser(&fed.ca_pem_path()).expect("client");
     let url = format!("{}/v1/evidence-requests", fed.node(1).app_url());
     let ask = || async {
         let answer = http
             .post(&url)
             .bearer_auth(&key)
-            .json(&json!({
-                "evidence_type": RESIDENCE,
-                "subject": {"tax_id": "65929970489", "family_name": "Müller-Lüdenscheidt",
-                            "given_name": "Jürgen", "date_of_birth": "1985-03-07"},
-                "procedure": PROCEDURE,
-                "legal_basis": LEGAL_BASIS,
-                "jurisdiction": "04011000",
-            }))
+            .json(&residence_query(PROCEDURE))
             .send()
             .await
             .expect("the requester answers");
@@ -274,9 +250,7 @@ async fn overload_is_refused_at_once_and_service_resumes() {
         admitted,
         "the provider admits requests again once the load is gone"
     );
-    let key = api_key(&fed.node(0).running().state().pool, "ops")
-        .await
-        .expect("key");
+    let key = api_key(&fed.node(0).pool(), "ops").await.expect("key");
     let metrics = browser(&ca)
         .expect("client")
         .get(format!("{}/metrics", fed.node(0).app_url()))

@@ -15,7 +15,10 @@ use std::time::{Duration, Instant};
 use once_pki::MemberId;
 use once_pki::ca::{Ca, Validity, node_files};
 use once_tests::client::tls_client;
-use once_tests::exchange::{RESIDENCE, member_client, member_signer, population_register, request};
+use once_tests::exchange::{
+    JUERGEN, PROVIDER, REQUESTER, RESIDENCE, juergen_request, member_client, member_signer,
+    population_register,
+};
 use once_tests::{Backend, TestFederation};
 use once_xml::dsig::{Placement, Signer};
 use once_xml::multipart::{self, Part};
@@ -25,9 +28,6 @@ use rustls_pki_types::ServerName;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 
-const PROVIDER: &str = "DE-HB:KOMMUNE:04011000";
-const REQUESTER: &str = "DE-HB:LAND:elterngeld";
-const JUERGEN: &str = "65929970489";
 /// The provider's `exchange.max_message_bytes`, small so that the oversize case is cheap.
 const MAX_MESSAGE_BYTES: usize = 256 * 1024;
 /// Longest a single answer may take; anything slower counts as a hang.
@@ -51,7 +51,7 @@ async fn hostile_requests_get_specific_errors() {
         .start()
         .await
         .expect("provider");
-    population_register(&fed.node(0).running().state().pool, REQUESTER)
+    population_register(&fed.node(0).pool(), REQUESTER)
         .await
         .expect("register");
     let dir = fed.issue(REQUESTER, "requester").expect("issue");
@@ -593,28 +593,13 @@ fn cases(signer: &Signer, foreign: &Signer) -> Vec<Case> {
     cases.push(
         semantic(
             "wrong EvidenceProvider",
-            request(
-                REQUESTER,
-                "DE-HB:KOMMUNE:04012000",
-                Some(JUERGEN),
-                "Müller-Lüdenscheidt",
-                "Jürgen",
-                "1985-03-07",
-            )
-            .to_xml(),
+            juergen_request(REQUESTER, "DE-HB:KOMMUNE:04012000").to_xml(),
             "is not this node",
         )
         .reason(reason::PROVIDER_MISMATCH),
     );
     // A request that names another requester than the signer and TLS peer.
-    let spoofed = request(
-        "DE-NI:KOMMUNE:03241001",
-        PROVIDER,
-        Some(JUERGEN),
-        "Müller-Lüdenscheidt",
-        "Jürgen",
-        "1985-03-07",
-    );
+    let spoofed = juergen_request("DE-NI:KOMMUNE:03241001", PROVIDER);
     cases.push(
         Case::xml("wrong EvidenceRequester", signed(signer, &spoofed.to_xml()))
             .unauthenticated("is not the member that sent the request")
@@ -874,14 +859,7 @@ fn answer(status: u16, content_type: &str, bytes: &[u8], took: Duration) -> Answ
 
 /// A valid request about Jürgen, from the requester to the provider.
 fn juergen() -> EvidenceRequest {
-    request(
-        REQUESTER,
-        PROVIDER,
-        Some(JUERGEN),
-        "Müller-Lüdenscheidt",
-        "Jürgen",
-        "1985-03-07",
-    )
+    juergen_request(REQUESTER, PROVIDER)
 }
 
 /// Signs XML text as ebRS messages are signed.

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use once_node::config::MapClientConfig;
 use once_tests::exchange::{
-    INCOME, LEGAL_BASIS, PROCEDURE, RESIDENCE, api_key, browser, income_register, member_client,
-    member_signer, population_register,
+    INCOME, LEGAL_BASIS, PROCEDURE, RESIDENCE, api_key, browser, income_register, juergen,
+    member_client, member_signer, population_register,
 };
 use once_tests::{Backend, TestFederation, free_port};
 use once_xml::descriptor::{NodeDescriptor, RegisterDescriptor};
@@ -61,7 +61,7 @@ async fn ask(fed: &TestFederation, key: &str, body: Value) -> (u16, Value) {
 fn query(evidence_type: &str, jurisdiction: Option<&str>) -> Value {
     let mut q = json!({
         "evidence_type": evidence_type,
-        "subject": {"tax_id": "65929970489", "family_name": "Müller-Lüdenscheidt", "given_name": "Jürgen", "date_of_birth": "1985-03-07"},
+        "subject": juergen(),
         "procedure": PROCEDURE,
         "legal_basis": LEGAL_BASIS,
     });
@@ -81,10 +81,10 @@ async fn map_with_nodes(backend: Backend) {
     add_node(&mut fed, MUNICIPAL).await;
     add_node(&mut fed, STATE).await;
     add_node(&mut fed, REQUESTER).await;
-    population_register(&fed.node(0).running().state().pool, REQUESTER)
+    population_register(&fed.node(0).pool(), REQUESTER)
         .await
         .expect("register");
-    income_register(&fed.node(1).running().state().pool, REQUESTER)
+    income_register(&fed.node(1).pool(), REQUESTER)
         .await
         .expect("register");
     for index in 0..3 {
@@ -135,9 +135,7 @@ async fn map_with_nodes(backend: Backend) {
     );
 
     // The whole exchange through discovery, no static provider table.
-    let key = api_key(&fed.node(2).running().state().pool, "app")
-        .await
-        .expect("key");
+    let key = api_key(&fed.node(2).pool(), "app").await.expect("key");
     let (status, answer) = ask(&fed, &key, query(RESIDENCE, Some("04011000"))).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["provider"], MUNICIPAL);

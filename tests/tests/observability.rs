@@ -6,18 +6,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use once_node::config::ProviderConfig;
 use once_pki::ca::{Ca, Validity};
 use once_runtime::telemetry::TelemetryConfig;
 use once_tests::client::{get, tls_client};
 use once_tests::exchange::{
-    LEGAL_BASIS, PROCEDURE, RESIDENCE, api_key, browser, population_register,
+    PROCEDURE, PROVIDER, REQUESTER, RESIDENCE, add_requester, api_key, bremen_provider, browser,
+    residence_query, start_provider,
 };
 use once_tests::{TestFederation, free_port};
 use serde_json::{Value, json};
 
-const PROVIDER: &str = "DE-HB:KOMMUNE:04011000";
-const REQUESTER: &str = "DE-HB:LAND:elterngeld";
 const UNRULED: &str = "urn:test:procedure:without-access-rule";
 
 /// An OTLP/HTTP collector on loopback that keeps every span it receives.
@@ -120,48 +118,26 @@ fn sample(text: &str, series: &str) -> Option<f64> {
 async fn metrics_and_traces_follow_every_exchange() {
     let collector = Collector::start();
     let otlp = collector.url.clone();
-    let mut fed = TestFederation::builder()
-        .member(PROVIDER)
-        .configure(move |c| c.telemetry = telemetry(&otlp))
-        .start()
-        .await
-        .expect("provider");
-    let provider_pool = fed.node(0).running().state().pool.clone();
-    population_register(&provider_pool, REQUESTER)
-        .await
-        .expect("register");
+    let mut fed = start_provider(
+        TestFederation::builder().configure(move |c| c.telemetry = telemetry(&otlp)),
+    )
+    .await
+    .expect("provider");
+    let provider_pool = fed.node(0).pool();
     let provider_url = fed.node(0).peer_url();
     let otlp = collector.url.clone();
-    fed.add_member(REQUESTER, move |c| {
+    let requester_key = add_requester(&mut fed, vec![bremen_provider(provider_url)], move |c| {
         c.telemetry = telemetry(&otlp);
-        c.providers = vec![ProviderConfig {
-            member: PROVIDER.parse().expect("member"),
-            name: None,
-            url: provider_url.clone(),
-            evidence_types: vec![RESIDENCE.into()],
-            jurisdictions: vec!["04011".into()],
-            tls_fingerprint: None,
-        }];
     })
     .await
     .expect("requester");
-    let requester_key = api_key(&fed.node(1).running().state().pool, "app")
-        .await
-        .expect("key");
     let provider_key = api_key(&provider_pool, "ops").await.expect("key");
     let http = browser(&fed.ca_pem_path()).expect("client");
     let ask = |procedure: &'static str, traceparent: Option<&'static str>| {
         let mut request = http
             .post(format!("{}/v1/evidence-requests", fed.node(1).app_url()))
             .bearer_auth(&requester_key)
-            .json(&json!({
-                "evidence_type": RESIDENCE,
-                "subject": {"tax_id": "65929970489", "family_name": "Müller-Lüdenscheidt",
-                            "given_name": "Jürgen", "date_of_birth": "1985-03-07"},
-                "procedure": procedure,
-                "legal_basis": LEGAL_BASIS,
-                "jurisdiction": "04011000",
-            }));
+            .json(&residence_query(procedure));
         if let Some(tp) = traceparent {
             request = request.header("traceparent", tp);
         }

@@ -8,22 +8,17 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use once_node::config::ProviderConfig;
 use once_node::db::{self, log, rules};
 use once_node::exchange::checkpoint;
 use once_node::server::RunningNode;
 use once_tests::exchange::{
-    LEGAL_BASIS, PROCEDURE, RESIDENCE, api_key, browser, member_client, member_signer,
-    population_register, request, sign,
+    LEGAL_BASIS, PROCEDURE, PROVIDER, REQUESTER, RESIDENCE, add_requester, api_key,
+    bremen_provider, browser, juergen_request, member_client, member_signer, residence_query, sign,
+    start_provider,
 };
 use once_tests::{Backend, TestFederation};
 use once_xml::multipart;
 use once_xml::response::Response;
-use serde_json::json;
-
-const PROVIDER: &str = "DE-HB:KOMMUNE:04011000";
-const REQUESTER: &str = "DE-HB:LAND:elterngeld";
-const JUERGEN: &str = "65929970489";
 
 /// A TCP load balancer on loopback: each new connection goes to the next backend in turn; bytes
 /// are copied both ways untouched (the TLS session is between client and replica).
@@ -96,16 +91,10 @@ async fn provider_exchanges(replica: &RunningNode, http: &reqwest::Client, key: 
 
 #[actix_rt::test]
 async fn two_replicas_share_one_postgresql_database() {
-    let mut fed = TestFederation::builder()
-        .backend(Backend::Postgres)
-        .member(PROVIDER)
-        .start()
+    let mut fed = start_provider(TestFederation::builder().backend(Backend::Postgres))
         .await
         .expect("replica a");
-    let pool = fed.node(0).running().state().pool.clone();
-    population_register(&pool, REQUESTER)
-        .await
-        .expect("register");
+    let pool = fed.node(0).pool();
     // Replica B: the same configuration, database and certificates, other ports.
     let mut config_b = fed.node(0).config.clone();
     config_b.peer.listen = SocketAddr::from(([127, 0, 0, 1], 0));
@@ -114,35 +103,17 @@ async fn two_replicas_share_one_postgresql_database() {
     let replica_a_peer = fed.node(0).peer_addr();
     let balancer = load_balancer(vec![replica_a_peer, replica_b.peer_addr]).await;
 
-    fed.add_member(REQUESTER, move |c| {
-        c.providers = vec![ProviderConfig {
-            member: PROVIDER.parse().expect("member"),
-            name: None,
-            url: format!("https://localhost:{}", balancer.port()),
-            evidence_types: vec![RESIDENCE.into()],
-            jurisdictions: vec!["04011".into()],
-            tls_fingerprint: None,
-        }];
-    })
-    .await
-    .expect("requester");
-    let requester_key = api_key(&fed.node(1).running().state().pool, "app")
+    let balanced = bremen_provider(format!("https://localhost:{}", balancer.port()));
+    let requester_key = add_requester(&mut fed, vec![balanced], |_| {})
         .await
-        .expect("key");
+        .expect("requester");
     let ops_key = api_key(&pool, "ops").await.expect("key");
     let http = browser(&fed.ca_pem_path()).expect("client");
     let url = format!("{}/v1/evidence-requests", fed.node(1).app_url());
     let ask = |procedure: &'static str| {
         http.post(&url)
             .bearer_auth(&requester_key)
-            .json(&json!({
-                "evidence_type": RESIDENCE,
-                "subject": {"tax_id": JUERGEN, "family_name": "Müller-Lüdenscheidt",
-                            "given_name": "Jürgen", "date_of_birth": "1985-03-07"},
-                "procedure": procedure,
-                "legal_basis": LEGAL_BASIS,
-                "jurisdiction": "04011000",
-            }))
+            .json(&residence_query(procedure))
             .send()
     };
 
@@ -167,17 +138,7 @@ async fn two_replicas_share_one_postgresql_database() {
     let requester_dir = fed.node(1).dir.clone();
     let client = member_client(&requester_dir).expect("client");
     let signer = member_signer(&requester_dir).expect("signer");
-    let once = sign(
-        &signer,
-        &request(
-            REQUESTER,
-            PROVIDER,
-            Some(JUERGEN),
-            "Müller-Lüdenscheidt",
-            "Jürgen",
-            "1985-03-07",
-        ),
-    );
+    let once = sign(&signer, &juergen_request(REQUESTER, PROVIDER));
     let first = post(&client, replica_a_peer, once.clone()).await;
     assert!(matches!(first, Response::Evidence(_)), "{first:?}");
     let second = post(&client, replica_b.peer_addr, once).await;
@@ -189,17 +150,7 @@ async fn two_replicas_share_one_postgresql_database() {
     // The same new request sent to both replicas at once, eight times: exactly one answer
     // carries evidence; every other is refused as a replay or, if it raced the first to the
     // commit, not answered (503).
-    let twin = sign(
-        &signer,
-        &request(
-            REQUESTER,
-            PROVIDER,
-            Some(JUERGEN),
-            "Müller-Lüdenscheidt",
-            "Jürgen",
-            "1985-03-07",
-        ),
-    );
+    let twin = sign(&signer, &juergen_request(REQUESTER, PROVIDER));
     let sends = (0..8).map(|i| {
         let peer = if i % 2 == 0 {
             replica_a_peer

@@ -17,13 +17,9 @@ use once_pki::ca::{NodeCredentials, Validity, node_files};
 use once_pki::files::read_certs_from_pem;
 use once_tests::client::{server_certificate, tls_client};
 use once_tests::exchange::{
-    LEGAL_BASIS, PROCEDURE, RESIDENCE, api_key, browser, population_register,
+    PROCEDURE, PROVIDER, REQUESTER, api_key, browser, population_register, residence_query,
 };
 use once_tests::{TestFederation, free_port};
-use serde_json::json;
-
-const PROVIDER: &str = "DE-HB:KOMMUNE:04011000";
-const REQUESTER: &str = "DE-HB:LAND:elterngeld";
 
 /// Puts new credentials in place the way an operator would: each file written beside and
 /// renamed over the old one.
@@ -88,13 +84,11 @@ async fn certificates_rotate_while_exchanges_continue() {
     })
     .await
     .expect("requester");
-    population_register(&fed.node(0).running().state().pool, REQUESTER)
+    population_register(&fed.node(0).pool(), REQUESTER)
         .await
         .expect("register");
     fed.node(0).running().publish().await.expect("published");
-    let key = api_key(&fed.node(1).running().state().pool, "app")
-        .await
-        .expect("key");
+    let key = api_key(&fed.node(1).pool(), "app").await.expect("key");
     let ca = fed.ca_pem_path();
     let url = format!("{}/v1/evidence-requests", fed.node(1).app_url());
 
@@ -111,14 +105,7 @@ async fn certificates_rotate_while_exchanges_continue() {
                 let answer = http
                     .post(&url)
                     .bearer_auth(&key)
-                    .json(&json!({
-                        "evidence_type": RESIDENCE,
-                        "subject": {"tax_id": "65929970489", "family_name": "Müller-Lüdenscheidt",
-                                    "given_name": "Jürgen", "date_of_birth": "1985-03-07"},
-                        "procedure": PROCEDURE,
-                        "legal_basis": LEGAL_BASIS,
-                        "jurisdiction": "04011000",
-                    }))
+                    .json(&residence_query(PROCEDURE))
                     .send()
                     .await;
                 match answer {

@@ -14,7 +14,6 @@
 
 mod citizens;
 mod layout;
-mod names;
 mod scenario;
 mod setup;
 

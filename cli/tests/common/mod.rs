@@ -172,3 +172,30 @@ pub fn free_port() -> u16 {
         .map(|a| a.port())
         .expect("port")
 }
+
+/// The population register's import file with one resident: Jürgen Müller-Lüdenscheidt.
+pub const JUERGEN_CSV: &str = "tax_id,family_name,given_name,date_of_birth,street,house_number,postcode,municipality,ags,moved_in\n\
+65929970489,Müller-Lüdenscheidt,Jürgen,1985-03-07,Am Markt,1,28195,Bremen,04011000,2010-01-01\n";
+
+/// `once register add`: Bremen's population register (`melderegister-bremen`, residence
+/// certificates, municipality 04011000) on the node configured by `config`.
+pub fn add_population_register(config: &str) {
+    ok(&[
+        "register",
+        "add",
+        "--config",
+        config,
+        "--id",
+        "melderegister-bremen",
+        "--name",
+        "Melderegister Bremen",
+        "--evidence-type",
+        "urn:once:evidence-type:residence-certificate",
+        "--level",
+        "municipality",
+        "--jurisdiction",
+        "04011000",
+        "--legal-basis",
+        "§ 18 BMG",
+    ]);
+}

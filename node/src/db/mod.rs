@@ -5,6 +5,7 @@
 
 pub mod api_keys;
 pub mod log;
+pub mod maintenance;
 pub mod previews;
 pub mod registers;
 pub mod replay;

@@ -13,7 +13,6 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use diesel::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -276,8 +275,7 @@ fn write_backup(
             let target = dump.to_str().ok_or_else(|| {
                 BackupError::Refused(format!("--out {}: not UTF-8", dump.display()))
             })?;
-            diesel::sql_query(format!("VACUUM INTO '{}'", target.replace('\'', "''")))
-                .execute(&mut *conn)
+            crate::db::maintenance::vacuum_into(&mut conn, target)
                 .map_err(|e| BackupError::Failed(format!("copying the SQLite database: {e}")))?;
         }
     }

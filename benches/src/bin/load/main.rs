@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Parser;
+use once_population::iso_date;
 use once_tests::exchange::{member_client, member_signer, request, sign};
 use serde_json::json;
 
@@ -119,10 +120,11 @@ async fn run(args: Args, crypto: baseline::Crypto) -> anyhow::Result<()> {
         "crypto (ring, ECDSA P-256, on CPU {}): sign {:.1} µs, verify {:.1} µs (medians)",
         args.server_cpu, crypto.sign_us, crypto.verify_us
     );
-    let people = Arc::new(setup::population(args.persons));
+    let population = setup::population(args.persons);
     let tmp = tempfile::tempdir()?;
     let csv = tmp.path().join("people.csv");
-    setup::write_csv(&people, &csv)?;
+    setup::write_csv(&population, &csv)?;
+    let people = Arc::new(population.people);
     let mut scenarios: Vec<Scenario> = Vec::new();
     let mut report = json!({
         "persons": args.persons,
@@ -193,9 +195,9 @@ async fn run(args: Args, crypto: baseline::Crypto) -> anyhow::Result<()> {
                 REQUESTER,
                 PROVIDER,
                 Some(&p.tax_id),
-                p.family_name,
-                p.given_name,
-                &p.date_of_birth,
+                &p.family_name,
+                &p.given_name,
+                &iso_date(p.date_of_birth),
             );
             Request {
                 url: url_a.clone(),
@@ -403,7 +405,7 @@ fn end_to_end(people: &Arc<Vec<setup::Person>>, app_port: u16, key: &str) -> dri
                     "tax_id": p.tax_id,
                     "family_name": p.family_name,
                     "given_name": p.given_name,
-                    "date_of_birth": p.date_of_birth,
+                    "date_of_birth": iso_date(p.date_of_birth),
                 },
                 "procedure": setup::PROCEDURE,
                 "legal_basis": setup::LEGAL_BASIS,
@@ -421,10 +423,11 @@ async fn stress(args: Args) -> anyhow::Result<()> {
         .rate
         .context("--soak and --overload need --rate (requests per second)")?;
     let bin = setup::once_bin()?;
-    let people = Arc::new(setup::population(args.persons));
+    let population = setup::population(args.persons);
     let tmp = tempfile::tempdir()?;
     let csv = tmp.path().join("people.csv");
-    setup::write_csv(&people, &csv)?;
+    setup::write_csv(&population, &csv)?;
+    let people = Arc::new(population.people);
     let fed = setup::federation(&bin, tmp.path(), &csv, args.persons, None)?;
     let limit = vec![(
         "ONCE_SERVER__MAX_IN_FLIGHT".to_owned(),

@@ -8,31 +8,22 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::db::mask_password;
-use diesel::{Connection, RunQueryDsl};
+use diesel::Connection;
 
 use super::BackupError;
 
 /// Refuses a database that holds any table.
 pub(super) fn ensure_empty(url: &str) -> Result<(), BackupError> {
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
     let masked = mask_password(url);
     let mut conn = diesel::PgConnection::establish(url)
         .map_err(|e| BackupError::Unavailable(format!("--database-url {masked}: {e}")))?;
-    let count: Count = diesel::sql_query(
-        "SELECT count(*) AS n FROM information_schema.tables \
-         WHERE table_schema NOT IN ('pg_catalog', 'information_schema')",
-    )
-    .get_result(&mut conn)
-    .map_err(|e| BackupError::Unavailable(format!("--database-url {masked}: {e}")))?;
-    if count.n > 0 {
+    let tables = crate::db::maintenance::table_count(&mut conn)
+        .map_err(|e| BackupError::Unavailable(format!("--database-url {masked}: {e}")))?;
+    if tables > 0 {
         return Err(BackupError::Refused(format!(
             "--database-url {masked}: the database is not empty ({} tables); restore into a new, \
              empty database",
-            count.n
+            tables
         )));
     }
     Ok(())

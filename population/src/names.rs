@@ -3,7 +3,7 @@
 //! of birth.
 
 /// Common female given names.
-pub(super) const FEMALE: &[&str] = &[
+pub const FEMALE: &[&str] = &[
     "Anna",
     "Maria",
     "Sophie",
@@ -52,7 +52,7 @@ pub(super) const FEMALE: &[&str] = &[
 ];
 
 /// Common male given names.
-pub(super) const MALE: &[&str] = &[
+pub const MALE: &[&str] = &[
     "Jürgen",
     "Thomas",
     "Michael",
@@ -101,7 +101,7 @@ pub(super) const MALE: &[&str] = &[
 ];
 
 /// Common family names.
-pub(super) const FAMILY: &[&str] = &[
+pub const FAMILY: &[&str] = &[
     "Müller",
     "Schmidt",
     "Schneider",
@@ -220,7 +220,7 @@ pub(super) const FAMILY: &[&str] = &[
 ];
 
 /// Common street names in Germany and some of Bremen's own.
-pub(super) const STREETS: &[&str] = &[
+pub const STREETS: &[&str] = &[
     "Hauptstraße",
     "Schulstraße",
     "Gartenstraße",
@@ -278,7 +278,7 @@ pub(super) const STREETS: &[&str] = &[
 ];
 
 /// Postcodes of the city of Bremen.
-pub(super) const BREMEN_POSTCODES: &[&str] = &[
+pub const BREMEN_POSTCODES: &[&str] = &[
     "28195", "28197", "28199", "28201", "28203", "28205", "28207", "28209", "28211", "28213",
     "28215", "28217", "28219", "28237", "28239", "28259", "28277", "28279", "28307", "28309",
     "28325", "28327", "28329", "28355", "28357", "28359", "28717", "28719", "28755", "28757",
@@ -286,7 +286,7 @@ pub(super) const BREMEN_POSTCODES: &[&str] = &[
 ];
 
 /// Nationalities other than German, with a place of birth.
-pub(super) const ABROAD: &[(&str, &str)] = &[
+pub const ABROAD: &[(&str, &str)] = &[
     ("TR", "Istanbul"),
     ("TR", "Ankara"),
     ("PL", "Gdańsk"),

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::db::registers::Record;
-use crate::operations::import::parse_date;
+use crate::exchange::matching::parse_date;
 
 /// A record that cannot give this evidence: the register's data is incomplete. This is the
 /// provider's problem, not the requester's; it is logged and answered as "not found".

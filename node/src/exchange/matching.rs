@@ -66,6 +66,12 @@ pub fn match_key(family_name: &str, given_name: &str, date_of_birth: Date) -> St
     )
 }
 
+/// Parses `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Result<Date, String> {
+    Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|_| format!("{s:?} is not a date YYYY-MM-DD"))
+}
+
 /// A date as `YYYY-MM-DD`.
 pub fn iso_date(date: Date) -> String {
     format!(

@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 
 use once_xml::taxid::TaxId;
 use serde_json::{Map, Value};
-use time::Date;
 
 use crate::db::registers::Record;
+pub use crate::exchange::matching::parse_date;
 use crate::exchange::matching::{iso_date, match_key};
 
 /// At most this many problems are reported; the rest are counted.
@@ -513,12 +513,6 @@ impl RowReader<'_> {
         }
         data
     }
-}
-
-/// Parses `YYYY-MM-DD`.
-pub fn parse_date(s: &str) -> Result<Date, String> {
-    Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
-        .map_err(|_| format!("{s:?} is not a date YYYY-MM-DD"))
 }
 
 /// Checks the value of column `name`; the error names the column.

@@ -3,6 +3,8 @@
 
 use once_xml::descriptor::{NodeDescriptor, RegisterDescriptor};
 use once_xml::dsig::Placement;
+use std::time::Duration;
+
 use time::OffsetDateTime;
 
 use crate::config::{Config, MapClientConfig};
@@ -10,6 +12,11 @@ use crate::db::{self, DbPool, registers};
 use once_runtime::client::{PeerClient, error_message};
 use once_runtime::material::Material;
 use once_runtime::signed::SignedMessages;
+
+/// How long the register map may take to accept a descriptor or a report: it stores it and
+/// rebuilds its catalogue (the whole landscape) before it answers. Longer than an exchange's
+/// timeout, as nothing waits for it but a background task or an operator's command.
+pub const MAP_UPDATE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Why publishing failed.
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +107,7 @@ pub async fn publish(
     let client = client.current();
     let response = client
         .post(&url)
+        .timeout(MAP_UPDATE_TIMEOUT)
         .header(reqwest::header::CONTENT_TYPE, "application/xml")
         .body(signed)
         .send()

@@ -33,6 +33,7 @@ pub async fn report(pool: &DbPool, client: &PeerClient, map_url: &str) -> Result
         let response = client
             .current()
             .post(format!("{}/v1/stats", map_url.trim_end_matches('/')))
+            .timeout(super::publish::MAP_UPDATE_TIMEOUT)
             .json(&body)
             .send()
             .await

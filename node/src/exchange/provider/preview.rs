@@ -1,76 +1,17 @@
 //! The provider's side of a preview: a first request that offers one stores the signed evidence
-//! with a one-time code and answers PreviewRequired with the PreviewLocation; the request sent
-//! again with that location is answered with what the person decided. (The person's side is
-//! [`crate::exchange::preview`].)
+//! with a one-time code and answers PreviewRequired with the PreviewLocation (the request sent
+//! again with that location is decided on in [`super::decide`]). The person's side is
+//! [`crate::exchange::preview`].
 
 use once_pki::MemberId;
-use once_xml::EdmCode;
 use once_xml::request::EvidenceRequest;
 use time::OffsetDateTime;
 
 use super::Provider;
-use super::decide::{DecideInput, Verdict};
 use crate::config::PreviewConfig;
 use crate::db::previews::{self, Preview, PreviewState};
-use crate::db::{self, AnyConnection, DbError};
-use crate::exchange::outcome::{Reason, Refusal};
+use crate::db::{self, DbError};
 use crate::exchange::sha256;
-
-/// A request sent again with its PreviewLocation: what the person decided. `None`: the preview
-/// expired, start a new one.
-pub(super) fn resumed_preview(
-    conn: &mut AnyConnection,
-    input: &DecideInput<'_>,
-    location: &str,
-    subject_digest: &str,
-) -> Result<Option<Verdict>, DbError> {
-    let refused = |refusal| Ok(Some(Verdict::Refused(refusal)));
-    let unknown = || {
-        refused(Refusal::new(
-            EdmCode::InvalidRequest,
-            format!("PreviewLocation {location:?} is not a preview of this provider"),
-        ))
-    };
-    let Some(id) = input
-        .preview_prefix
-        .and_then(|prefix| location.strip_prefix(prefix))
-    else {
-        return unknown();
-    };
-    let Some(preview) = previews::find(conn, id)? else {
-        return unknown();
-    };
-    if preview.requester != input.peer
-        || preview.evidence_type != input.kind.classification()
-        || preview.subject_digest != subject_digest
-    {
-        return refused(Refusal::new(
-            EdmCode::InvalidRequest,
-            "the PreviewLocation belongs to another requester, evidence type or person",
-        ));
-    }
-    let now = input.now.unix_timestamp();
-    match preview.state()? {
-        // Marked as delivered only in the transaction that logs the answer.
-        PreviewState::Approved if preview.expires_at > now => Ok(Some(Verdict::DeliverStored {
-            preview: preview.id,
-            document: preview.evidence,
-        })),
-        PreviewState::Approved | PreviewState::Delivered => refused(Refusal::new(
-            EdmCode::InvalidRequest,
-            "this preview was used already or has expired; start a new request",
-        )),
-        PreviewState::Refused => refused(Refusal::because(
-            EdmCode::Authorization,
-            Reason::PreviewRefused,
-            "the person refused to send this evidence in the preview",
-        )),
-        PreviewState::Pending | PreviewState::Verified if preview.expires_at > now => refused(
-            Refusal::preview_required(location, Some(Reason::PreviewPending)),
-        ),
-        PreviewState::Pending | PreviewState::Verified => Ok(None),
-    }
-}
 
 impl Provider {
     /// `<preview.public_url>/preview/`, if this node offers previews.

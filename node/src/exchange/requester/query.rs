@@ -14,8 +14,8 @@ use serde::Deserialize;
 use time::{Date, OffsetDateTime};
 
 use super::RequestError;
+use crate::exchange::matching::parse_date;
 use crate::exchange::{Identity, member_agent};
-use crate::operations::import::parse_date;
 
 /// Longest text accepted in a name, the procedure or the legal basis, in bytes.
 const MAX_TEXT: usize = 512;

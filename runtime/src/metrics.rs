@@ -59,11 +59,16 @@ struct Registered {
 impl Metrics {
     /// The metrics of a node: HTTP requests and requests shed under overload.
     pub fn node() -> Metrics {
-        Metrics::new()
+        let metrics = Metrics::new();
+        metrics.register(
+            "once_requests_shed",
+            "Exchange requests answered 503 at once because server.max_in_flight were in progress, by endpoint",
+            metrics.http.shed.clone(),
+        );
+        metrics
     }
 
-    /// The metrics of a register map: HTTP requests (the map sheds no load, so its shed family
-    /// stays empty and is not reported).
+    /// The metrics of a register map: HTTP requests (it sheds no load).
     pub fn map() -> Metrics {
         Metrics::new()
     }
@@ -82,11 +87,6 @@ impl Metrics {
             "once_http_request_duration_seconds",
             "Time from request received to response headers, by endpoint",
             metrics.http.duration.clone(),
-        );
-        metrics.register(
-            "once_requests_shed",
-            "Exchange requests answered 503 at once because server.max_in_flight were in progress, by endpoint",
-            metrics.http.shed.clone(),
         );
         metrics
     }
@@ -427,6 +427,8 @@ mod tests {
             assert!(text.contains(line), "{line:?} missing in:\n{text}");
         }
         assert!(!text.contains("_total_total"), "{text}");
+        let map = Metrics::map().encode(&Registry::default());
+        assert!(!map.contains("once_requests_shed"), "{map}");
     }
 
     #[test]

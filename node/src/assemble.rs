@@ -43,6 +43,8 @@ pub struct Parts {
     pub transport: Arc<MtlsTransport>,
     /// The node's counters and histograms.
     pub metrics: Arc<Metrics>,
+    /// The exchange's counters, registered in `metrics` (the provider and requester share them).
+    pub exchange_metrics: ExchangeMetrics,
     /// Exports spans, if `[telemetry]` is configured.
     pub tracer: Option<Arc<Tracer>>,
 }
@@ -89,6 +91,8 @@ impl Parts {
             ),
             None => None,
         };
+        let metrics = Arc::new(Metrics::node());
+        let exchange_metrics = ExchangeMetrics::new(&metrics);
         Ok(Parts {
             identity: Identity {
                 member: config.member_id.clone(),
@@ -98,7 +102,8 @@ impl Parts {
             logbook,
             client,
             transport,
-            metrics: Arc::new(Metrics::node()),
+            metrics,
+            exchange_metrics,
             tracer,
         })
     }
@@ -112,7 +117,7 @@ impl Parts {
             pool: pool.clone(),
             issue_window_seconds: config.exchange.issue_window_seconds,
             preview: config.preview.clone(),
-            metrics: ExchangeMetrics::new(self.metrics.clone()),
+            metrics: self.exchange_metrics.clone(),
         })
     }
 
@@ -134,7 +139,7 @@ impl Parts {
             logbook: self.logbook.clone(),
             providers: config.providers.clone(),
             discovery,
-            metrics: ExchangeMetrics::new(self.metrics.clone()),
+            metrics: self.exchange_metrics.clone(),
             tracer: self.tracer.clone(),
         })
     }

@@ -15,10 +15,14 @@ use once_runtime::crl::{self, CrlState};
 pub use once_runtime::listen::StartError;
 use once_runtime::listen::{ClientCertificate, Endpoint, Servers, no_client_auth};
 use once_runtime::material::Material;
-use once_runtime::metrics::{self, Gauge, HttpMetrics, Metrics};
+use once_runtime::metrics::{self, HttpMetrics, Metrics, ServerState};
 use once_runtime::middleware::request_span;
 use once_store::DbError;
 use once_xml::Limits;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::registry::Registry;
 
 use crate::catalogue::Catalogue;
 use crate::config::MapConfig;
@@ -185,32 +189,46 @@ async fn map_metrics(
     state: web::Data<MapState>,
     scrape: web::Data<MapScrape>,
 ) -> actix_web::HttpResponse {
-    metrics::record_tls_refusals(&scrape.metrics, &scrape.crl.tls_verifiers);
-    let mut gauges = metrics::common_gauges(
-        state.member.as_str(),
-        scrape.started,
-        &scrape.credentials.load(),
-        &scrape.crl.load(),
-        &state.pool,
-    );
-    let catalogue = state.catalogue.load();
+    let mut scraped = Registry::default();
+    ServerState {
+        member: state.member.as_str(),
+        started: scrape.started,
+        material: &scrape.credentials.load(),
+        crl: &scrape.crl.load(),
+        pool: &state.pool,
+        tls_verifiers: &scrape.crl.tls_verifiers,
+    }
+    .register(&mut scraped);
+    register_landscape(&mut scraped, &state.catalogue.load());
+    actix_web::HttpResponse::Ok()
+        .content_type(metrics::CONTENT_TYPE)
+        .body(scrape.metrics.encode(&scraped))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct ConnectedLabels {
+    connected: &'static str,
+}
+
+/// The map's own gauges: registers by whether a node serves them, and members.
+fn register_landscape(scraped: &mut Registry, catalogue: &Catalogue) {
     let connected = catalogue.registers().iter().filter(|r| r.connected).count();
     let all = catalogue.registers().len();
-    gauges.push(Gauge::labelled(
-        metrics::MAP_REGISTERS,
-        &[("connected", "true")],
-        connected as f64,
-    ));
-    gauges.push(Gauge::labelled(
-        metrics::MAP_REGISTERS,
-        &[("connected", "false")],
-        (all - connected) as f64,
-    ));
-    gauges.push(Gauge::new(
-        metrics::MAP_MEMBERS,
-        catalogue.members().len() as f64,
-    ));
-    actix_web::HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(scrape.metrics.render(&gauges))
+    let registers = Family::<ConnectedLabels, Gauge>::default();
+    for (label, n) in [("true", connected), ("false", all - connected)] {
+        registers
+            .get_or_create(&ConnectedLabels { connected: label })
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+    scraped.register(
+        "once_map_registers",
+        "Registers in the register map, by whether a node serves them (connected true/false)",
+        registers,
+    );
+    let members = i64::try_from(catalogue.members().len()).unwrap_or(i64::MAX);
+    scraped.register(
+        "once_map_members",
+        "Members known to the register map",
+        ConstGauge::new(members),
+    );
 }

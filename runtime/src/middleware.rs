@@ -1,7 +1,7 @@
 //! Middleware every service shares: a tracing span per request with metrics and the server
 //! span, and admission control for endpoints that must shed load.
 
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -12,7 +12,7 @@ use once_pki::PeerIdentity;
 use tracing::Instrument;
 
 use crate::metrics::HttpMetrics;
-use crate::telemetry::{ServerSpan, SpanData, SpanKind, TRACEPARENT, TraceContext};
+use crate::telemetry::{ServerSpan, Span, SpanKind, TRACEPARENT, TraceContext};
 
 /// The response header that carries the request id.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -35,7 +35,11 @@ pub async fn request_span(
         .get(TRACEPARENT)
         .and_then(|v| v.to_str().ok())
         .and_then(TraceContext::parse);
-    let trace = parent.map_or_else(TraceContext::new_root, |p| p.child());
+    let metrics = req.app_data::<web::Data<HttpMetrics>>().cloned();
+    let tracer = metrics.as_ref().and_then(|m| m.tracer.as_deref());
+    // Named once the route is known.
+    let mut server_span = Span::start(tracer, SpanKind::Server, "request", parent);
+    let trace = server_span.context();
     req.extensions_mut().insert(ServerSpan(trace));
     let method = req.method().clone();
     let span = tracing::info_span!(
@@ -46,10 +50,8 @@ pub async fn request_span(
         http.method = %req.method(),
         http.path = %req.path(),
     );
-    let metrics = req.app_data::<web::Data<HttpMetrics>>().cloned();
     async move {
         let started = Instant::now();
-        let start_time = SystemTime::now();
         let result = next.call(req).await;
         let elapsed = started.elapsed();
         let elapsed_us = elapsed.as_micros() as u64;
@@ -63,30 +65,20 @@ pub async fn request_span(
                 Ok(response) => response.request().match_pattern(),
                 Err(_) => None,
             };
-            let route = route.as_deref().unwrap_or("unmatched");
-            metrics.record(route, status, elapsed);
-            if let Some(tracer) = &metrics.tracer {
-                let mut attributes = vec![
-                    ("http.request.method", method.to_string()),
-                    ("http.route", route.to_owned()),
-                    ("http.response.status_code", status.to_string()),
-                    ("once.endpoint", metrics.endpoint.to_owned()),
-                ];
+            let route = route.unwrap_or_else(|| "unmatched".to_owned());
+            if server_span.is_recorded() {
+                server_span.rename(format!("{method} {route}"));
+                server_span.set_attribute("http.request.method", method.to_string());
+                server_span.set_attribute("http.route", route.clone());
+                server_span.set_attribute("http.response.status_code", status.to_string());
+                server_span.set_attribute("once.endpoint", metrics.endpoint);
                 if !peer.is_empty() {
-                    attributes.push(("once.peer.member_id", peer.clone()));
+                    server_span.set_attribute("once.peer.member_id", peer.clone());
                 }
-                tracer.record(SpanData {
-                    context: trace,
-                    parent: parent.map(|p| p.span_id),
-                    name: format!("{method} {route}"),
-                    kind: SpanKind::Server,
-                    start: start_time,
-                    end: SystemTime::now(),
-                    attributes,
-                    error: status >= 500,
-                });
             }
+            metrics.record(route, status, elapsed);
         }
+        server_span.end(status >= 500);
         let shed = matches!(&result, Ok(r) if r.response().extensions().get::<Shed>().is_some());
         if shed {
             tracing::debug!(http.status = status, "request shed: too many in progress");
@@ -145,9 +137,7 @@ pub async fn admit(
     };
     let Ok(_permit) = admission.permits.clone().try_acquire_owned() else {
         if let Some(metrics) = req.app_data::<web::Data<HttpMetrics>>() {
-            metrics
-                .metrics
-                .inc(crate::metrics::SHED, &[("endpoint", metrics.endpoint)]);
+            metrics.shed();
         }
         let mut response = crate::error::json(
             actix_web::http::StatusCode::SERVICE_UNAVAILABLE,

@@ -1,9 +1,9 @@
 //! Operations: Prometheus `/metrics` on a node and on the register map (their content after real
-//! exchanges and refused handshakes), and one exchange as one trace across two nodes, exported
-//! over OTLP/HTTP to a collector.
+//! exchanges and refused handshakes), one exchange as one trace across two nodes, exported over
+//! OTLP/HTTP to a collector, and requests that do not wait for a collector that never answers.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use once_pki::ca::{Ca, Validity};
@@ -352,5 +352,51 @@ async fn metrics_and_traces_follow_every_exchange() {
     assert!(text.contains("# TYPE once_tls_handshake_failures_total counter"));
 
     collector.handle.stop(false).await;
+    fed.stop().await;
+}
+
+#[actix_rt::test]
+async fn a_collector_that_never_answers_never_makes_a_request_wait() {
+    // It accepts connections and never reads or answers: an export hangs until its timeout, the
+    // exporter's queue (4 spans) fills, and further spans are dropped.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    std::thread::spawn(move || {
+        let _held: Vec<_> = listener.incoming().collect();
+    });
+    let fed = TestFederation::builder()
+        .member(PROVIDER)
+        .configure(move |c| {
+            c.telemetry = Some(TelemetryConfig {
+                otlp_endpoint: url.clone(),
+                service_name: "once-test".into(),
+                export_interval_ms: 10,
+                max_queue: 4,
+            });
+        })
+        .start()
+        .await
+        .expect("node");
+    let http = browser(&fed.ca_pem_path()).expect("client");
+    let all = Instant::now();
+    for _ in 0..50 {
+        let one = Instant::now();
+        let answer = http
+            .get(format!("{}/healthz", fed.node(0).app_url()))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(answer.status().as_u16(), 200);
+        assert!(
+            one.elapsed() < Duration::from_secs(1),
+            "a request waited {:?}",
+            one.elapsed()
+        );
+    }
+    assert!(
+        all.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        all.elapsed()
+    );
     fed.stop().await;
 }

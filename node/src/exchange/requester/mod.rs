@@ -8,10 +8,10 @@ mod error;
 mod query;
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use once_runtime::signed::SignedMessages;
-use once_runtime::telemetry::{SpanData, SpanKind, TraceContext, Tracer};
+use once_runtime::telemetry::{Span, SpanKind, Tracer};
 use once_xml::dsig::Placement;
 
 pub use check::{Sent, check_answer};
@@ -185,43 +185,30 @@ impl Requester {
         provider: &ProviderConfig,
         sealed: crate::exchange::transport::Sealed,
     ) -> Result<Received, RequestError> {
-        let call = query
-            .trace
-            .map_or_else(TraceContext::new_root, |t| t.child());
-        let call_started = SystemTime::now();
+        let mut call = Span::start(
+            self.tracer.as_deref(),
+            SpanKind::Client,
+            "POST /v1/exchange",
+            query.trace,
+        );
         let destination = Destination {
             member: provider.member.clone(),
             url: provider.url.clone(),
         };
         let received = self
             .transport
-            .send(&destination, sealed, call.header())
+            .send(&destination, sealed, call.context().header())
             .await
             .map_err(|e| RequestError::from_send(provider.member.as_str(), e));
-        if let Some(tracer) = &self.tracer {
-            tracer.record(SpanData {
-                context: call,
-                parent: query.trace.map(|t| t.span_id),
-                name: "POST /v1/exchange".into(),
-                kind: SpanKind::Client,
-                start: call_started,
-                end: SystemTime::now(),
-                attributes: vec![
-                    ("url.full", provider.url.clone()),
-                    ("once.peer.member_id", provider.member.as_str().to_owned()),
-                    ("once.evidence_type", query.evidence_type.clone()),
-                    ("once.request_id", request_id.to_owned()),
-                    (
-                        "once.outcome",
-                        received
-                            .as_ref()
-                            .map_or_else(|e| e.code(), |_| "answered")
-                            .to_owned(),
-                    ),
-                ],
-                error: received.is_err(),
-            });
+        if call.is_recorded() {
+            let outcome = received.as_ref().map_or_else(|e| e.code(), |_| "answered");
+            call.set_attribute("url.full", provider.url.clone());
+            call.set_attribute("once.peer.member_id", provider.member.to_string());
+            call.set_attribute("once.evidence_type", query.evidence_type.clone());
+            call.set_attribute("once.request_id", request_id.to_owned());
+            call.set_attribute("once.outcome", outcome);
         }
+        call.end(received.is_err());
         received
     }
 

@@ -13,7 +13,7 @@ use once_runtime::signed::SignedMessages;
 use once_runtime::telemetry::Tracer;
 use once_xml::Limits;
 
-use crate::config::{Config, ConfigError, CrlExpiredPolicy};
+use crate::config::{Config, CrlExpiredPolicy};
 use crate::db::DbPool;
 use crate::exchange::checkpoint::CheckpointSigner;
 use crate::exchange::discovery::Discovery;
@@ -84,13 +84,7 @@ impl Parts {
             config.exchange.max_message_bytes,
             timeout_ms,
         ));
-        let tracer = match &config.telemetry {
-            Some(telemetry) => Some(
-                Tracer::start(telemetry, config.member_id.as_str())
-                    .map_err(|e| ConfigError::new("telemetry", e))?,
-            ),
-            None => None,
-        };
+        let tracer = Tracer::configured(config.telemetry.as_ref(), config.member_id.as_str())?;
         let metrics = Arc::new(Metrics::node());
         let exchange_metrics = ExchangeMetrics::new(&metrics);
         Ok(Parts {

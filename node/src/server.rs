@@ -19,7 +19,7 @@ use once_runtime::middleware::{Admission, request_span};
 
 use crate::assemble::Parts;
 use crate::config::{ApplicationAuth, Config, ConfigError, CrlExpiredPolicy};
-use crate::db::{self, DbError};
+use crate::db;
 use crate::exchange::checkpoint::CheckpointSigner;
 use crate::exchange::provider::PRUNE_SECONDS;
 use crate::operations::publish::PublishError;
@@ -56,11 +56,10 @@ impl RunningNode {
         let (material, crl) = config.load_material()?;
         let credentials =
             Credentials::new(&config.member_id, &config.tls, &config.signing, material)?;
-        let pool_timeout = Duration::from_millis(config.server.pool_timeout_ms);
-        let (url, size) = (config.database_url.clone(), config.server.pool_size);
-        let pool = tokio::task::spawn_blocking(move || db::open(&url, size, pool_timeout))
-            .await
-            .map_err(|e| DbError::Task(e.to_string()))??;
+        let pool = config
+            .server
+            .open_pool(&config.database_url, &db::MIGRATIONS)
+            .await?;
         let tls = endpoint_tls(&config, &credentials, &crl)?;
         let parts = Parts::assemble(&config, &credentials, &crl, &pool).await?;
         crl::warn_if_expired(&crl, config.tls.crl_expired);

@@ -14,10 +14,10 @@ use once_runtime::credentials::Credentials;
 use once_runtime::crl::{self, CrlState};
 pub use once_runtime::listen::StartError;
 use once_runtime::listen::{ClientCertificate, Endpoint, Servers, no_client_auth};
-use once_runtime::material::Material;
+use once_runtime::material::{LoadedCrl, Material};
 use once_runtime::metrics::{self, HttpMetrics, Metrics, ServerState};
 use once_runtime::middleware::request_span;
-use once_store::DbError;
+use once_runtime::telemetry::Tracer;
 use once_xml::Limits;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::family::Family;
@@ -48,50 +48,13 @@ impl RunningMap {
         let (material, crl) = Material::load(&config.member_id, &config.tls, &config.signing)?;
         let credentials =
             Credentials::new(&config.member_id, &config.tls, &config.signing, material)?;
-        let material = credentials.load();
         let metrics = Arc::new(Metrics::map());
-        let tracer = match &config.telemetry {
-            Some(t) => Some(
-                once_runtime::telemetry::Tracer::start(t, config.member_id.as_str())
-                    .map_err(|e| ConfigError::new("telemetry", e))?,
-            ),
-            None => None,
-        };
-        let timeout = Duration::from_millis(config.server.pool_timeout_ms);
-        let (url, size) = (config.database_url.clone(), config.server.pool_size);
-        let pool = tokio::task::spawn_blocking(move || crate::db::open(&url, size, timeout))
-            .await
-            .map_err(|e| DbError::Task(e.to_string()))??;
-
-        let enforce = config.tls.crl_expired == CrlExpiredPolicy::Refuse;
-        let peer_verifier = material.peer_verifier(&crl, enforce)?;
-        let api_tls = server_config_with(credentials.tls_slot.clone(), peer_verifier.clone())
-            .map_err(|e| ConfigError::new("tls.cert", e))?;
-        let signer_verifier = material.signer_verifier(&crl, enforce)?;
-        crl::warn_if_expired(&crl, config.tls.crl_expired);
-        let crl_state = Arc::new(CrlState {
-            path: config.tls.crl.clone(),
-            policy: config.tls.crl_expired,
-            interval: Duration::from_secs(config.tls.crl_reload_seconds),
-            current: ArcSwap::from_pointee(crl),
-            tls_verifiers: vec![("api", peer_verifier)],
-            signer_verifiers: vec![signer_verifier.clone()],
-            on_reload: None,
-        });
-        let state = Arc::new(MapState {
-            member: config.member_id.clone(),
-            catalogue: ArcSwap::from_pointee(Catalogue::default()),
-            pool,
-            signer: credentials.signer.clone(),
-            signer_verifier,
-            limits: Limits {
-                max_bytes: crate::api::MAX_DESCRIPTOR_BYTES,
-                max_elements: 1_000_000,
-                ..Limits::default()
-            },
-            stale_after_seconds: config.stale_after_seconds,
-            reload_lock: tokio::sync::Mutex::new(()),
-        });
+        let tracer = Tracer::configured(config.telemetry.as_ref(), config.member_id.as_str())?;
+        let pool = config
+            .server
+            .open_pool(&config.database_url, &crate::db::MIGRATIONS)
+            .await?;
+        let (state, crl_state, api_tls) = map_state(&config, &credentials, crl, pool)?;
         state.reload().await?;
         let scrape = web::Data::new(MapScrape {
             metrics: metrics.clone(),
@@ -112,13 +75,7 @@ impl RunningMap {
                 .configure(crate::api::routes)
         })?;
         let (web_data, web_metrics) = (data.clone(), HttpMetrics::data(&metrics, &tracer, "web"));
-        let mut web_endpoint =
-            Endpoint::new("web", "web.listen", config.web.listen, &config.server);
-        if config.web.tls {
-            let tls = server_config_with(credentials.tls_slot.clone(), no_client_auth())
-                .map_err(|e| ConfigError::new("web.tls", e))?;
-            web_endpoint = web_endpoint.with_tls(tls, ClientCertificate::Ignore);
-        }
+        let web_endpoint = web_endpoint(&config, &credentials)?;
         let web_addr = servers.serve(web_endpoint, move || {
             App::new()
                 .app_data(web_data.clone())
@@ -172,6 +129,59 @@ impl RunningMap {
         self.servers.stop(graceful).await;
         tracing::info!("map stopped");
     }
+}
+
+/// The map's state (with an empty catalogue), the CRL in force with the verifiers that check
+/// against it, and the API's TLS configuration (client certificates of members required).
+fn map_state(
+    config: &MapConfig,
+    credentials: &Credentials,
+    crl: LoadedCrl,
+    pool: once_store::DbPool,
+) -> Result<(Arc<MapState>, Arc<CrlState>, rustls::ServerConfig), ConfigError> {
+    let material = credentials.load();
+    let enforce = config.tls.crl_expired == CrlExpiredPolicy::Refuse;
+    let peer_verifier = material.peer_verifier(&crl, enforce)?;
+    let api_tls = server_config_with(credentials.tls_slot.clone(), peer_verifier.clone())
+        .map_err(|e| ConfigError::new("tls.cert", e))?;
+    let signer_verifier = material.signer_verifier(&crl, enforce)?;
+    crl::warn_if_expired(&crl, config.tls.crl_expired);
+    let crl_state = Arc::new(CrlState {
+        path: config.tls.crl.clone(),
+        policy: config.tls.crl_expired,
+        interval: Duration::from_secs(config.tls.crl_reload_seconds),
+        current: ArcSwap::from_pointee(crl),
+        tls_verifiers: vec![("api", peer_verifier)],
+        signer_verifiers: vec![signer_verifier.clone()],
+        on_reload: None,
+    });
+    let state = Arc::new(MapState {
+        member: config.member_id.clone(),
+        catalogue: ArcSwap::from_pointee(Catalogue::default()),
+        pool,
+        signer: credentials.signer.clone(),
+        signer_verifier,
+        limits: Limits {
+            max_bytes: crate::api::MAX_DESCRIPTOR_BYTES,
+            max_elements: 1_000_000,
+            ..Limits::default()
+        },
+        stale_after_seconds: config.stale_after_seconds,
+        reload_lock: tokio::sync::Mutex::new(()),
+    });
+    Ok((state, crl_state, api_tls))
+}
+
+/// The web page's endpoint: plain HTTP, or HTTPS with the map's certificate (no client
+/// certificate).
+fn web_endpoint(config: &MapConfig, credentials: &Credentials) -> Result<Endpoint, ConfigError> {
+    let endpoint = Endpoint::new("web", "web.listen", config.web.listen, &config.server);
+    if !config.web.tls {
+        return Ok(endpoint);
+    }
+    let tls = server_config_with(credentials.tls_slot.clone(), no_client_auth())
+        .map_err(|e| ConfigError::new("web.tls", e))?;
+    Ok(endpoint.with_tls(tls, ClientCertificate::Ignore))
 }
 
 /// What the map's `/metrics` reads besides the map state.

@@ -115,6 +115,20 @@ fn default_max_in_flight() -> usize {
 }
 
 impl ServerConfig {
+    /// Opens the service's database pool of `pool_size` connections on the blocking pool and
+    /// runs its pending `migrations`; an unreachable database fails here, at start-up.
+    pub async fn open_pool(
+        &self,
+        url: &str,
+        migrations: &'static once_store::Migrations,
+    ) -> Result<once_store::DbPool, once_store::DbError> {
+        let timeout = std::time::Duration::from_millis(self.pool_timeout_ms);
+        let (url, size) = (url.to_owned(), self.pool_size);
+        tokio::task::spawn_blocking(move || once_store::open(&url, size, timeout, migrations))
+            .await
+            .map_err(|e| once_store::DbError::Task(e.to_string()))?
+    }
+
     /// Worker threads per endpoint: `workers`, or one per CPU core when it is 0.
     pub fn worker_count(&self) -> usize {
         match self.workers {

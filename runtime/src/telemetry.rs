@@ -269,6 +269,17 @@ pub struct Tracer {
 }
 
 impl Tracer {
+    /// The tracer `[telemetry]` asks for, if any; a wrong section is an error naming it.
+    pub fn configured(
+        config: Option<&TelemetryConfig>,
+        member: &str,
+    ) -> Result<Option<Arc<Tracer>>, crate::config::ConfigError> {
+        config
+            .map(|config| Tracer::start(config, member))
+            .transpose()
+            .map_err(|e| crate::config::ConfigError::new("telemetry", e))
+    }
+
     /// Starts exporting; `member` becomes the resource attribute `once.member_id`. Must be called
     /// on the async runtime, which the exports then run on.
     pub fn start(config: &TelemetryConfig, member: &str) -> Result<Arc<Tracer>, String> {

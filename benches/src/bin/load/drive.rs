@@ -33,6 +33,29 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Counts one measured answer (an HTTP status or a transport error) that took `micros`.
+    fn count(&mut self, result: Result<u16, String>, micros: u32) {
+        match result {
+            Ok(200) => {
+                self.ok += 1;
+                self.latencies_us.push(micros);
+            }
+            Ok(503) => {
+                self.shed += 1;
+                self.shed_latencies_us.push(micros);
+            }
+            Ok(status) => {
+                self.errors += 1;
+                self.first_error
+                    .get_or_insert_with(|| format!("HTTP {status}"));
+            }
+            Err(e) => {
+                self.errors += 1;
+                self.first_error.get_or_insert(e);
+            }
+        }
+    }
+
     pub fn throughput(&self) -> f64 {
         self.ok as f64 / self.seconds
     }
@@ -70,7 +93,6 @@ pub async fn run(
         let interval = rate.map(|r| Duration::from_secs_f64(connections as f64 / r));
         tasks.push(tokio::spawn(async move {
             let mut outcome = Outcome::default();
-            let mut n = 0usize;
             let mut next_at = Instant::now();
             while !done.load(Ordering::Relaxed) {
                 if let Some(interval) = interval {
@@ -81,51 +103,14 @@ pub async fn run(
                     next_at += interval;
                 }
                 let request = make(index, sent.fetch_add(1, Ordering::Relaxed));
-                n += 1;
                 let started = Instant::now();
-                let mut builder = client
-                    .post(&request.url)
-                    .header("content-type", request.content_type)
-                    .body(request.body);
-                if let Some(token) = &request.bearer {
-                    builder = builder.bearer_auth(token);
-                }
-                let result = match builder.send().await {
-                    Ok(response) => {
-                        let status = response.status().as_u16();
-                        match response.bytes().await {
-                            Ok(_) => Ok(status),
-                            Err(e) => Err(e.to_string()),
-                        }
-                    }
-                    Err(e) => Err(e.to_string()),
-                };
+                let result = send(&client, request).await;
                 let micros = u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
                 if !measuring.load(Ordering::Relaxed) {
                     continue;
                 }
-                match result {
-                    Ok(200) => {
-                        outcome.ok += 1;
-                        outcome.latencies_us.push(micros);
-                    }
-                    Ok(503) => {
-                        outcome.shed += 1;
-                        outcome.shed_latencies_us.push(micros);
-                    }
-                    Ok(status) => {
-                        outcome.errors += 1;
-                        outcome
-                            .first_error
-                            .get_or_insert_with(|| format!("HTTP {status}"));
-                    }
-                    Err(e) => {
-                        outcome.errors += 1;
-                        outcome.first_error.get_or_insert(e);
-                    }
-                }
+                outcome.count(result, micros);
             }
-            let _ = n;
             outcome
         }));
     }
@@ -155,6 +140,21 @@ pub async fn run(
     total.latencies_us.sort_unstable();
     total.shed_latencies_us.sort_unstable();
     total
+}
+
+/// Sends one request and reads the whole answer; its HTTP status, or the transport error.
+async fn send(client: &reqwest::Client, request: Request) -> Result<u16, String> {
+    let mut builder = client
+        .post(&request.url)
+        .header("content-type", request.content_type)
+        .body(request.body);
+    if let Some(token) = &request.bearer {
+        builder = builder.bearer_auth(token);
+    }
+    let response = builder.send().await.map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    response.bytes().await.map_err(|e| e.to_string())?;
+    Ok(status)
 }
 
 /// CPU seconds (user + system) a process has used so far, from `/proc/<pid>/stat`.

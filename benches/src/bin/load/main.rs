@@ -10,8 +10,9 @@
 mod baseline;
 mod drive;
 mod setup;
+mod stress;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -113,84 +114,138 @@ struct Scenario {
 
 async fn run(args: Args, crypto: baseline::Crypto) -> anyhow::Result<()> {
     if args.soak.is_some() || args.overload {
-        return stress(args).await;
+        return stress::run(args).await;
     }
-    let bin = setup::once_bin()?;
     println!(
         "crypto (ring, ECDSA P-256, on CPU {}): sign {:.1} µs, verify {:.1} µs (medians)",
         args.server_cpu, crypto.sign_us, crypto.verify_us
     );
-    let population = setup::population(args.persons);
-    let tmp = tempfile::tempdir()?;
-    let csv = tmp.path().join("people.csv");
-    setup::write_csv(&population, &csv)?;
-    let people = Arc::new(population.people);
-    let mut scenarios: Vec<Scenario> = Vec::new();
-    let mut report = json!({
-        "persons": args.persons,
-        "connections": args.connections,
-        "seconds": args.seconds,
-        "crypto": { "sign_us": crypto.sign_us, "verify_us": crypto.verify_us },
-        "scenarios": [],
-    });
-    let warmup = Duration::from_secs((args.seconds / 5).max(1));
-    let measure = Duration::from_secs(args.seconds);
+    let mut bench = Bench::new(args, crypto)?;
+    for backend in bench.args.backends.clone() {
+        bench.backend(&backend).await?;
+    }
+    bench.finish()
+}
 
-    let mut transport: Option<Outcome> = None;
-    for backend in &args.backends {
-        let dir = tmp.path().join(backend);
+/// One run of the benchmark: what every scenario shares, and what they measured.
+struct Bench {
+    args: Args,
+    crypto: baseline::Crypto,
+    bin: PathBuf,
+    tmp: tempfile::TempDir,
+    csv: PathBuf,
+    people: Arc<Vec<setup::Person>>,
+    warmup: Duration,
+    measure: Duration,
+    scenarios: Vec<Scenario>,
+    transport: Option<Outcome>,
+    report: serde_json::Value,
+}
+
+impl Bench {
+    fn new(args: Args, crypto: baseline::Crypto) -> anyhow::Result<Bench> {
+        let bin = setup::once_bin()?;
+        let population = setup::population(args.persons);
+        let tmp = tempfile::tempdir()?;
+        let csv = tmp.path().join("people.csv");
+        setup::write_csv(&population, &csv)?;
+        let report = json!({
+            "persons": args.persons,
+            "connections": args.connections,
+            "seconds": args.seconds,
+            "crypto": { "sign_us": crypto.sign_us, "verify_us": crypto.verify_us },
+            "scenarios": [],
+        });
+        Ok(Bench {
+            warmup: Duration::from_secs((args.seconds / 5).max(1)),
+            measure: Duration::from_secs(args.seconds),
+            args,
+            crypto,
+            bin,
+            tmp,
+            csv,
+            people: Arc::new(population.people),
+            scenarios: Vec::new(),
+            transport: None,
+            report,
+        })
+    }
+
+    fn wants(&self, name: &str) -> bool {
+        self.args.scenarios.iter().any(|s| s == name)
+    }
+
+    /// The scenarios on one storage backend.
+    async fn backend(&mut self, backend: &str) -> anyhow::Result<()> {
+        let dir = self.tmp.path().join(backend);
         std::fs::create_dir_all(&dir)?;
-        let database = match backend.as_str() {
+        let database = match backend {
             "sqlite" => None,
             "postgres" => Some(once_tests::TestDatabase::create()?),
             other => bail!("unknown backend {other:?}: sqlite or postgres"),
         };
+        let persons = self.args.persons;
         let fed = setup::federation(
-            &bin,
+            &self.bin,
             &dir,
-            &csv,
-            args.persons,
+            &self.csv,
+            persons,
             database.as_ref().map(|d| d.url()),
         )?;
         println!(
-            "{backend}: {} persons imported in {:.1} s",
-            args.persons, fed.import_seconds
+            "{backend}: {persons} persons imported in {:.1} s",
+            fed.import_seconds
         );
-        let requester_dir = dir.join("requester");
-        let signer = Arc::new(member_signer(&requester_dir)?);
-        let peer_url = format!("https://localhost:{}/v1/exchange", fed.provider_peer);
+        let ready_ms = self.ready_ms(&fed)?;
+        println!("{backend}: provider start to ready {ready_ms:.0} ms (median of 5)");
+        let make = self.one_hop(backend, &dir, &fed).await?;
+        if self.transport.is_none() && self.wants("transport") {
+            self.transport_ceiling(&dir, &make).await?;
+        }
+        if self.wants("end-to-end") {
+            self.end_to_end(backend, &fed).await?;
+        }
+        self.report["import_seconds"][backend] = json!(fed.import_seconds);
+        self.report["ready_ms"][backend] = json!(ready_ms);
+        drop(database);
+        Ok(())
+    }
 
-        // Start-to-ready of the provider, five times.
+    /// Start-to-ready of the provider: the median of five starts, in milliseconds.
+    fn ready_ms(&self, fed: &setup::Federation) -> anyhow::Result<f64> {
         let mut ready = Vec::new();
         for _ in 0..5 {
-            let node = setup::start(
-                &bin,
-                &fed.provider,
-                fed.provider_app,
-                Some(&args.server_cpu),
-                &fed.provider_env,
-            )?;
+            let node = self.provider(fed, Some(&self.args.server_cpu))?;
             ready.push(node.ready_after.as_secs_f64() * 1000.0);
         }
         ready.sort_by(f64::total_cmp);
-        let ready_ms = ready[ready.len() / 2];
-        println!("{backend}: provider start to ready {ready_ms:.0} ms (median of 5)");
+        Ok(ready[ready.len() / 2])
+    }
 
-        // (a) One hop: signed requests straight to the provider, which has one CPU.
-        let wants = |name: &str| args.scenarios.iter().any(|s| s == name);
-        let provider = setup::start(
-            &bin,
+    fn provider(&self, fed: &setup::Federation, cpus: Option<&str>) -> anyhow::Result<setup::Node> {
+        setup::start(
+            &self.bin,
             &fed.provider,
             fed.provider_app,
-            Some(&args.server_cpu),
+            cpus,
             &fed.provider_env,
-        )?;
-        let clients = (0..args.connections)
-            .map(|_| member_client(&requester_dir))
-            .collect::<Result<Vec<_>, _>>()?;
-        let (people_a, signer_a, url_a) = (people.clone(), signer.clone(), peer_url.clone());
+        )
+    }
+
+    /// (a) One hop: signed requests straight to the provider, which has one CPU. Returns the
+    /// request maker (the transport ceiling sends one of its requests).
+    async fn one_hop(
+        &mut self,
+        backend: &str,
+        dir: &Path,
+        fed: &setup::Federation,
+    ) -> anyhow::Result<drive::MakeRequest> {
+        let requester_dir = dir.join("requester");
+        let signer = Arc::new(member_signer(&requester_dir)?);
+        let url = format!("https://localhost:{}/v1/exchange", fed.provider_peer);
+        let people = self.people.clone();
         let make: drive::MakeRequest = Arc::new(move |_, n| {
-            let p = &people_a[(n as usize * 7919) % people_a.len()];
+            let p = &people[(n as usize * 7919) % people.len()];
             let r = request(
                 REQUESTER,
                 PROVIDER,
@@ -200,196 +255,212 @@ async fn run(args: Args, crypto: baseline::Crypto) -> anyhow::Result<()> {
                 &iso_date(p.date_of_birth),
             );
             Request {
-                url: url_a.clone(),
+                url: url.clone(),
                 content_type: "application/xml",
                 bearer: None,
-                body: sign(&signer_a, &r),
+                body: sign(&signer, &r),
             }
         });
+        if !self.wants("one-hop") {
+            return Ok(make);
+        }
+        let provider = self.provider(fed, Some(&self.args.server_cpu))?;
+        let clients = member_clients(&requester_dir, self.args.connections)?;
         let pid = provider.child.id();
-        if wants("one-hop") {
-            if let Ok(file) = std::env::var("ONCE_LOAD_PID_FILE") {
-                std::fs::write(file, pid.to_string())?;
-            }
-            let before = drive::cpu_seconds(pid);
-            let outcome = drive::run(clients, make.clone(), warmup, measure, None).await;
-            let cpu = (drive::cpu_seconds(pid) - before) / (outcome.seconds + warmup.as_secs_f64());
-            let rss = drive::rss_mib(pid).1;
-            scenarios.push(Scenario {
-                name: format!("{backend}: one hop (provider, 1 CPU)"),
-                outcome,
-                server_cpu: cpu,
-                peak_rss_mib: vec![("provider".into(), rss)],
-                crypto_cost_us: crypto.cost_us(2, 1),
-            });
+        if let Ok(file) = std::env::var("ONCE_LOAD_PID_FILE") {
+            std::fs::write(file, pid.to_string())?;
         }
-        drop(provider);
+        let before = drive::cpu_seconds(pid);
+        let outcome = drive::run(clients, make.clone(), self.warmup, self.measure, None).await;
+        let cpu =
+            (drive::cpu_seconds(pid) - before) / (outcome.seconds + self.warmup.as_secs_f64());
+        let rss = drive::rss_mib(pid).1;
+        self.scenarios.push(Scenario {
+            name: format!("{backend}: one hop (provider, 1 CPU)"),
+            outcome,
+            server_cpu: cpu,
+            peak_rss_mib: vec![("provider".into(), rss)],
+            crypto_cost_us: self.crypto.cost_us(2, 1),
+        });
+        Ok(make)
+    }
 
-        // The transport ceiling, once: nginx on the same CPU, same generator and connections.
-        if transport.is_none()
-            && wants("transport")
-            && let Some(nginx_bin) = baseline::nginx_bin()
-        {
-            let nginx = baseline::nginx(
-                &nginx_bin,
-                &tmp.path().join("nginx"),
-                &dir.join("provider"),
-                Some(&args.server_cpu),
-            )?;
-            let clients = (0..args.connections)
-                .map(|_| member_client(&requester_dir))
-                .collect::<Result<Vec<_>, _>>()?;
-            let nginx_url = format!("https://localhost:{}/v1/exchange", nginx.port);
-            // One signed request, sent again and again: nginx ignores it, and the generator
-            // spends nothing on signing.
-            let body = Arc::new(make(0, 0).body);
-            let to_nginx: drive::MakeRequest = Arc::new(move |_, _| Request {
-                url: nginx_url.clone(),
-                content_type: "application/xml",
-                bearer: None,
-                body: body.as_ref().clone(),
-            });
-            let before = drive::cpu_seconds(nginx.pid);
-            let outcome = drive::run(clients, to_nginx, warmup, measure, None).await;
-            let cpu =
-                (drive::cpu_seconds(nginx.pid) - before) / (outcome.seconds + warmup.as_secs_f64());
-            println!(
-                "transport ceiling (nginx, TLS 1.3, client certificates, 2 KB): {:.0} req/s, p99 {:.2} ms, CPU {:.2}",
-                outcome.throughput(),
-                outcome.percentile_ms(99.0),
-                cpu
-            );
-            transport = Some(outcome);
-        }
-
-        // (b) End to end: JSON to the requester, which asks the provider; both nodes share the
-        // machine's CPUs with the generator.
-        if !wants("end-to-end") {
-            report["import_seconds"][backend] = json!(fed.import_seconds);
-            report["ready_ms"][backend] = json!(ready_ms);
-            continue;
-        }
-        let provider = setup::start(
-            &bin,
-            &fed.provider,
-            fed.provider_app,
-            None,
-            &fed.provider_env,
+    /// The transport ceiling, once: nginx on the same CPU, same generator and connections, one
+    /// signed request sent again and again (nginx ignores it; the generator signs nothing).
+    async fn transport_ceiling(
+        &mut self,
+        dir: &Path,
+        make: &drive::MakeRequest,
+    ) -> anyhow::Result<()> {
+        let Some(nginx_bin) = baseline::nginx_bin() else {
+            return Ok(());
+        };
+        let nginx = baseline::nginx(
+            &nginx_bin,
+            &self.tmp.path().join("nginx"),
+            &dir.join("provider"),
+            Some(&self.args.server_cpu),
         )?;
-        let requester = setup::start(&bin, &fed.requester, fed.requester_app, None, &[])?;
-        let clients = (0..args.connections)
-            .map(|_| {
-                reqwest::Client::builder()
-                    .timeout(Duration::from_secs(30))
-                    .build()
-                    .context("client")
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let make = end_to_end(&people, fed.requester_app, &fed.api_key);
+        let clients = member_clients(&dir.join("requester"), self.args.connections)?;
+        let url = format!("https://localhost:{}/v1/exchange", nginx.port);
+        let body = Arc::new(make(0, 0).body);
+        let to_nginx: drive::MakeRequest = Arc::new(move |_, _| Request {
+            url: url.clone(),
+            content_type: "application/xml",
+            bearer: None,
+            body: body.as_ref().clone(),
+        });
+        let before = drive::cpu_seconds(nginx.pid);
+        let outcome = drive::run(clients, to_nginx, self.warmup, self.measure, None).await;
+        let cpu = (drive::cpu_seconds(nginx.pid) - before)
+            / (outcome.seconds + self.warmup.as_secs_f64());
+        println!(
+            "transport ceiling (nginx, TLS 1.3, client certificates, 2 KB): {:.0} req/s, p99 {:.2} ms, CPU {:.2}",
+            outcome.throughput(),
+            outcome.percentile_ms(99.0),
+            cpu
+        );
+        self.transport = Some(outcome);
+        Ok(())
+    }
+
+    /// (b) End to end: JSON to the requester, which asks the provider; both nodes share the
+    /// machine's CPUs with the generator.
+    async fn end_to_end(&mut self, backend: &str, fed: &setup::Federation) -> anyhow::Result<()> {
+        let provider = self.provider(fed, None)?;
+        let requester = setup::start(&self.bin, &fed.requester, fed.requester_app, None, &[])?;
+        let clients = plain_clients(self.args.connections)?;
+        let make = end_to_end(&self.people, fed.requester_app, &fed.api_key);
         let pids = [provider.child.id(), requester.child.id()];
         let before: f64 = pids.iter().map(|p| drive::cpu_seconds(*p)).sum();
-        let outcome = drive::run(clients, make, warmup, measure, None).await;
+        let outcome = drive::run(clients, make, self.warmup, self.measure, None).await;
         let cpu = (pids.iter().map(|p| drive::cpu_seconds(*p)).sum::<f64>() - before)
-            / (outcome.seconds + warmup.as_secs_f64());
+            / (outcome.seconds + self.warmup.as_secs_f64());
         let rss = vec![
             ("provider".to_owned(), drive::rss_mib(pids[0]).1),
             ("requester".to_owned(), drive::rss_mib(pids[1]).1),
         ];
-        drop(requester);
-        drop(provider);
-        scenarios.push(Scenario {
+        self.scenarios.push(Scenario {
             name: format!("{backend}: end to end (requester + provider, 2 CPUs)"),
             outcome,
             server_cpu: cpu,
             peak_rss_mib: rss,
-            crypto_cost_us: crypto.cost_us(3, 3),
+            crypto_cost_us: self.crypto.cost_us(3, 3),
         });
-        report["import_seconds"][backend] = json!(fed.import_seconds);
-        report["ready_ms"][backend] = json!(ready_ms);
-        drop(database);
+        Ok(())
     }
 
-    println!();
-    println!(
-        "| scenario | req/s | p50 ms | p99 ms | p99.9 ms | errors | server CPU | crypto limit req/s | of limit | of limit per CPU used | peak RSS MiB |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
-    let mut failed = false;
-    for s in &scenarios {
-        let o = &s.outcome;
-        let cores = if s.name.contains("one hop") { 1.0 } else { 2.0 };
-        let limit = cores * 1e6 / s.crypto_cost_us;
-        let limit_used = s.server_cpu * 1e6 / s.crypto_cost_us;
+    /// Prints the table, writes the JSON report; fails if any request failed.
+    fn finish(mut self) -> anyhow::Result<()> {
+        println!();
         println!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.2} | {:.0} | {:.0}% | {:.0}% | {} |",
-            s.name,
-            o.throughput(),
-            o.percentile_ms(50.0),
-            o.percentile_ms(99.0),
-            o.percentile_ms(99.9),
-            o.errors + o.shed,
-            s.server_cpu,
-            limit,
-            100.0 * o.throughput() / limit,
-            100.0 * o.throughput() / limit_used,
-            s.peak_rss_mib
-                .iter()
-                .map(|(n, r)| format!("{n} {r:.0}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            "| scenario | req/s | p50 ms | p99 ms | p99.9 ms | errors | server CPU | crypto limit req/s | of limit | of limit per CPU used | peak RSS MiB |"
         );
-        if o.errors + o.shed > 0 || o.ok == 0 {
-            failed = true;
-            eprintln!(
-                "{}: {} errors, {} shed, first: {:?}",
-                s.name, o.errors, o.shed, o.first_error
+        println!("|---|---|---|---|---|---|---|---|---|---|---|");
+        let mut failed = false;
+        for s in &self.scenarios {
+            failed |= report_scenario(s, &mut self.report);
+        }
+        if let Some(t) = &self.transport {
+            println!(
+                "| transport ceiling: nginx static 2 KB, TLS 1.3 + client certificates | {:.0} | {:.2} | {:.2} | {:.2} | {} | | | | | |",
+                t.throughput(),
+                t.percentile_ms(50.0),
+                t.percentile_ms(99.0),
+                t.percentile_ms(99.9),
+                t.errors
             );
+            self.report["transport"] = json!({
+                "throughput": t.throughput(),
+                "p50_ms": t.percentile_ms(50.0),
+                "p99_ms": t.percentile_ms(99.0),
+            });
         }
-        if let Some(list) = report["scenarios"].as_array_mut() {
-            list.push(json!({
-                "name": s.name,
-                "throughput": o.throughput(),
-                "p50_ms": o.percentile_ms(50.0),
-                "p99_ms": o.percentile_ms(99.0),
-                "p999_ms": o.percentile_ms(99.9),
-                "ok": o.ok,
-                "errors": o.errors,
-                "shed": o.shed,
-                "server_cpu": s.server_cpu,
-                "crypto_cost_us": s.crypto_cost_us,
-                "crypto_limit": cores * 1e6 / s.crypto_cost_us,
-                "peak_rss_mib": s.peak_rss_mib.iter().map(|(n, r)| json!({n: r})).collect::<Vec<_>>(),
-            }));
+        if let Some(parent) = Path::new(&self.args.out).parent() {
+            std::fs::create_dir_all(parent)?;
         }
+        std::fs::write(&self.args.out, serde_json::to_string_pretty(&self.report)?)?;
+        println!("\nreport: {}", self.args.out);
+        if failed {
+            bail!("some requests failed");
+        }
+        Ok(())
     }
-    if let Some(t) = &transport {
-        println!(
-            "| transport ceiling: nginx static 2 KB, TLS 1.3 + client certificates | {:.0} | {:.2} | {:.2} | {:.2} | {} | | | | | |",
-            t.throughput(),
-            t.percentile_ms(50.0),
-            t.percentile_ms(99.0),
-            t.percentile_ms(99.9),
-            t.errors
-        );
-        report["transport"] = json!({
-            "throughput": t.throughput(),
-            "p50_ms": t.percentile_ms(50.0),
-            "p99_ms": t.percentile_ms(99.0),
-        });
+}
+
+/// Prints one scenario's row and adds it to the report; returns whether it had errors.
+fn report_scenario(s: &Scenario, report: &mut serde_json::Value) -> bool {
+    let o = &s.outcome;
+    let cores = if s.name.contains("one hop") { 1.0 } else { 2.0 };
+    let limit = cores * 1e6 / s.crypto_cost_us;
+    let limit_used = s.server_cpu * 1e6 / s.crypto_cost_us;
+    println!(
+        "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.2} | {:.0} | {:.0}% | {:.0}% | {} |",
+        s.name,
+        o.throughput(),
+        o.percentile_ms(50.0),
+        o.percentile_ms(99.0),
+        o.percentile_ms(99.9),
+        o.errors + o.shed,
+        s.server_cpu,
+        limit,
+        100.0 * o.throughput() / limit,
+        100.0 * o.throughput() / limit_used,
+        s.peak_rss_mib
+            .iter()
+            .map(|(n, r)| format!("{n} {r:.0}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if let Some(list) = report["scenarios"].as_array_mut() {
+        list.push(json!({
+            "name": s.name,
+            "throughput": o.throughput(),
+            "p50_ms": o.percentile_ms(50.0),
+            "p99_ms": o.percentile_ms(99.0),
+            "p999_ms": o.percentile_ms(99.9),
+            "ok": o.ok,
+            "errors": o.errors,
+            "shed": o.shed,
+            "server_cpu": s.server_cpu,
+            "crypto_cost_us": s.crypto_cost_us,
+            "crypto_limit": limit,
+            "peak_rss_mib": s.peak_rss_mib.iter().map(|(n, r)| json!({n: r})).collect::<Vec<_>>(),
+        }));
     }
-    if let Some(parent) = Path::new(&args.out).parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    std::fs::write(&args.out, serde_json::to_string_pretty(&report)?)?;
-    println!("\nreport: {}", args.out);
+    let failed = o.errors + o.shed > 0 || o.ok == 0;
     if failed {
-        bail!("some requests failed");
+        eprintln!(
+            "{}: {} errors, {} shed, first: {:?}",
+            s.name, o.errors, o.shed, o.first_error
+        );
     }
-    Ok(())
+    failed
+}
+
+/// `n` mutual-TLS clients of the member whose files are in `dir`.
+fn member_clients(dir: &Path, n: usize) -> anyhow::Result<Vec<reqwest::Client>> {
+    (0..n).map(|_| member_client(dir)).collect()
+}
+
+/// `n` plain HTTP clients.
+fn plain_clients(n: usize) -> anyhow::Result<Vec<reqwest::Client>> {
+    (0..n)
+        .map(|_| {
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .context("client")
+        })
+        .collect()
 }
 
 /// JSON evidence requests to the requester's application endpoint.
-fn end_to_end(people: &Arc<Vec<setup::Person>>, app_port: u16, key: &str) -> drive::MakeRequest {
+pub(crate) fn end_to_end(
+    people: &Arc<Vec<setup::Person>>,
+    app_port: u16,
+    key: &str,
+) -> drive::MakeRequest {
     let people = people.clone();
     let url = format!("http://127.0.0.1:{app_port}/v1/evidence-requests");
     let key = key.to_owned();
@@ -415,136 +486,4 @@ fn end_to_end(people: &Arc<Vec<setup::Person>>, app_port: u16, key: &str) -> dri
             .into_bytes(),
         }
     })
-}
-
-/// `--soak` and `--overload`: end to end on SQLite at a fixed request rate.
-async fn stress(args: Args) -> anyhow::Result<()> {
-    let rate = args
-        .rate
-        .context("--soak and --overload need --rate (requests per second)")?;
-    let bin = setup::once_bin()?;
-    let population = setup::population(args.persons);
-    let tmp = tempfile::tempdir()?;
-    let csv = tmp.path().join("people.csv");
-    setup::write_csv(&population, &csv)?;
-    let people = Arc::new(population.people);
-    let fed = setup::federation(&bin, tmp.path(), &csv, args.persons, None)?;
-    let limit = vec![(
-        "ONCE_SERVER__MAX_IN_FLIGHT".to_owned(),
-        args.max_in_flight.to_string(),
-    )];
-    let provider = setup::start(&bin, &fed.provider, fed.provider_app, None, &limit)?;
-    let requester = setup::start(&bin, &fed.requester, fed.requester_app, None, &limit)?;
-    let pids = [provider.child.id(), requester.child.id()];
-    let make = end_to_end(&people, fed.requester_app, &fed.api_key);
-    let clients = |n: usize| {
-        (0..n)
-            .map(|_| {
-                reqwest::Client::builder()
-                    .timeout(Duration::from_secs(30))
-                    .build()
-                    .context("client")
-            })
-            .collect::<Result<Vec<_>, _>>()
-    };
-    let mut failed = false;
-    if let Some(total) = args.soak {
-        println!(
-            "soak: {total} s end to end at {rate} requests/s, {} connections",
-            args.connections
-        );
-        println!(
-            "| minute:second | req/s | p99 ms | errors | provider RSS MiB | requester RSS MiB |"
-        );
-        println!("|---|---|---|---|---|---|");
-        let mut samples = Vec::new();
-        let mut elapsed = 0;
-        while elapsed < total {
-            let o = drive::run(
-                clients(args.connections)?,
-                make.clone(),
-                Duration::from_millis(200),
-                Duration::from_secs(10),
-                Some(rate),
-            )
-            .await;
-            elapsed += 10;
-            let rss = (drive::rss_mib(pids[0]).0, drive::rss_mib(pids[1]).0);
-            println!(
-                "| {}:{:02} | {:.0} | {:.2} | {} | {:.1} | {:.1} |",
-                elapsed / 60,
-                elapsed % 60,
-                o.throughput(),
-                o.percentile_ms(99.0),
-                o.errors + o.shed,
-                rss.0,
-                rss.1
-            );
-            failed |= o.errors + o.shed > 0;
-            samples.push(rss);
-        }
-        // Memory after the first minute (warm caches) must stay within ±10 % of its mean.
-        let settled: Vec<f64> = samples.iter().skip(6).map(|(p, r)| p + r).collect();
-        if !settled.is_empty() {
-            let mean = settled.iter().sum::<f64>() / settled.len() as f64;
-            let (min, max) = settled
-                .iter()
-                .fold((f64::MAX, 0.0f64), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
-            let spread = 100.0 * (max - mean).max(mean - min) / mean;
-            println!(
-                "soak: both nodes' RSS after the first minute: mean {mean:.1} MiB, min {min:.1}, max {max:.1} (±{spread:.1} %)"
-            );
-            if spread > 10.0 {
-                eprintln!("soak: memory is not flat (more than ±10 %)");
-                failed = true;
-            }
-        }
-    }
-    if args.overload {
-        let connections = args.connections * 8;
-        println!(
-            "overload: {rate} requests/s offered on {connections} connections for {} s",
-            args.seconds
-        );
-        let o = drive::run(
-            clients(connections)?,
-            make.clone(),
-            Duration::from_secs(1),
-            Duration::from_secs(args.seconds),
-            Some(rate),
-        )
-        .await;
-        println!(
-            "overload: {:.0} answered/s (p99 {:.1} ms), {} refused with 503 (p50 {:.2} ms, p99 {:.2} ms), {} other errors ({:?})",
-            o.throughput(),
-            o.percentile_ms(99.0),
-            o.shed,
-            drive::percentile(&o.shed_latencies_us, 50.0),
-            drive::percentile(&o.shed_latencies_us, 99.0),
-            o.errors,
-            o.first_error
-        );
-        let after = drive::run(
-            clients(args.connections)?,
-            make.clone(),
-            Duration::from_secs(2),
-            Duration::from_secs(args.seconds),
-            Some(rate / 4.0),
-        )
-        .await;
-        println!(
-            "recovery at {:.0} requests/s: {:.0} answered/s, p99 {:.1} ms, {} errors",
-            rate / 4.0,
-            after.throughput(),
-            after.percentile_ms(99.0),
-            after.errors + after.shed
-        );
-        failed |= o.errors > 0 || after.errors + after.shed > 0;
-    }
-    drop(requester);
-    drop(provider);
-    if failed {
-        bail!("errors or growing memory; see above");
-    }
-    Ok(())
 }

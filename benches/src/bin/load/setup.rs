@@ -135,6 +135,35 @@ pub fn federation(
     let provider_env: Vec<(String, String)> = postgres
         .map(|url| vec![("ONCE_DATABASE_URL".to_owned(), url.to_owned())])
         .unwrap_or_default();
+    let import_seconds = provider_register(bin, &provider, csv, persons, &provider_env)?;
+    let mut toml = std::fs::read_to_string(&requester)?;
+    toml.push_str(&format!(
+        "\n[[providers]]\nmember = \"{PROVIDER}\"\nurl = \"https://localhost:{provider_peer}\"\nevidence_types = [\"{RESIDENCE}\"]\njurisdictions = [\"04011\"]\n"
+    ));
+    std::fs::write(&requester, toml)?;
+    Ok(Federation {
+        provider,
+        requester,
+        provider_peer,
+        provider_app,
+        requester_app,
+        api_key,
+        provider_env,
+        import_seconds,
+    })
+}
+
+/// The provider's register of `persons` (imported from `csv`) and the requester's access rule;
+/// returns how long the import took, in seconds.
+fn provider_register(
+    bin: &Path,
+    provider: &Path,
+    csv: &Path,
+    persons: usize,
+    provider_env: &[(String, String)],
+) -> anyhow::Result<f64> {
+    let d = |p: &Path| p.display().to_string();
+    let provider = provider.to_owned();
     let env: Vec<(&str, &str)> = provider_env
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -197,21 +226,7 @@ pub fn federation(
         ],
         &env,
     )?;
-    let mut toml = std::fs::read_to_string(&requester)?;
-    toml.push_str(&format!(
-        "\n[[providers]]\nmember = \"{PROVIDER}\"\nurl = \"https://localhost:{provider_peer}\"\nevidence_types = [\"{RESIDENCE}\"]\njurisdictions = [\"04011\"]\n"
-    ));
-    std::fs::write(&requester, toml)?;
-    Ok(Federation {
-        provider,
-        requester,
-        provider_peer,
-        provider_app,
-        requester_app,
-        api_key,
-        provider_env,
-        import_seconds,
-    })
+    Ok(import_seconds)
 }
 
 /// A running `once node run`, killed when dropped.

@@ -53,14 +53,15 @@ enum Kind {
     Other,
 }
 
+/// Finds, in one streaming pass, where a signature goes in `xml` and every `ds:Signature` it
+/// holds already. The reader checks end names and comments and refuses a DOCTYPE, a second
+/// document element or a document that ends inside an element, as canonicalisation would.
 pub(super) fn scan(xml: &str) -> Result<Layout, DsigError> {
     let mut reader = NsReader::from_str(xml);
     let config = reader.config_mut();
     config.check_end_names = true;
     config.check_comments = true;
-    let mut layout = Layout::default();
-    let mut stack: Vec<Kind> = Vec::new();
-    let mut leading_slots = true;
+    let mut scanner = Scanner::new();
     loop {
         let position = offset(reader.buffer_position());
         let (resolved, event) = reader
@@ -78,72 +79,67 @@ pub(super) fn scan(xml: &str) -> Result<Layout, DsigError> {
             Event::Start(tag) => (tag, false),
             Event::Empty(tag) => (tag, true),
             Event::End(_) => {
-                let kind = stack.pop();
-                if stack.len() == 1 && leading_slots && matches!(kind, Some(Kind::RootSlot { .. }))
-                {
-                    layout.leading_slots_end = Some(offset(reader.buffer_position()));
-                } else if stack.is_empty() {
-                    layout.root_close_start = Some(position);
-                }
+                scanner.end(position, offset(reader.buffer_position()));
                 continue;
             }
             Event::DocType(_) => return Err(C14nError::Doctype.into()),
             Event::Eof => break,
             _ => continue,
         };
-        let end = offset(reader.buffer_position());
-        let in_ns =
-            |ns: &str, local: &str| namespace == Some(ns) && tag.local_name().into_inner() == local;
-        let parent = stack.last().copied();
-        let kind = match parent {
-            None => {
-                if !layout.root_qname.is_empty() {
-                    return Err(C14nError::Syntax {
-                        position,
-                        detail: "a second document element".into(),
-                    }
-                    .into());
-                }
-                layout.root_qname = tag.name().0.to_owned();
-                layout.root_open_end = end;
-                root_prefixes(&tag, &mut layout)?;
-                Kind::Root
-            }
-            Some(Kind::Root) => {
-                // A later sibling means a signature before it is not the last child.
-                for found in &mut layout.signatures {
-                    if found.placement == Some(Placement::LastChild) {
-                        found.placement = None;
-                    }
-                }
-                if in_ns(RIM, "Slot") {
-                    let signature = tag
-                        .try_get_attribute("name")
-                        .ok()
-                        .flatten()
-                        .is_some_and(|a| a.value == "Signature");
-                    Kind::RootSlot { signature }
-                } else {
-                    leading_slots = false;
-                    Kind::Other
-                }
-            }
-            Some(Kind::RootSlot { signature: true }) if in_ns(RIM, "SlotValue") => {
-                Kind::SignatureSlotValue
-            }
-            Some(Kind::Signature) if in_ns(DSIG_NS, "SignedInfo") => {
-                if let Some(found) = layout.signatures.last_mut()
-                    && found.signed_info.is_none()
-                {
-                    found.signed_info = Some(position);
-                }
-                Kind::Other
-            }
-            _ => Kind::Other,
+        let opened = Opened {
+            tag: &tag,
+            namespace,
+            start: position,
+            end: offset(reader.buffer_position()),
         };
-        let kind = if in_ns(DSIG_NS, "Signature") {
-            layout.signatures.push(FoundSignature {
-                start: position,
+        scanner.start(&opened, empty)?;
+    }
+    scanner.finish(xml.len())
+}
+
+/// A start tag as placement sees it.
+struct Opened<'t, 'x> {
+    tag: &'t BytesStart<'x>,
+    /// Its namespace if it is the rim or the ds namespace; no other matters for placement.
+    namespace: Option<&'static str>,
+    /// The start of the tag.
+    start: usize,
+    /// Just after the tag.
+    end: usize,
+}
+
+impl Opened<'_, '_> {
+    /// Whether the element is `local` in the namespace `ns` (rim or ds).
+    fn is(&self, ns: &str, local: &str) -> bool {
+        self.namespace == Some(ns) && self.tag.local_name().into_inner() == local
+    }
+}
+
+/// The state of the pass: the layout found so far and what each open element is.
+struct Scanner {
+    layout: Layout,
+    /// What each open element is, the document element first.
+    stack: Vec<Kind>,
+    /// Every child of the document element so far has been a `rim:Slot`.
+    leading_slots: bool,
+}
+
+impl Scanner {
+    fn new() -> Scanner {
+        Scanner {
+            layout: Layout::default(),
+            stack: Vec::new(),
+            leading_slots: true,
+        }
+    }
+
+    /// Handles a start tag; `empty` for an empty-element tag, which is its own end.
+    fn start(&mut self, opened: &Opened<'_, '_>, empty: bool) -> Result<(), DsigError> {
+        let parent = self.stack.last().copied();
+        let kind = self.kind(parent, opened)?;
+        let kind = if opened.is(DSIG_NS, "Signature") {
+            self.layout.signatures.push(FoundSignature {
+                start: opened.start,
                 placement: match parent {
                     Some(Kind::Root) => Some(Placement::LastChild),
                     Some(Kind::SignatureSlotValue) => Some(Placement::Slot),
@@ -156,29 +152,110 @@ pub(super) fn scan(xml: &str) -> Result<Layout, DsigError> {
             kind
         };
         if empty {
-            if parent == Some(Kind::Root) && leading_slots && matches!(kind, Kind::RootSlot { .. })
+            if parent == Some(Kind::Root)
+                && self.leading_slots
+                && matches!(kind, Kind::RootSlot { .. })
             {
-                layout.leading_slots_end = Some(end);
+                self.layout.leading_slots_end = Some(opened.end);
             }
         } else {
-            stack.push(kind);
+            self.stack.push(kind);
+        }
+        Ok(())
+    }
+
+    /// What an element is under `parent`, recording what its place says about the layout.
+    fn kind(&mut self, parent: Option<Kind>, opened: &Opened<'_, '_>) -> Result<Kind, DsigError> {
+        Ok(match parent {
+            None => {
+                self.document_element(opened)?;
+                Kind::Root
+            }
+            Some(Kind::Root) => self.root_child(opened),
+            Some(Kind::RootSlot { signature: true }) if opened.is(RIM, "SlotValue") => {
+                Kind::SignatureSlotValue
+            }
+            Some(Kind::Signature) if opened.is(DSIG_NS, "SignedInfo") => {
+                if let Some(found) = self.layout.signatures.last_mut()
+                    && found.signed_info.is_none()
+                {
+                    found.signed_info = Some(opened.start);
+                }
+                Kind::Other
+            }
+            _ => Kind::Other,
+        })
+    }
+
+    /// Records the document element: its name, the end of its start tag and its prefixes.
+    fn document_element(&mut self, opened: &Opened<'_, '_>) -> Result<(), DsigError> {
+        if !self.layout.root_qname.is_empty() {
+            return Err(C14nError::Syntax {
+                position: opened.start,
+                detail: "a second document element".into(),
+            }
+            .into());
+        }
+        self.layout.root_qname = opened.tag.name().0.to_owned();
+        self.layout.root_open_end = opened.end;
+        root_prefixes(opened.tag, &mut self.layout)
+    }
+
+    /// A child of the document element: a `rim:Slot` (leading or not) or anything else, which
+    /// ends the leading slots.
+    fn root_child(&mut self, opened: &Opened<'_, '_>) -> Kind {
+        // A later sibling means a signature before it is not the last child.
+        for found in &mut self.layout.signatures {
+            if found.placement == Some(Placement::LastChild) {
+                found.placement = None;
+            }
+        }
+        if opened.is(RIM, "Slot") {
+            let signature = opened
+                .tag
+                .try_get_attribute("name")
+                .ok()
+                .flatten()
+                .is_some_and(|a| a.value == "Signature");
+            Kind::RootSlot { signature }
+        } else {
+            self.leading_slots = false;
+            Kind::Other
         }
     }
-    if layout.root_qname.is_empty() {
-        return Err(C14nError::Syntax {
-            position: 0,
-            detail: "no document element".into(),
+
+    /// Handles an end tag that starts at `position` and ends at `end`.
+    fn end(&mut self, position: usize, end: usize) {
+        let kind = self.stack.pop();
+        if self.stack.len() == 1
+            && self.leading_slots
+            && matches!(kind, Some(Kind::RootSlot { .. }))
+        {
+            self.layout.leading_slots_end = Some(end);
+        } else if self.stack.is_empty() {
+            self.layout.root_close_start = Some(position);
         }
-        .into());
     }
-    if !stack.is_empty() {
-        return Err(C14nError::Syntax {
-            position: xml.len(),
-            detail: "the document ends inside an element".into(),
+
+    /// The layout, once the input of `len` bytes has ended: refused without a document element
+    /// or inside an open one.
+    fn finish(self, len: usize) -> Result<Layout, DsigError> {
+        if self.layout.root_qname.is_empty() {
+            return Err(C14nError::Syntax {
+                position: 0,
+                detail: "no document element".into(),
+            }
+            .into());
         }
-        .into());
+        if !self.stack.is_empty() {
+            return Err(C14nError::Syntax {
+                position: len,
+                detail: "the document ends inside an element".into(),
+            }
+            .into());
+        }
+        Ok(self.layout)
     }
-    Ok(layout)
 }
 
 /// Records the prefixes the document element binds to the rim and xsi namespaces.

@@ -110,105 +110,126 @@ struct SignatureParts {
 }
 
 impl SignatureParts {
+    /// Reads a `ds:Signature`: `ds:SignedInfo`, `ds:SignatureValue` and `ds:KeyInfo`, in this
+    /// order and nothing else.
     fn read(signature: &Element) -> Result<SignatureParts, DsigError> {
         let [signed_info, signature_value, key_info] = ds_children(
             signature,
             "ds:Signature",
             ["SignedInfo", "SignatureValue", "KeyInfo"],
         )?;
-
-        // SignedInfo: the algorithms first, so that a foreign algorithm is named as such.
-        let mut items = signed_info.children.iter();
-        let c14n_method = items
-            .next()
-            .filter(|e| e.is(DSIG_NS, "CanonicalizationMethod"))
-            .ok_or_else(|| {
-                DsigError::Structure(
-                    "ds:SignedInfo must start with ds:CanonicalizationMethod".into(),
-                )
-            })?;
-        algorithm(c14n_method, "ds:CanonicalizationMethod", EXC_C14N)?;
-        let signature_method = items
-            .next()
-            .filter(|e| e.is(DSIG_NS, "SignatureMethod"))
-            .ok_or_else(|| {
-                DsigError::Structure(
-                    "ds:SignatureMethod must follow ds:CanonicalizationMethod".into(),
-                )
-            })?;
-        algorithm(signature_method, "ds:SignatureMethod", ECDSA_SHA256)?;
-        let rest: Vec<&Element> = items.collect();
-        if let Some(other) = rest.iter().find(|e| !e.is(DSIG_NS, "Reference")) {
-            return Err(DsigError::Structure(format!(
-                "ds:SignedInfo may only hold ds:Reference after ds:SignatureMethod, not {}",
-                other.local
-            )));
-        }
-        let [reference] = rest[..] else {
-            return Err(DsigError::ReferenceCount(rest.len()));
-        };
-        match reference.attribute(None, "URI") {
-            Some("") => {}
-            other => return Err(DsigError::ReferenceUri(other.map(ToOwned::to_owned))),
-        }
-        let [transforms, digest_method, digest_value] = ds_children(
-            reference,
-            "ds:Reference",
-            ["Transforms", "DigestMethod", "DigestValue"],
-        )?;
-        let names: Vec<String> = transforms
-            .children
-            .iter()
-            .map(|t| match t.attribute(None, "Algorithm") {
-                Some(algorithm) if t.is(DSIG_NS, "Transform") => algorithm.to_owned(),
-                Some(algorithm) => format!("{} {algorithm}", t.local),
-                None => t.local.clone(),
-            })
-            .collect();
-        let parameters = transforms.children.iter().any(|t| !t.children.is_empty());
-        if names != [ENVELOPED_SIGNATURE, EXC_C14N] || parameters {
-            return Err(DsigError::Transforms(names));
-        }
-        algorithm(digest_method, "ds:DigestMethod", SHA256)?;
-        let digest = base64(digest_value, "ds:DigestValue")?;
-        if digest.len() != 32 {
-            return Err(DsigError::Structure(format!(
-                "ds:DigestValue has {} bytes; a SHA-256 digest has 32",
-                digest.len()
-            )));
-        }
-
+        let digest = signed_digest(signed_info)?;
         let signature = base64(signature_value, "ds:SignatureValue")?;
         if signature.len() != 64 {
             return Err(DsigError::SignatureLength(signature.len()));
         }
-
-        let [x509_data] = ds_children(key_info, "ds:KeyInfo", ["X509Data"])?;
-        if x509_data.children.is_empty() {
-            return Err(DsigError::Structure(
-                "ds:X509Data holds no ds:X509Certificate".into(),
-            ));
-        }
-        let certificates = x509_data
-            .children
-            .iter()
-            .map(|c| {
-                if c.is(DSIG_NS, "X509Certificate") {
-                    base64(c, "ds:X509Certificate")
-                } else {
-                    Err(DsigError::Structure(format!(
-                        "ds:X509Data may only hold ds:X509Certificate, not {}",
-                        c.local
-                    )))
-                }
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let certificates = key_info_certificates(key_info)?;
         Ok(SignatureParts {
             digest,
             signature,
             certificates,
         })
     }
+}
+
+/// The document digest `ds:SignedInfo` signs, once its algorithms are the profile's and it holds
+/// exactly one reference. The algorithms are checked first, so that a foreign algorithm is named
+/// as such.
+fn signed_digest(signed_info: &Element) -> Result<Vec<u8>, DsigError> {
+    let mut items = signed_info.children.iter();
+    let c14n_method = items
+        .next()
+        .filter(|e| e.is(DSIG_NS, "CanonicalizationMethod"))
+        .ok_or_else(|| {
+            DsigError::Structure("ds:SignedInfo must start with ds:CanonicalizationMethod".into())
+        })?;
+    algorithm(c14n_method, "ds:CanonicalizationMethod", EXC_C14N)?;
+    let signature_method = items
+        .next()
+        .filter(|e| e.is(DSIG_NS, "SignatureMethod"))
+        .ok_or_else(|| {
+            DsigError::Structure("ds:SignatureMethod must follow ds:CanonicalizationMethod".into())
+        })?;
+    algorithm(signature_method, "ds:SignatureMethod", ECDSA_SHA256)?;
+    let rest: Vec<&Element> = items.collect();
+    if let Some(other) = rest.iter().find(|e| !e.is(DSIG_NS, "Reference")) {
+        return Err(DsigError::Structure(format!(
+            "ds:SignedInfo may only hold ds:Reference after ds:SignatureMethod, not {}",
+            other.local
+        )));
+    }
+    let [reference] = rest[..] else {
+        return Err(DsigError::ReferenceCount(rest.len()));
+    };
+    reference_digest(reference)
+}
+
+/// The SHA-256 digest of the one `ds:Reference`, which must be to the whole document with
+/// exactly the profile's transforms.
+fn reference_digest(reference: &Element) -> Result<Vec<u8>, DsigError> {
+    match reference.attribute(None, "URI") {
+        Some("") => {}
+        other => return Err(DsigError::ReferenceUri(other.map(ToOwned::to_owned))),
+    }
+    let [transforms, digest_method, digest_value] = ds_children(
+        reference,
+        "ds:Reference",
+        ["Transforms", "DigestMethod", "DigestValue"],
+    )?;
+    check_transforms(transforms)?;
+    algorithm(digest_method, "ds:DigestMethod", SHA256)?;
+    let digest = base64(digest_value, "ds:DigestValue")?;
+    if digest.len() != 32 {
+        return Err(DsigError::Structure(format!(
+            "ds:DigestValue has {} bytes; a SHA-256 digest has 32",
+            digest.len()
+        )));
+    }
+    Ok(digest)
+}
+
+/// Refuses any transforms but enveloped-signature then exc-c14n, without parameters; the
+/// refusal lists what was found.
+fn check_transforms(transforms: &Element) -> Result<(), DsigError> {
+    let names: Vec<String> = transforms
+        .children
+        .iter()
+        .map(|t| match t.attribute(None, "Algorithm") {
+            Some(algorithm) if t.is(DSIG_NS, "Transform") => algorithm.to_owned(),
+            Some(algorithm) => format!("{} {algorithm}", t.local),
+            None => t.local.clone(),
+        })
+        .collect();
+    let parameters = transforms.children.iter().any(|t| !t.children.is_empty());
+    if names != [ENVELOPED_SIGNATURE, EXC_C14N] || parameters {
+        return Err(DsigError::Transforms(names));
+    }
+    Ok(())
+}
+
+/// The certificates of `ds:KeyInfo/ds:X509Data` (DER, at least one): nothing but
+/// `ds:X509Certificate` is allowed there.
+fn key_info_certificates(key_info: &Element) -> Result<Vec<Vec<u8>>, DsigError> {
+    let [x509_data] = ds_children(key_info, "ds:KeyInfo", ["X509Data"])?;
+    if x509_data.children.is_empty() {
+        return Err(DsigError::Structure(
+            "ds:X509Data holds no ds:X509Certificate".into(),
+        ));
+    }
+    x509_data
+        .children
+        .iter()
+        .map(|c| {
+            if c.is(DSIG_NS, "X509Certificate") {
+                base64(c, "ds:X509Certificate")
+            } else {
+                Err(DsigError::Structure(format!(
+                    "ds:X509Data may only hold ds:X509Certificate, not {}",
+                    c.local
+                )))
+            }
+        })
+        .collect()
 }
 
 /// The child elements of `parent`, which must be exactly these `ds:` elements in this order.

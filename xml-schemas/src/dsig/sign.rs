@@ -9,7 +9,7 @@ use ring::rand::SystemRandom;
 use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use sha2::{Digest, Sha256};
 
-use super::scan::scan;
+use super::scan::{Layout, scan};
 use super::{DsigError, Placement, p256_public_key};
 use crate::c14n;
 use crate::ns::{RIM, XSI};
@@ -97,51 +97,8 @@ impl Signer {
                 "the document already has a ds:Signature element".into(),
             ));
         }
-        let (open, close) = match placement {
-            Placement::Slot => {
-                let rim = layout.rim_prefix.as_deref().ok_or_else(|| {
-                    DsigError::Placement(format!(
-                        "the document element must declare a prefix for {RIM}"
-                    ))
-                })?;
-                let xsi = layout.xsi_prefix.as_deref().ok_or_else(|| {
-                    DsigError::Placement(format!(
-                        "the document element must declare a prefix for {XSI}"
-                    ))
-                })?;
-                (
-                    format!(
-                        r#"<{rim}:Slot name="Signature"><{rim}:SlotValue {xsi}:type="{rim}:AnyValueType">"#
-                    ),
-                    format!("</{rim}:SlotValue></{rim}:Slot>"),
-                )
-            }
-            Placement::LastChild => (String::new(), String::new()),
-        };
-        let (head, tail) = match layout.root_close_start {
-            Some(close_start) => {
-                let at = match placement {
-                    Placement::Slot => layout.leading_slots_end.unwrap_or(layout.root_open_end),
-                    Placement::LastChild => close_start,
-                };
-                (Cow::Borrowed(&xml[..at]), Cow::Borrowed(&xml[at..]))
-            }
-            // An empty root element `<r/>` is opened up: `<r>` … `</r>`.
-            None => {
-                let tag = &xml[..layout.root_open_end];
-                let tag = tag.strip_suffix("/>").ok_or_else(|| {
-                    DsigError::Placement("cannot find the end of the root element".into())
-                })?;
-                (
-                    Cow::Owned(format!("{tag}>")),
-                    Cow::Owned(format!(
-                        "</{}>{}",
-                        layout.root_qname,
-                        &xml[layout.root_open_end..]
-                    )),
-                )
-            }
-        };
+        let (open, close) = wrapper(&layout, placement)?;
+        let (head, tail) = split_at(xml, &layout, placement)?;
 
         let mut unsigned = String::with_capacity(xml.len() + open.len() + close.len() + 16);
         for part in [&*head, &open, &close, &*tail] {
@@ -169,6 +126,65 @@ impl Signer {
         out.push_str(&tail);
         Ok(out)
     }
+}
+
+/// What goes around the `ds:Signature` element at `placement`: the start and end tags of
+/// `<rim:Slot name="Signature"><rim:SlotValue xsi:type="rim:AnyValueType">` with the prefixes
+/// the document element declares, or nothing.
+fn wrapper(layout: &Layout, placement: Placement) -> Result<(String, String), DsigError> {
+    Ok(match placement {
+        Placement::Slot => {
+            let rim = layout.rim_prefix.as_deref().ok_or_else(|| {
+                DsigError::Placement(format!(
+                    "the document element must declare a prefix for {RIM}"
+                ))
+            })?;
+            let xsi = layout.xsi_prefix.as_deref().ok_or_else(|| {
+                DsigError::Placement(format!(
+                    "the document element must declare a prefix for {XSI}"
+                ))
+            })?;
+            (
+                format!(
+                    r#"<{rim}:Slot name="Signature"><{rim}:SlotValue {xsi}:type="{rim}:AnyValueType">"#
+                ),
+                format!("</{rim}:SlotValue></{rim}:Slot>"),
+            )
+        }
+        Placement::LastChild => (String::new(), String::new()),
+    })
+}
+
+/// The document before and after the place of the signature at `placement`. An empty document
+/// element `<r/>` is opened up into `<r>` … `</r>` to take it.
+fn split_at<'x>(
+    xml: &'x str,
+    layout: &Layout,
+    placement: Placement,
+) -> Result<(Cow<'x, str>, Cow<'x, str>), DsigError> {
+    Ok(match layout.root_close_start {
+        Some(close_start) => {
+            let at = match placement {
+                Placement::Slot => layout.leading_slots_end.unwrap_or(layout.root_open_end),
+                Placement::LastChild => close_start,
+            };
+            (Cow::Borrowed(&xml[..at]), Cow::Borrowed(&xml[at..]))
+        }
+        None => {
+            let tag = &xml[..layout.root_open_end];
+            let tag = tag.strip_suffix("/>").ok_or_else(|| {
+                DsigError::Placement("cannot find the end of the root element".into())
+            })?;
+            (
+                Cow::Owned(format!("{tag}>")),
+                Cow::Owned(format!(
+                    "</{}>{}",
+                    layout.root_qname,
+                    &xml[layout.root_open_end..]
+                )),
+            )
+        }
+    })
 }
 
 /// Writes `ds:SignedInfo` in its canonical form (exclusive C14N of it is these very bytes, with

@@ -393,100 +393,17 @@ impl<'a> Canonicaliser<'a> {
         Ok(())
     }
 
+    /// Renders the start tag of an output element: the namespace declarations it needs, then its
+    /// attributes, each in canonical order; what it declares counts as rendered from then on.
     fn render_start(
         &mut self,
         qname: &str,
         attrs: &[Attr<'_>],
         position: usize,
     ) -> Result<(), C14nError> {
-        let undeclared = |prefix: &str| C14nError::Namespace {
-            position,
-            detail: format!("the prefix {prefix} is not declared"),
-        };
-        // The visibly utilised prefixes: the element's own (or the default namespace) and those
-        // of its qualified attributes.
-        let element_prefix = qname.split_once(':').map_or("", |(p, _)| p);
-        let mut utilised: Vec<&str> = Vec::with_capacity(1 + attrs.len());
-        utilised.push(element_prefix);
-        for attr in attrs {
-            if let Some(prefix) = attr.prefix
-                && !utilised.contains(&prefix)
-            {
-                utilised.push(prefix);
-            }
-        }
-        let mut declarations: Vec<(&str, &str)> = Vec::new();
-        for prefix in utilised {
-            if prefix == "xml" {
-                continue;
-            }
-            if prefix == "xmlns" {
-                return Err(C14nError::Namespace {
-                    position,
-                    detail: "the prefix xmlns is reserved".into(),
-                });
-            }
-            let uri = in_scope(&self.scope, prefix).ok_or_else(|| undeclared(prefix))?;
-            let rendered = self
-                .rendered
-                .iter()
-                .rev()
-                .find(|b| same_prefix(&b.prefix, prefix))
-                .map(|b| b.uri.as_str());
-            let already = match rendered {
-                Some(rendered) => rendered == uri,
-                // Nothing rendered: an undeclared default namespace needs no xmlns="".
-                None => prefix.is_empty() && uri.is_empty(),
-            };
-            if !already {
-                declarations.push((prefix, uri));
-            }
-        }
-        declarations.sort_unstable_by(|a, b| a.0.cmp(b.0));
-
-        let mut sorted: Vec<(&str, &Attr<'_>)> = Vec::with_capacity(attrs.len());
-        for attr in attrs {
-            let ns = match attr.prefix {
-                Some(prefix) => in_scope(&self.scope, prefix).ok_or_else(|| undeclared(prefix))?,
-                None => "",
-            };
-            sorted.push((ns, attr));
-        }
-        sorted.sort_unstable_by(|a, b| (a.0, a.1.local).cmp(&(b.0, b.1.local)));
-        if let Some(pair) = sorted
-            .windows(2)
-            .find(|w| w[0].0 == w[1].0 && w[0].1.local == w[1].1.local)
-        {
-            return Err(C14nError::Namespace {
-                position,
-                detail: format!(
-                    "the attributes {} and {} have the same namespace and local name",
-                    pair[0].1.qname, pair[1].1.qname
-                ),
-            });
-        }
-
-        let out = &mut self.out;
-        out.push(b'<');
-        out.extend_from_slice(qname.as_bytes());
-        for (prefix, uri) in &declarations {
-            out.extend_from_slice(b" xmlns");
-            if !prefix.is_empty() {
-                out.push(b':');
-                out.extend_from_slice(prefix.as_bytes());
-            }
-            out.extend_from_slice(b"=\"");
-            escape_attribute(out, uri);
-            out.push(b'"');
-        }
-        for (_, attr) in &sorted {
-            out.push(b' ');
-            out.extend_from_slice(attr.qname.as_bytes());
-            out.extend_from_slice(b"=\"");
-            escape_attribute(out, &attr.value);
-            out.push(b'"');
-        }
-        out.push(b'>');
+        let declarations = declarations(&self.scope, &self.rendered, qname, attrs, position)?;
+        let sorted = sorted_attributes(&self.scope, attrs, position)?;
+        write_start_tag(&mut self.out, qname, &declarations, &sorted);
         let new: Vec<Binding> = declarations
             .iter()
             .map(|(prefix, uri)| Binding {
@@ -592,6 +509,124 @@ fn in_scope<'s>(scope: &'s [Binding], prefix: &str) -> Option<&'s str> {
         None if prefix.is_empty() => Some(""),
         None => None,
     }
+}
+
+/// The namespace declarations an element's start tag renders, sorted by prefix: the bindings of
+/// its visibly utilised prefixes (its own, or the default namespace, and those of its qualified
+/// attributes) that no output ancestor rendered already.
+fn declarations<'s>(
+    scope: &'s [Binding],
+    rendered: &[Binding],
+    qname: &'s str,
+    attrs: &[Attr<'s>],
+    position: usize,
+) -> Result<Vec<(&'s str, &'s str)>, C14nError> {
+    let element_prefix = qname.split_once(':').map_or("", |(p, _)| p);
+    let mut utilised: Vec<&str> = Vec::with_capacity(1 + attrs.len());
+    utilised.push(element_prefix);
+    for attr in attrs {
+        if let Some(prefix) = attr.prefix
+            && !utilised.contains(&prefix)
+        {
+            utilised.push(prefix);
+        }
+    }
+    let mut declarations: Vec<(&str, &str)> = Vec::new();
+    for prefix in utilised {
+        if prefix == "xml" {
+            continue;
+        }
+        if prefix == "xmlns" {
+            return Err(C14nError::Namespace {
+                position,
+                detail: "the prefix xmlns is reserved".into(),
+            });
+        }
+        let uri = declared(scope, prefix, position)?;
+        let rendered = rendered
+            .iter()
+            .rev()
+            .find(|b| same_prefix(&b.prefix, prefix))
+            .map(|b| b.uri.as_str());
+        let already = match rendered {
+            Some(rendered) => rendered == uri,
+            // Nothing rendered: an undeclared default namespace needs no xmlns="".
+            None => prefix.is_empty() && uri.is_empty(),
+        };
+        if !already {
+            declarations.push((prefix, uri));
+        }
+    }
+    declarations.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    Ok(declarations)
+}
+
+/// The attributes with their namespace URIs, sorted by (namespace URI, local name); refused when
+/// two of them have the same.
+fn sorted_attributes<'s, 'a>(
+    scope: &'s [Binding],
+    attrs: &'a [Attr<'_>],
+    position: usize,
+) -> Result<Vec<(&'s str, &'a Attr<'a>)>, C14nError> {
+    let mut sorted: Vec<(&str, &Attr<'_>)> = Vec::with_capacity(attrs.len());
+    for attr in attrs {
+        let ns = match attr.prefix {
+            Some(prefix) => declared(scope, prefix, position)?,
+            None => "",
+        };
+        sorted.push((ns, attr));
+    }
+    sorted.sort_unstable_by(|a, b| (a.0, a.1.local).cmp(&(b.0, b.1.local)));
+    if let Some(pair) = sorted
+        .windows(2)
+        .find(|w| w[0].0 == w[1].0 && w[0].1.local == w[1].1.local)
+    {
+        return Err(C14nError::Namespace {
+            position,
+            detail: format!(
+                "the attributes {} and {} have the same namespace and local name",
+                pair[0].1.qname, pair[1].1.qname
+            ),
+        });
+    }
+    Ok(sorted)
+}
+
+/// Writes a start tag with its declarations and attributes, both in the order given.
+fn write_start_tag(
+    out: &mut Vec<u8>,
+    qname: &str,
+    declarations: &[(&str, &str)],
+    attributes: &[(&str, &Attr<'_>)],
+) {
+    out.push(b'<');
+    out.extend_from_slice(qname.as_bytes());
+    for (prefix, uri) in declarations {
+        out.extend_from_slice(b" xmlns");
+        if !prefix.is_empty() {
+            out.push(b':');
+            out.extend_from_slice(prefix.as_bytes());
+        }
+        out.extend_from_slice(b"=\"");
+        escape_attribute(out, uri);
+        out.push(b'"');
+    }
+    for (_, attr) in attributes {
+        out.push(b' ');
+        out.extend_from_slice(attr.qname.as_bytes());
+        out.extend_from_slice(b"=\"");
+        escape_attribute(out, &attr.value);
+        out.push(b'"');
+    }
+    out.push(b'>');
+}
+
+/// The namespace URI bound to `prefix` in `scope`, refused where the prefix is not declared.
+fn declared<'s>(scope: &'s [Binding], prefix: &str, position: usize) -> Result<&'s str, C14nError> {
+    in_scope(scope, prefix).ok_or_else(|| C14nError::Namespace {
+        position,
+        detail: format!("the prefix {prefix} is not declared"),
+    })
 }
 
 fn offset(position: u64) -> usize {

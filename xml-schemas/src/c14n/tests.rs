@@ -98,9 +98,7 @@ fn sorts_attributes_by_namespace_uri_then_local_name() {
 #[test]
 fn renders_only_visibly_utilised_namespaces_default_first() {
     assert_eq!(
-        c14n(
-            "<r xmlns='urn:d' xmlns:b='urn:b' xmlns:a='urn:a' xmlns:n='urn:n' a:x='1' b:y='2'/>"
-        ),
+        c14n("<r xmlns='urn:d' xmlns:b='urn:b' xmlns:a='urn:a' xmlns:n='urn:n' a:x='1' b:y='2'/>"),
         "<r xmlns=\"urn:d\" xmlns:a=\"urn:a\" xmlns:b=\"urn:b\" a:x=\"1\" b:y=\"2\"></r>"
     );
     // Declared at the root but first used below: rendered there, once per output subtree.

@@ -236,62 +236,7 @@ pub fn parse<'a>(
     let mut dash_boundary = b"--".to_vec();
     dash_boundary.extend_from_slice(boundary.as_bytes());
 
-    // The first delimiter starts the body or a line of it; anything before it is the preamble.
-    let mut at = if body.starts_with(&dash_boundary) {
-        dash_boundary.len()
-    } else {
-        let mut line_start = b"\n".to_vec();
-        line_start.extend_from_slice(&dash_boundary);
-        find(body, &line_start).ok_or(MultipartError::NoOpeningDelimiter)? + line_start.len()
-    };
-    let mut parts: Vec<Part<'a>> = Vec::new();
-    loop {
-        let number = parts.len() + 1;
-        let rest = &body[at..];
-        if rest.starts_with(b"--") {
-            // The closing delimiter; what follows is the epilogue, which RFC 2046 says to ignore.
-            if parts.is_empty() {
-                return Err(MultipartError::NoParts);
-            }
-            break;
-        }
-        let padding = rest
-            .iter()
-            .take_while(|b| **b == b' ' || **b == b'\t')
-            .count();
-        let start = at
-            + padding
-            + match &rest[padding..] {
-                [b'\r', b'\n', ..] => 2,
-                [b'\n', ..] => 1,
-                [] => return Err(MultipartError::NoClosingDelimiter),
-                _ => return Err(MultipartError::MalformedDelimiter { part: number }),
-            };
-        if parts.len() == limits.max_parts {
-            return Err(MultipartError::TooManyParts {
-                limit: limits.max_parts,
-            });
-        }
-        // The next "--boundary" must be the next delimiter, at the start of a line; the line
-        // break before it belongs to the delimiter.
-        let next = start
-            + find(&body[start..], &dash_boundary).ok_or(MultipartError::NoClosingDelimiter)?;
-        let end = if next == start {
-            start
-        } else if body[next - 1] == b'\n' {
-            let end = next - 1;
-            if end > start && body[end - 1] == b'\r' {
-                end - 1
-            } else {
-                end
-            }
-        } else {
-            return Err(MultipartError::BoundaryInPart { part: number });
-        };
-        parts.push(part(&body[start..end], number, limits)?);
-        at = next + dash_boundary.len();
-    }
-
+    let parts = split_parts(body, &dash_boundary, limits)?;
     for (i, part) in parts.iter().enumerate() {
         if parts[..i].iter().any(|p| p.content_id == part.content_id) {
             return Err(MultipartError::DuplicateContentId {
@@ -300,29 +245,117 @@ pub fn parse<'a>(
         }
     }
     let root = match header.start {
-        Some(start) => {
-            let id = start
-                .strip_prefix('<')
-                .and_then(|s| s.strip_suffix('>'))
-                .unwrap_or(&start);
-            parts
-                .iter()
-                .position(|p| p.content_id == id)
-                .ok_or(MultipartError::UnknownStart { start })?
-        }
+        Some(start) => root_named(&parts, start)?,
         None => 0,
     };
     if let Some(expected) = header.root_type {
-        let found = parts[root].content_type;
-        let media_type = found.split(';').next().unwrap_or_default().trim();
-        if !media_type.eq_ignore_ascii_case(expected.trim()) {
-            return Err(MultipartError::RootTypeMismatch {
-                expected,
-                found: found.to_owned(),
-            });
-        }
+        check_root_type(&parts[root], expected)?;
     }
     Ok(Multipart { parts, root })
+}
+
+/// The parts of `body` between its delimiters (`dash_boundary` is `--` and the boundary), at
+/// most `limits.max_parts`; the preamble before the first delimiter and the epilogue after the
+/// closing one are ignored.
+fn split_parts<'a>(
+    body: &'a [u8],
+    dash_boundary: &[u8],
+    limits: &MultipartLimits,
+) -> Result<Vec<Part<'a>>, MultipartError> {
+    // The first delimiter starts the body or a line of it; anything before it is the preamble.
+    let mut at = if body.starts_with(dash_boundary) {
+        dash_boundary.len()
+    } else {
+        let mut line_start = b"\n".to_vec();
+        line_start.extend_from_slice(dash_boundary);
+        find(body, &line_start).ok_or(MultipartError::NoOpeningDelimiter)? + line_start.len()
+    };
+    let mut parts: Vec<Part<'a>> = Vec::new();
+    loop {
+        let number = parts.len() + 1;
+        if body[at..].starts_with(b"--") {
+            // The closing delimiter; what follows is the epilogue, which RFC 2046 says to ignore.
+            if parts.is_empty() {
+                return Err(MultipartError::NoParts);
+            }
+            return Ok(parts);
+        }
+        let start = at + delimiter_line_end(&body[at..], number)?;
+        if parts.len() == limits.max_parts {
+            return Err(MultipartError::TooManyParts {
+                limit: limits.max_parts,
+            });
+        }
+        // The next "--boundary" must be the next delimiter, at the start of a line.
+        let next = start
+            + find(&body[start..], dash_boundary).ok_or(MultipartError::NoClosingDelimiter)?;
+        let end = content_end(body, start, next, number)?;
+        parts.push(part(&body[start..end], number, limits)?);
+        at = next + dash_boundary.len();
+    }
+}
+
+/// After a delimiter other than the closing one (`rest`): how many bytes of transport padding
+/// (spaces and tabs) and line break follow it before part `number` starts.
+fn delimiter_line_end(rest: &[u8], number: usize) -> Result<usize, MultipartError> {
+    let padding = rest
+        .iter()
+        .take_while(|b| **b == b' ' || **b == b'\t')
+        .count();
+    let line_break = match &rest[padding..] {
+        [b'\r', b'\n', ..] => 2,
+        [b'\n', ..] => 1,
+        [] => return Err(MultipartError::NoClosingDelimiter),
+        _ => return Err(MultipartError::MalformedDelimiter { part: number }),
+    };
+    Ok(padding + line_break)
+}
+
+/// Where part `number`, from `start`, ends given the next delimiter at `next`: the line break
+/// before the delimiter belongs to it. A delimiter that does not start a line is refused.
+fn content_end(
+    body: &[u8],
+    start: usize,
+    next: usize,
+    number: usize,
+) -> Result<usize, MultipartError> {
+    if next == start {
+        Ok(start)
+    } else if body[next - 1] == b'\n' {
+        let end = next - 1;
+        if end > start && body[end - 1] == b'\r' {
+            Ok(end - 1)
+        } else {
+            Ok(end)
+        }
+    } else {
+        Err(MultipartError::BoundaryInPart { part: number })
+    }
+}
+
+/// The index of the part the `start` parameter names (its content id, in angle brackets or not).
+fn root_named(parts: &[Part<'_>], start: String) -> Result<usize, MultipartError> {
+    let id = start
+        .strip_prefix('<')
+        .and_then(|s| s.strip_suffix('>'))
+        .unwrap_or(&start);
+    parts
+        .iter()
+        .position(|p| p.content_id == id)
+        .ok_or(MultipartError::UnknownStart { start })
+}
+
+/// Refuses a root part whose media type is not the `type` parameter's.
+fn check_root_type(root: &Part<'_>, expected: String) -> Result<(), MultipartError> {
+    let found = root.content_type;
+    let media_type = found.split(';').next().unwrap_or_default().trim();
+    if !media_type.eq_ignore_ascii_case(expected.trim()) {
+        return Err(MultipartError::RootTypeMismatch {
+            expected,
+            found: found.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 /// The first position of `needle` in `haystack`.

@@ -465,92 +465,100 @@ impl Builder {
     }
 }
 
+/// Reads the municipality list (GV100AD as CSV): the states, government districts, districts,
+/// municipal associations and municipalities, each checked against its record type.
 fn parse_jurisdictions(text: &str, file: &'static str) -> Result<Vec<Jurisdiction>, SeedError> {
     let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| csv_error(file, e))?.clone();
-    let column = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| SeedError::Record {
-                file,
-                line: 1,
-                message: format!("the header has no column {name:?}"),
-            })
-    };
-    let satzart = column("satzart")?;
-    let ebene = column("ebene")?;
-    let schluessel = column("schluessel")?;
-    let ars = column("ars")?;
-    let ags = column("ags")?;
-    let land = column("land")?;
-    let name = column("name")?;
-    let typ = column("typ")?;
-    let bevoelkerung = column("bevoelkerung")?;
+    let columns = AreaColumns::find(&headers, file)?;
     let mut areas = Vec::with_capacity(16_100);
     for record in reader.records() {
         let record = record.map_err(|e| csv_error(file, e))?;
         let line = record.position().map_or(0, csv::Position::line);
-        let field = |i: usize| record.get(i).unwrap_or_default();
-        let fail = |message: String| SeedError::Record {
+        let area = columns.area(&record).map_err(|message| SeedError::Record {
             file,
             line,
             message,
+        })?;
+        areas.extend(area);
+    }
+    Ok(areas)
+}
+
+/// Where the columns of the municipality list that are read are, by name.
+struct AreaColumns {
+    satzart: usize,
+    ebene: usize,
+    schluessel: usize,
+    ars: usize,
+    ags: usize,
+    land: usize,
+    name: usize,
+    typ: usize,
+    bevoelkerung: usize,
+}
+
+impl AreaColumns {
+    /// Finds the columns in the header; refused when one is missing.
+    fn find(headers: &csv::StringRecord, file: &'static str) -> Result<AreaColumns, SeedError> {
+        let column = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h == name)
+                .ok_or_else(|| SeedError::Record {
+                    file,
+                    line: 1,
+                    message: format!("the header has no column {name:?}"),
+                })
         };
-        let state = field(land);
+        Ok(AreaColumns {
+            satzart: column("satzart")?,
+            ebene: column("ebene")?,
+            schluessel: column("schluessel")?,
+            ars: column("ars")?,
+            ags: column("ags")?,
+            land: column("land")?,
+            name: column("name")?,
+            typ: column("typ")?,
+            bevoelkerung: column("bevoelkerung")?,
+        })
+    }
+
+    /// The area of one record; `None` for the records that are skipped. A refusal says why.
+    fn area(&self, record: &csv::StringRecord) -> Result<Option<Jurisdiction>, String> {
+        let field = |i: usize| record.get(i).unwrap_or_default();
+        let state = field(self.land);
         if state_code(state).is_none() {
-            return Err(fail(format!(
-                "unknown state key {state:?}; expected 01 to 16"
-            )));
+            return Err(format!("unknown state key {state:?}; expected 01 to 16"));
         }
-        let (level, expected_ebene, key, key_len) = match field(satzart) {
-            "10" => (AreaLevel::State, "land", field(schluessel), 2),
-            "20" => (
-                AreaLevel::GovernmentDistrict,
-                "regierungsbezirk",
-                field(schluessel),
-                3,
-            ),
-            // Planning regions of Baden-Württemberg: no registers are kept for them.
-            "30" => continue,
-            "40" => (AreaLevel::District, "kreis", field(ags), 5),
-            "50" => (
-                AreaLevel::MunicipalAssociation,
-                "gemeindeverband",
-                field(schluessel),
-                9,
-            ),
-            "60" if matches!(field(typ), "65" | "66") => continue,
-            "60" => (AreaLevel::Municipality, "gemeinde", field(ags), 8),
-            other => {
-                return Err(fail(format!(
-                    "unknown satzart {other:?}; expected 10, 20, 30, 40, 50 or 60"
-                )));
-            }
+        let Some((level, expected_ebene, key_column, key_len)) =
+            self.record_kind(field(self.satzart), field(self.typ))?
+        else {
+            return Ok(None);
         };
-        if field(ebene) != expected_ebene {
-            return Err(fail(format!(
+        let key = field(key_column);
+        if field(self.ebene) != expected_ebene {
+            return Err(format!(
                 "satzart {} is ebene {expected_ebene:?}, not {:?}",
-                field(satzart),
-                field(ebene)
-            )));
+                field(self.satzart),
+                field(self.ebene)
+            ));
         }
         if !is_digits(key, key_len) || !key.starts_with(state) {
-            return Err(fail(format!(
+            return Err(format!(
                 "key {key:?} must be {key_len} digits starting with the state key {state}"
-            )));
+            ));
         }
-        let area_name = field(name);
+        let area_name = field(self.name);
         if area_name.trim().is_empty() {
-            return Err(fail(format!("area {key} has no name")));
+            return Err(format!("area {key} has no name"));
         }
         let population = if level == AreaLevel::Municipality {
-            let text = field(bevoelkerung);
-            Some(text.parse::<u64>().map_err(|_| {
-                fail(format!(
-                    "population {text:?} of {key} is not a whole number"
-                ))
-            })?)
+            let text = field(self.bevoelkerung);
+            Some(
+                text.parse::<u64>()
+                    .map_err(|_| format!("population {text:?} of {key} is not a whole number"))?,
+            )
         } else {
             None
         };
@@ -559,10 +567,10 @@ fn parse_jurisdictions(text: &str, file: &'static str) -> Result<Vec<Jurisdictio
             AreaLevel::District | AreaLevel::MunicipalAssociation | AreaLevel::Municipality
         )
         .then(|| key[..5].to_owned());
-        let ars = Some(field(ars))
+        let ars = Some(field(self.ars))
             .filter(|a| !a.is_empty())
             .map(str::to_owned);
-        areas.push(Jurisdiction {
+        Ok(Some(Jurisdiction {
             key: key.to_owned(),
             ars,
             level,
@@ -570,9 +578,43 @@ fn parse_jurisdictions(text: &str, file: &'static str) -> Result<Vec<Jurisdictio
             state: state.to_owned(),
             district,
             population,
-        });
+        }))
     }
-    Ok(areas)
+
+    /// What a record of type `satzart` is: its level, the `ebene` it must have, the column of
+    /// its key and the key's length; `None` for planning regions and unincorporated areas
+    /// (`typ` 65 and 66), for which no registers are kept.
+    fn record_kind(
+        &self,
+        satzart: &str,
+        typ: &str,
+    ) -> Result<Option<(AreaLevel, &'static str, usize, usize)>, String> {
+        Ok(Some(match satzart {
+            "10" => (AreaLevel::State, "land", self.schluessel, 2),
+            "20" => (
+                AreaLevel::GovernmentDistrict,
+                "regierungsbezirk",
+                self.schluessel,
+                3,
+            ),
+            // Planning regions of Baden-Württemberg: no registers are kept for them.
+            "30" => return Ok(None),
+            "40" => (AreaLevel::District, "kreis", self.ags, 5),
+            "50" => (
+                AreaLevel::MunicipalAssociation,
+                "gemeindeverband",
+                self.schluessel,
+                9,
+            ),
+            "60" if matches!(typ, "65" | "66") => return Ok(None),
+            "60" => (AreaLevel::Municipality, "gemeinde", self.ags, 8),
+            other => {
+                return Err(format!(
+                    "unknown satzart {other:?}; expected 10, 20, 30, 40, 50 or 60"
+                ));
+            }
+        }))
+    }
 }
 
 fn parse_register_types(text: &str, file: &'static str) -> Result<Vec<RegisterType>, SeedError> {

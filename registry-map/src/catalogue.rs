@@ -11,6 +11,10 @@ use serde::Serialize;
 use crate::db::Snapshot;
 use crate::model::{Flow, Jurisdiction, Member, Register, RegisterType};
 
+mod index;
+
+use index::Indexes;
+
 /// The map in memory.
 #[derive(Debug, Default)]
 pub struct Catalogue {
@@ -190,6 +194,15 @@ pub fn key_chain(key: &str) -> Option<Vec<(String, Level)>> {
     Some(chain)
 }
 
+/// Key → position of each item, for lookups by id or code.
+fn positions<T>(items: &[T], key: impl Fn(&T) -> &String) -> HashMap<String, usize> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| (key(item).clone(), i))
+        .collect()
+}
+
 impl Catalogue {
     /// Builds the catalogue from what the database holds.
     pub fn build(snapshot: Snapshot) -> Catalogue {
@@ -197,20 +210,9 @@ impl Catalogue {
             types,
             areas,
             members,
-            registers,
+            mut registers,
             flows,
         } = snapshot;
-        let type_index = types
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.code.clone(), i))
-            .collect();
-        let member_index: HashMap<String, usize> = members
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (m.id.clone(), i))
-            .collect();
-        let mut registers = registers;
         // Connected first, then by name: hits come out of the posting lists in this order.
         registers.sort_by(|a, b| {
             b.connected
@@ -218,126 +220,22 @@ impl Catalogue {
                 .then_with(|| a.name.cmp(&b.name))
                 .then_with(|| a.id.cmp(&b.id))
         });
-        let register_index = registers
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.id.clone(), i))
-            .collect();
         let mut catalogue = Catalogue {
-            type_index,
+            type_index: positions(&types, |t| &t.code),
             areas: areas.into_iter().map(|a| (a.key.clone(), a)).collect(),
-            member_index,
-            register_index,
+            member_index: positions(&members, |m| &m.id),
+            register_index: positions(&registers, |r| &r.id),
             types,
             members,
             flows,
             ..Catalogue::default()
         };
-        let words = |texts: &[&str]| -> Vec<String> {
-            let mut out: Vec<String> = texts.iter().flat_map(|t| self::tokens(t)).collect();
-            out.sort_unstable();
-            out.dedup();
-            out
-        };
-        let type_words: HashMap<&str, Vec<String>> = catalogue
-            .types
-            .iter()
-            .map(|k| {
-                (
-                    k.code.as_str(),
-                    words(&[&k.name_de, &k.name_en, &k.operator_kind, &k.category]),
-                )
-            })
-            .collect();
-        let mut member_words: HashMap<&str, Vec<String>> = HashMap::new();
-        let mut postings: HashMap<String, Vec<u32>> = HashMap::new();
-        let mut providers: HashMap<String, HashMap<String, Vec<u32>>> = HashMap::new();
-        let mut facets = Vec::with_capacity(registers.len());
-        let mut facet_values = FacetValues::default();
-        for (i, register) in registers.iter().enumerate() {
-            let i = u32::try_from(i).unwrap_or(u32::MAX);
-            let kind = register
-                .register_type
-                .as_ref()
-                .and_then(|t| catalogue.type_index.get(t).map(|&k| &catalogue.types[k]));
-            let member = catalogue
-                .member_index
-                .get(&register.member)
-                .map(|&m| &catalogue.members[m]);
-            let member_list = member_words
-                .entry(register.member.as_str())
-                .or_insert_with(|| {
-                    words(&[&register.member, member.map_or("", |m| m.name.as_str())])
-                });
-            let mut own: Vec<String> = tokens(&register.name)
-                .chain(tokens(&register.legal_basis))
-                .chain(register.evidence_types.iter().flat_map(|e| tokens(e)))
-                .chain(register.standards.iter().flat_map(|s| tokens(s)))
-                .collect();
-            own.sort_unstable();
-            own.dedup();
-            let type_list = kind
-                .and_then(|k| type_words.get(k.code.as_str()))
-                .map_or(&[][..], Vec::as_slice);
-            let mut all: Vec<&String> = own
-                .iter()
-                .chain(member_list.iter())
-                .chain(type_list)
-                .collect();
-            all.sort_unstable();
-            all.dedup();
-            for token in all {
-                match postings.get_mut(token.as_str()) {
-                    Some(list) => list.push(i),
-                    None => {
-                        postings.insert(token.clone(), vec![i]);
-                    }
-                }
-            }
-            if register.connected {
-                for evidence_type in &register.evidence_types {
-                    let by_key = providers.entry(evidence_type.clone()).or_default();
-                    if register.jurisdictions.is_empty() {
-                        by_key.entry(String::new()).or_default().push(i);
-                    }
-                    for key in &register.jurisdictions {
-                        by_key.entry(key.clone()).or_default().push(i);
-                        // A register published for an ARS serves that municipality's AGS too.
-                        if key.len() == 12 {
-                            let ags = format!("{}{}", &key[..5], &key[9..]);
-                            by_key.entry(ags).or_default().push(i);
-                        }
-                    }
-                }
-            }
-            let mut ids = vec![(LEVEL as u8, facet_values.id(LEVEL, register.level.as_str()))];
-            if let Some(state) = register.jurisdictions.first().filter(|k| k.len() >= 2) {
-                ids.push((STATE as u8, facet_values.id(STATE, &state[..2])));
-            }
-            for evidence_type in &register.evidence_types {
-                ids.push((EVIDENCE as u8, facet_values.id(EVIDENCE, evidence_type)));
-            }
-            let operator = match (kind, member) {
-                (Some(k), _) => k.operator_kind.as_str(),
-                (None, Some(m)) => m.name.as_str(),
-                (None, None) => register.member.as_str(),
-            };
-            ids.push((OPERATOR as u8, facet_values.id(OPERATOR, operator)));
-            for standard in &register.standards {
-                ids.push((STANDARD as u8, facet_values.id(STANDARD, standard)));
-            }
-            let connected = if register.connected { "true" } else { "false" };
-            ids.push((CONNECTED as u8, facet_values.id(CONNECTED, connected)));
-            if let Some(t) = &register.register_type {
-                ids.push((TYPE as u8, facet_values.id(TYPE, t)));
-            }
-            facets.push(RegisterFacets(ids));
-        }
-        let mut tokens: Vec<(Box<str>, Vec<u32>)> = postings
-            .into_iter()
-            .map(|(t, p)| (t.into_boxed_str(), p))
-            .collect();
-        tokens.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let Indexes {
+            tokens,
+            providers,
+            facets,
+            facet_values,
+        } = Indexes::build(&catalogue, &registers);
         catalogue.tokens = tokens;
         catalogue.providers = providers;
         catalogue.facets = facets;

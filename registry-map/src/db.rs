@@ -7,7 +7,7 @@ use std::time::Duration;
 use diesel::prelude::*;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use once_store::{AnyConnection, DbError, DbPool};
-use once_xml::descriptor::NodeDescriptor;
+use once_xml::descriptor::{NodeDescriptor, RegisterDescriptor};
 use once_xml::level::Level;
 
 use crate::model::{
@@ -426,54 +426,7 @@ pub fn accept_descriptor(
 ) -> Result<(), AcceptError> {
     let sequence = i64::try_from(descriptor.sequence).unwrap_or(i64::MAX);
     conn.transaction(|conn| {
-        let member = Member {
-            id: descriptor.member.clone(),
-            name: descriptor.name.clone(),
-            contact: descriptor.contact.clone(),
-            peer_url: Some(descriptor.peer_endpoint.clone()),
-            tls_fingerprint: Some(descriptor.tls_certificate_sha256.clone()),
-            published_at: Some(now),
-        };
-        // Updated in place (seed registers of the member refer to it), and only by a newer
-        // descriptor: the condition is part of the UPDATE, so concurrent publishes of one member
-        // cannot let an older one win.
-        let row = member_row(&member, Some(sequence));
-        let updated = diesel::update(
-            members::table.find(&descriptor.member).filter(
-                members::sequence
-                    .is_null()
-                    .or(members::sequence.lt(sequence)),
-            ),
-        )
-        .set((
-            members::name.eq(&row.name),
-            members::contact.eq(&row.contact),
-            members::peer_url.eq(&row.peer_url),
-            members::tls_fingerprint.eq(&row.tls_fingerprint),
-            members::published_at.eq(row.published_at),
-            members::sequence.eq(row.sequence),
-        ))
-        .execute(conn)?;
-        if updated == 0 {
-            let last: Option<Option<i64>> = members::table
-                .find(&descriptor.member)
-                .select(members::sequence)
-                .first(conn)
-                .optional()?;
-            match last {
-                Some(last) => {
-                    return Err(AcceptError::Stale {
-                        given: descriptor.sequence,
-                        last: last.unwrap_or_default(),
-                    });
-                }
-                None => {
-                    diesel::insert_into(members::table)
-                        .values(row)
-                        .execute(conn)?;
-                }
-            }
-        }
+        store_member(conn, descriptor, sequence, now)?;
         diesel::insert_into(descriptors::table)
             .values((
                 descriptors::member.eq(&descriptor.member),
@@ -482,48 +435,116 @@ pub fn accept_descriptor(
                 descriptors::document.eq(document),
             ))
             .execute(conn)?;
-        diesel::delete(
-            registers::table
-                .filter(registers::member.eq(&descriptor.member))
-                .filter(registers::source.eq(source_name(Source::Published))),
-        )
-        .execute(conn)?;
-        let types: Vec<String> = descriptor
-            .registers
-            .iter()
-            .filter_map(|r| r.register_type.clone())
-            .collect();
-        diesel::delete(
-            registers::table
-                .filter(registers::member.eq(&descriptor.member))
-                .filter(registers::source.eq(source_name(Source::Seed)))
-                .filter(registers::register_type.eq_any(&types)),
-        )
-        .execute(conn)?;
-        let rows: Vec<RegisterRow> = descriptor
-            .registers
-            .iter()
-            .map(|r| {
-                register_row(&Register {
-                    id: format!("{}/{}", descriptor.member, r.id),
-                    member: descriptor.member.clone(),
-                    local_id: r.id.clone(),
-                    register_type: r.register_type.clone(),
-                    name: r.name.clone(),
-                    level: r.level,
-                    jurisdictions: r.jurisdictions.clone(),
-                    evidence_types: r.evidence_types.clone(),
-                    legal_basis: r.legal_basis.clone(),
-                    standards: r.standards.clone(),
-                    record_count: r.record_count,
-                    connected: true,
-                    source: Source::Published,
-                })
-            })
-            .collect();
-        insert_all!(conn, registers::table, rows);
+        replace_registers(conn, descriptor)?;
         Ok(())
     })
+}
+
+/// Stores the member a descriptor of `sequence` describes, inserted when it is new. An existing
+/// member is updated in place (seed registers of the member refer to it), and only by a newer
+/// descriptor: the condition is part of the UPDATE, so concurrent publishes of one member cannot
+/// let an older one win. An older or equal sequence is refused as stale.
+fn store_member(
+    conn: &mut AnyConnection,
+    descriptor: &NodeDescriptor,
+    sequence: i64,
+    now: i64,
+) -> Result<(), AcceptError> {
+    let member = Member {
+        id: descriptor.member.clone(),
+        name: descriptor.name.clone(),
+        contact: descriptor.contact.clone(),
+        peer_url: Some(descriptor.peer_endpoint.clone()),
+        tls_fingerprint: Some(descriptor.tls_certificate_sha256.clone()),
+        published_at: Some(now),
+    };
+    let row = member_row(&member, Some(sequence));
+    let updated = diesel::update(
+        members::table.find(&descriptor.member).filter(
+            members::sequence
+                .is_null()
+                .or(members::sequence.lt(sequence)),
+        ),
+    )
+    .set((
+        members::name.eq(&row.name),
+        members::contact.eq(&row.contact),
+        members::peer_url.eq(&row.peer_url),
+        members::tls_fingerprint.eq(&row.tls_fingerprint),
+        members::published_at.eq(row.published_at),
+        members::sequence.eq(row.sequence),
+    ))
+    .execute(conn)?;
+    if updated > 0 {
+        return Ok(());
+    }
+    let last: Option<Option<i64>> = members::table
+        .find(&descriptor.member)
+        .select(members::sequence)
+        .first(conn)
+        .optional()?;
+    match last {
+        Some(last) => Err(AcceptError::Stale {
+            given: descriptor.sequence,
+            last: last.unwrap_or_default(),
+        }),
+        None => {
+            diesel::insert_into(members::table)
+                .values(row)
+                .execute(conn)?;
+            Ok(())
+        }
+    }
+}
+
+/// Replaces the registers the member published before, and its seed instances of the types it
+/// now publishes, by the registers of the descriptor.
+fn replace_registers(conn: &mut AnyConnection, descriptor: &NodeDescriptor) -> Result<(), DbError> {
+    diesel::delete(
+        registers::table
+            .filter(registers::member.eq(&descriptor.member))
+            .filter(registers::source.eq(source_name(Source::Published))),
+    )
+    .execute(conn)?;
+    let types: Vec<String> = descriptor
+        .registers
+        .iter()
+        .filter_map(|r| r.register_type.clone())
+        .collect();
+    diesel::delete(
+        registers::table
+            .filter(registers::member.eq(&descriptor.member))
+            .filter(registers::source.eq(source_name(Source::Seed)))
+            .filter(registers::register_type.eq_any(&types)),
+    )
+    .execute(conn)?;
+    let rows: Vec<RegisterRow> = descriptor
+        .registers
+        .iter()
+        .map(|r| register_row(&published_register(&descriptor.member, r)))
+        .collect();
+    insert_all!(conn, registers::table, rows);
+    Ok(())
+}
+
+/// A register a member published, as the map stores it: connected, its id prefixed with the
+/// member's.
+fn published_register(member: &str, r: &RegisterDescriptor) -> Register {
+    Register {
+        id: format!("{member}/{}", r.id),
+        member: member.to_owned(),
+        local_id: r.id.clone(),
+        register_type: r.register_type.clone(),
+        name: r.name.clone(),
+        level: r.level,
+        jurisdictions: r.jurisdictions.clone(),
+        evidence_types: r.evidence_types.clone(),
+        legal_basis: r.legal_basis.clone(),
+        standards: r.standards.clone(),
+        record_count: r.record_count,
+        connected: true,
+        source: Source::Published,
+    }
 }
 
 /// The descriptors a member published, newest first: (sequence, received at, document).

@@ -63,103 +63,72 @@ pub fn dcat_turtle_where(
     base_url: &str,
     keep: impl Fn(&Register) -> bool,
 ) -> String {
-    let base = base_url.trim_end_matches('/');
-    let registers = catalogue.registers();
-    let nodes: Vec<&Member> = catalogue
-        .members()
-        .iter()
-        .filter(|m| m.peer_url.as_deref().is_some_and(is_http_url))
-        .collect();
-    let node_ids: HashSet<&str> = nodes.iter().map(|m| m.id.as_str()).collect();
-    // Served by a node: connected registers of a member that runs one.
-    let served = |r: &Register| r.connected && node_ids.contains(r.member.as_str());
-    let exported: Vec<&Register> = registers.iter().filter(|r| served(r) || keep(r)).collect();
-    let mut serves: HashMap<&str, Vec<&Register>> = HashMap::new();
-    for register in exported.iter().copied().filter(|r| served(r)) {
-        serves
-            .entry(register.member.as_str())
-            .or_default()
-            .push(register);
-    }
-
+    let exported = Exported::select(catalogue, keep);
     let mut t = Turtle {
-        out: String::with_capacity(4096 + 1300 * exported.len() + 300 * catalogue.members().len()),
-        base,
+        out: String::with_capacity(
+            4096 + 1300 * exported.registers.len() + 300 * catalogue.members().len(),
+        ),
+        base: base_url.trim_end_matches('/'),
     };
     t.out.push_str(PREFIXES);
-
-    // The catalogue.
-    t.out.push('\n');
-    t.iri_path("catalogue", "");
-    t.out.push_str(" a dcat:Catalog ;\n  dct:title ");
-    t.literal("Registerlandkarte", Some("de"));
-    t.out.push_str(", ");
-    t.literal("Register map", Some("en"));
-    t.out.push_str(" ;\n  dct:description ");
-    t.literal(CATALOGUE_DESCRIPTION, Some("de"));
-    t.out.push_str(" ;\n  dct:publisher ");
-    t.iri_path("#operator", "");
-    t.out.push_str(" ;\n  foaf:homepage ");
-    t.iri_path("", "");
-    t.out.push_str(
-        " ;\n  dct:language <http://publications.europa.eu/resource/authority/language/DEU> ;\
-         \n  dct:spatial <http://publications.europa.eu/resource/authority/country/DEU> ;\
-         \n  dct:license <http://dcat-ap.de/def/licenses/dl-by-de/2.0> ;\
-         \n  dct:rights [ a dct:RightsStatement ; rdfs:label ",
-    );
-    t.literal(seed::ATTRIBUTION, Some("de"));
-    t.out.push_str(
-        " ] ;\n  dcat:themeTaxonomy <http://publications.europa.eu/resource/authority/data-theme>",
-    );
-    if !nodes.is_empty() {
-        t.out.push_str(" ;\n  dcat:service");
-        for (i, member) in nodes.iter().enumerate() {
-            t.out.push_str(if i == 0 { " " } else { ",\n    " });
-            t.iri_path("nodes/", &member.id);
-        }
-    }
-    if !exported.is_empty() {
-        t.out.push_str(" ;\n  dcat:dataset");
-        for (i, register) in exported.iter().enumerate() {
-            t.out.push_str(if i == 0 { " " } else { ",\n    " });
-            t.iri_path("registers/", &register.id);
-        }
-    }
-    t.out.push_str(" .\n\n");
-    t.iri_path("#operator", "");
-    t.out.push_str(" a foaf:Agent ;\n  foaf:name ");
-    t.literal("Betrieb der Registerlandkarte (once)", Some("de"));
-    t.out.push_str(" ;\n  foaf:homepage ");
-    t.iri_path("", "");
-    t.out.push_str(" .\n");
-
-    // The data services.
-    for member in &nodes {
+    t.catalogue(&exported);
+    t.operator();
+    for member in &exported.nodes {
         t.data_service(
             member,
-            serves.get(member.id.as_str()).map_or(&[], Vec::as_slice),
+            exported
+                .serves
+                .get(member.id.as_str())
+                .map_or(&[], Vec::as_slice),
         );
     }
-
-    // The datasets.
-    for register in &exported {
+    for register in &exported.registers {
         t.dataset(catalogue, register);
     }
+    t.publishers(catalogue, &exported);
+    t.out
+}
 
-    // Their publishers: the known members in catalogue order, then ids no member has.
-    let mut publishers: HashSet<&str> = exported.iter().map(|r| r.member.as_str()).collect();
-    publishers.extend(node_ids.iter().copied());
-    for member in catalogue.members() {
-        if publishers.remove(member.id.as_str()) {
-            t.agent(&member.id, &member.name);
+/// What an export holds besides the catalogue itself.
+struct Exported<'c> {
+    /// The members that run a node (a peer endpoint that is an `http(s)` URL), in catalogue
+    /// order.
+    nodes: Vec<&'c Member>,
+    /// The registers exported, in catalogue order.
+    registers: Vec<&'c Register>,
+    /// Member id → the exported registers its node serves.
+    serves: HashMap<&'c str, Vec<&'c Register>>,
+}
+
+impl<'c> Exported<'c> {
+    /// The registers `keep` accepts and those a node serves (connected registers of a member
+    /// that runs one), and every node.
+    fn select(catalogue: &'c Catalogue, keep: impl Fn(&Register) -> bool) -> Exported<'c> {
+        let nodes: Vec<&Member> = catalogue
+            .members()
+            .iter()
+            .filter(|m| m.peer_url.as_deref().is_some_and(is_http_url))
+            .collect();
+        let node_ids: HashSet<&str> = nodes.iter().map(|m| m.id.as_str()).collect();
+        let served = |r: &Register| r.connected && node_ids.contains(r.member.as_str());
+        let registers: Vec<&Register> = catalogue
+            .registers()
+            .iter()
+            .filter(|r| served(r) || keep(r))
+            .collect();
+        let mut serves: HashMap<&str, Vec<&Register>> = HashMap::new();
+        for register in registers.iter().copied().filter(|r| served(r)) {
+            serves
+                .entry(register.member.as_str())
+                .or_default()
+                .push(register);
+        }
+        Exported {
+            nodes,
+            registers,
+            serves,
         }
     }
-    let mut unknown: Vec<&str> = publishers.into_iter().collect();
-    unknown.sort_unstable();
-    for id in unknown {
-        t.agent(id, id);
-    }
-    t.out
 }
 
 const PREFIXES: &str = "\
@@ -188,6 +157,75 @@ struct Turtle<'a> {
 }
 
 impl Turtle<'_> {
+    /// The `dcat:Catalog`, with its services and datasets.
+    fn catalogue(&mut self, exported: &Exported<'_>) {
+        self.out.push('\n');
+        self.iri_path("catalogue", "");
+        self.out.push_str(" a dcat:Catalog ;\n  dct:title ");
+        self.literal("Registerlandkarte", Some("de"));
+        self.out.push_str(", ");
+        self.literal("Register map", Some("en"));
+        self.out.push_str(" ;\n  dct:description ");
+        self.literal(CATALOGUE_DESCRIPTION, Some("de"));
+        self.out.push_str(" ;\n  dct:publisher ");
+        self.iri_path("#operator", "");
+        self.out.push_str(" ;\n  foaf:homepage ");
+        self.iri_path("", "");
+        self.out.push_str(
+            " ;\n  dct:language <http://publications.europa.eu/resource/authority/language/DEU> ;\
+             \n  dct:spatial <http://publications.europa.eu/resource/authority/country/DEU> ;\
+             \n  dct:license <http://dcat-ap.de/def/licenses/dl-by-de/2.0> ;\
+             \n  dct:rights [ a dct:RightsStatement ; rdfs:label ",
+        );
+        self.literal(seed::ATTRIBUTION, Some("de"));
+        self.out.push_str(
+            " ] ;\n  dcat:themeTaxonomy <http://publications.europa.eu/resource/authority/data-theme>",
+        );
+        self.iri_list(
+            "dcat:service",
+            "nodes/",
+            exported.nodes.iter().map(|m| m.id.as_str()),
+        );
+        self.iri_list(
+            "dcat:dataset",
+            "registers/",
+            exported.registers.iter().map(|r| r.id.as_str()),
+        );
+        self.out.push_str(" .\n");
+    }
+
+    /// The operator of the map, the catalogue's publisher.
+    fn operator(&mut self) {
+        self.out.push('\n');
+        self.iri_path("#operator", "");
+        self.out.push_str(" a foaf:Agent ;\n  foaf:name ");
+        self.literal("Betrieb der Registerlandkarte (once)", Some("de"));
+        self.out.push_str(" ;\n  foaf:homepage ");
+        self.iri_path("", "");
+        self.out.push_str(" .\n");
+    }
+
+    /// The publishers of what is exported, as agents: the known members in catalogue order, then
+    /// ids no member has, sorted.
+    fn publishers(&mut self, catalogue: &Catalogue, exported: &Exported<'_>) {
+        let mut publishers: HashSet<&str> = exported
+            .registers
+            .iter()
+            .map(|r| r.member.as_str())
+            .collect();
+        publishers.extend(exported.nodes.iter().map(|m| m.id.as_str()));
+        for member in catalogue.members() {
+            if publishers.remove(member.id.as_str()) {
+                self.agent(&member.id, &member.name);
+            }
+        }
+        let mut unknown: Vec<&str> = publishers.into_iter().collect();
+        unknown.sort_unstable();
+        for id in unknown {
+            self.agent(id, id);
+        }
+    }
+
     fn dataset(&mut self, catalogue: &Catalogue, register: &Register) {
         let kind = register
             .register_type
@@ -307,14 +345,11 @@ impl Turtle<'_> {
         self.iri_path("members/", &member.id);
         self.out
             .push_str(" ;\n  dct:accessRights access:RESTRICTED");
-        for (i, register) in serves.iter().enumerate() {
-            self.out.push_str(if i == 0 {
-                " ;\n  dcat:servesDataset "
-            } else {
-                ",\n    "
-            });
-            self.iri_path("registers/", &register.id);
-        }
+        self.iri_list(
+            "dcat:servesDataset",
+            "registers/",
+            serves.iter().map(|r| r.id.as_str()),
+        );
         self.contact_point(member);
         self.out.push_str(" .\n");
     }
@@ -358,6 +393,21 @@ impl Turtle<'_> {
         self.out.push_str(prefix);
         self.iri_text(contact);
         self.out.push_str("> ]");
+    }
+
+    /// ` ;\n  {property} ` and the IRI of each id under `path`, comma-separated; nothing
+    /// without ids.
+    fn iri_list<'i>(&mut self, property: &str, path: &str, ids: impl Iterator<Item = &'i str>) {
+        for (i, id) in ids.enumerate() {
+            if i == 0 {
+                self.out.push_str(" ;\n  ");
+                self.out.push_str(property);
+                self.out.push(' ');
+            } else {
+                self.out.push_str(",\n    ");
+            }
+            self.iri_path(path, id);
+        }
     }
 
     /// `<{base}/{path}{segment}>`, the segment percent-encoded.

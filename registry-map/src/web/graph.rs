@@ -186,130 +186,21 @@ impl Graph {
 
     /// Builds and lays out the graph of `catalogue`.
     pub fn build(catalogue: &Catalogue, derived: &Derived) -> Graph {
-        // Flows summed over days, per requester and provider.
-        let mut flows: BTreeMap<(&str, &str), (u64, BTreeSet<&str>)> = BTreeMap::new();
-        for flow in catalogue.flows() {
-            let entry = flows
-                .entry((flow.requester.as_str(), flow.provider.as_str()))
-                .or_default();
-            entry.0 += flow.count;
-            entry.1.insert(flow.evidence_type.as_str());
+        let flows = summed_flows(catalogue);
+        let (members, members_not_drawn) = members_to_draw(catalogue, derived, &flows);
+        let mut drawing = Drawing::default();
+        for id in &members {
+            drawing.member(catalogue, derived, id);
         }
-        flows.retain(|(requester, provider), _| requester != provider);
-
-        // Members worth drawing: a node, connected registers or flows; busiest first.
-        let mut weight: HashMap<&str, (u64, usize)> = HashMap::new();
-        for member in catalogue.members() {
-            let connected = derived.by_member.get(&member.id).map_or(0, |rs| {
-                rs.iter()
-                    .filter(|&&i| catalogue.registers()[i as usize].connected)
-                    .count()
-            });
-            if member.peer_url.is_some() || connected > 0 {
-                weight.entry(member.id.as_str()).or_default().1 = connected;
-            }
+        for id in &members {
+            drawing.registers(catalogue, derived, id);
         }
-        for ((requester, provider), (count, _)) in &flows {
-            weight.entry(requester).or_default().0 += count;
-            weight.entry(provider).or_default().0 += count;
-        }
-        let mut members: Vec<(&str, (u64, usize))> = weight.into_iter().collect();
-        members.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        let members_not_drawn = members.len().saturating_sub(MAX_MEMBERS);
-        members.truncate(MAX_MEMBERS);
-        members.sort_by(|a, b| a.0.cmp(b.0));
-
-        let mut nodes = Vec::new();
-        let mut edges = Vec::new();
-        let mut position: HashMap<&str, usize> = HashMap::new();
-        for (id, _) in &members {
-            let member = catalogue.member(id);
-            let name = member.map_or_else(|| (*id).to_owned(), |m| m.name.clone());
-            let registers = derived.by_member.get(*id).map_or(0, Vec::len);
-            position.insert(id, nodes.len());
-            nodes.push(Node {
-                id: (*id).to_owned(),
-                kind: NodeKind::Member,
-                label: shorten(&name, 26),
-                name,
-                href: member_href(id),
-                x: 0.0,
-                y: 0.0,
-                label_y: 0.0,
-                r: 9.0 + (registers as f64).ln_1p().min(6.0) * 1.5,
-                registers,
-                connected: member.is_some_and(|m| m.peer_url.is_some()),
-            });
-        }
-        for (id, _) in &members {
-            let owner = position[id];
-            let connected: Vec<u32> = derived
-                .by_member
-                .get(*id)
-                .into_iter()
-                .flatten()
-                .copied()
-                .filter(|&i| catalogue.registers()[i as usize].connected)
-                .collect();
-            for &i in connected.iter().take(MAX_REGISTERS_PER_MEMBER) {
-                let register = &catalogue.registers()[i as usize];
-                edges.push(keeps(owner, id, nodes.len(), &register.id));
-                nodes.push(Node {
-                    id: register.id.clone(),
-                    kind: NodeKind::Register,
-                    label: shorten(&register.name, 22),
-                    name: register.name.clone(),
-                    href: register_href(&register.id),
-                    x: 0.0,
-                    y: 0.0,
-                    label_y: 0.0,
-                    r: 5.0,
-                    registers: 1,
-                    connected: true,
-                });
-            }
-            if connected.len() > MAX_REGISTERS_PER_MEMBER {
-                let more = connected.len() - MAX_REGISTERS_PER_MEMBER;
-                let more_id = format!("{id}#more");
-                edges.push(keeps(owner, id, nodes.len(), &more_id));
-                nodes.push(Node {
-                    id: more_id,
-                    kind: NodeKind::More,
-                    name: format!("{more} weitere angeschlossene Register"),
-                    label: format!("+{more}"),
-                    href: member_href(id),
-                    x: 0.0,
-                    y: 0.0,
-                    label_y: 0.0,
-                    r: 7.0,
-                    registers: more,
-                    connected: true,
-                });
-            }
-        }
-        let mut evidence_types = BTreeSet::new();
-        let mut exchanges = 0;
-        for ((requester, provider), (count, types)) in &flows {
-            let (Some(&source), Some(&target)) = (position.get(requester), position.get(provider))
-            else {
-                continue;
-            };
-            exchanges += count;
-            evidence_types.extend(types.iter().map(|t| (*t).to_owned()));
-            edges.push(Edge {
-                source,
-                target,
-                from: (*requester).to_owned(),
-                to: (*provider).to_owned(),
-                kind: EdgeKind::Flow,
-                count: *count,
-                evidence_types: types.iter().map(|t| (*t).to_owned()).collect(),
-                path: String::new(),
-                label_x: 0.0,
-                label_y: 0.0,
-                width: 1.5 + (*count as f64).ln_1p().min(8.0) * 0.6,
-            });
-        }
+        let (evidence_types, exchanges) = drawing.flows(&flows);
+        let Drawing {
+            mut nodes,
+            mut edges,
+            ..
+        } = drawing;
 
         let height = layout(&mut nodes, &edges);
         for node in &mut nodes {
@@ -317,42 +208,8 @@ impl Graph {
         }
         route(&nodes, &mut edges);
 
-        // The band of types that are not connected, most registers first.
         let band_top = height + 30.0;
-        let mut aggregates: Vec<Aggregate> = catalogue
-            .types()
-            .iter()
-            .filter_map(|t| {
-                let index = derived.by_type.get(&t.code)?;
-                let waiting = index.registers.len() - index.connected;
-                (waiting > 0).then_some((t, waiting))
-            })
-            .map(|(t, waiting)| Aggregate {
-                code: t.code.clone(),
-                label: shorten(&t.name_de, 16),
-                name: t.name_de.clone(),
-                href: type_href(&t.code),
-                registers: waiting,
-                registers_text: format::count(waiting),
-                x: 0.0,
-                y: 0.0,
-                r: 4.0 + (waiting as f64).ln_1p() * 2.6,
-                label_y: 0.0,
-                count_y: 0.0,
-            })
-            .collect();
-        aggregates.sort_by(|a, b| {
-            b.registers
-                .cmp(&a.registers)
-                .then_with(|| a.name.cmp(&b.name))
-        });
-        let cell = WIDTH / BAND_COLUMNS as f64;
-        for (i, aggregate) in aggregates.iter_mut().enumerate() {
-            aggregate.x = cell * ((i % BAND_COLUMNS) as f64 + 0.5);
-            aggregate.y = band_top + 60.0 + BAND_ROW * (i / BAND_COLUMNS) as f64;
-            aggregate.label_y = round(aggregate.y + aggregate.r + 11.0);
-            aggregate.count_y = round(aggregate.y + aggregate.r + 22.0);
-        }
+        let aggregates = band(catalogue, derived, band_top);
         let rows = aggregates.len().div_ceil(BAND_COLUMNS);
         let total_height = if rows == 0 {
             height
@@ -373,6 +230,210 @@ impl Graph {
     }
 }
 
+/// Exchanges per (requester, provider), summed over the days: the count and the evidence types.
+type Flows<'c> = BTreeMap<(&'c str, &'c str), (u64, BTreeSet<&'c str>)>;
+
+/// The flows of the catalogue summed over days; a member's requests to itself are left out.
+fn summed_flows(catalogue: &Catalogue) -> Flows<'_> {
+    let mut flows = Flows::new();
+    for flow in catalogue.flows() {
+        let entry = flows
+            .entry((flow.requester.as_str(), flow.provider.as_str()))
+            .or_default();
+        entry.0 += flow.count;
+        entry.1.insert(flow.evidence_type.as_str());
+    }
+    flows.retain(|(requester, provider), _| requester != provider);
+    flows
+}
+
+/// The members worth drawing (a node, connected registers or flows), by id: the busiest
+/// [`MAX_MEMBERS`] by flows, then connected registers; and how many more there are.
+fn members_to_draw<'c>(
+    catalogue: &'c Catalogue,
+    derived: &Derived,
+    flows: &Flows<'c>,
+) -> (Vec<&'c str>, usize) {
+    let mut weight: HashMap<&str, (u64, usize)> = HashMap::new();
+    for member in catalogue.members() {
+        let connected = derived.by_member.get(&member.id).map_or(0, |rs| {
+            rs.iter()
+                .filter(|&&i| catalogue.registers()[i as usize].connected)
+                .count()
+        });
+        if member.peer_url.is_some() || connected > 0 {
+            weight.entry(member.id.as_str()).or_default().1 = connected;
+        }
+    }
+    for ((requester, provider), (count, _)) in flows {
+        weight.entry(requester).or_default().0 += count;
+        weight.entry(provider).or_default().0 += count;
+    }
+    let mut members: Vec<(&str, (u64, usize))> = weight.into_iter().collect();
+    members.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let members_not_drawn = members.len().saturating_sub(MAX_MEMBERS);
+    members.truncate(MAX_MEMBERS);
+    members.sort_by(|a, b| a.0.cmp(b.0));
+    (
+        members.into_iter().map(|(id, _)| id).collect(),
+        members_not_drawn,
+    )
+}
+
+/// The nodes and edges of the graph as they are added, not yet laid out.
+#[derive(Default)]
+struct Drawing<'c> {
+    nodes: Vec<Node>,
+    edges: Vec<Edge>,
+    /// Member id → index of its node.
+    position: HashMap<&'c str, usize>,
+}
+
+impl<'c> Drawing<'c> {
+    /// Adds the node of a member, sized by the registers it keeps.
+    fn member(&mut self, catalogue: &Catalogue, derived: &Derived, id: &'c str) {
+        let member = catalogue.member(id);
+        let name = member.map_or_else(|| id.to_owned(), |m| m.name.clone());
+        let registers = derived.by_member.get(id).map_or(0, Vec::len);
+        self.position.insert(id, self.nodes.len());
+        self.nodes.push(Node {
+            id: id.to_owned(),
+            kind: NodeKind::Member,
+            label: shorten(&name, 26),
+            name,
+            href: member_href(id),
+            x: 0.0,
+            y: 0.0,
+            label_y: 0.0,
+            r: 9.0 + (registers as f64).ln_1p().min(6.0) * 1.5,
+            registers,
+            connected: member.is_some_and(|m| m.peer_url.is_some()),
+        });
+    }
+
+    /// Adds the connected registers of a member that is drawn, each kept by it: at most
+    /// [`MAX_REGISTERS_PER_MEMBER`], the rest as one "+N" node.
+    fn registers(&mut self, catalogue: &Catalogue, derived: &Derived, id: &str) {
+        let owner = self.position[id];
+        let connected: Vec<u32> = derived
+            .by_member
+            .get(id)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&i| catalogue.registers()[i as usize].connected)
+            .collect();
+        for &i in connected.iter().take(MAX_REGISTERS_PER_MEMBER) {
+            let register = &catalogue.registers()[i as usize];
+            self.edges
+                .push(keeps(owner, id, self.nodes.len(), &register.id));
+            self.nodes.push(Node {
+                id: register.id.clone(),
+                kind: NodeKind::Register,
+                label: shorten(&register.name, 22),
+                name: register.name.clone(),
+                href: register_href(&register.id),
+                x: 0.0,
+                y: 0.0,
+                label_y: 0.0,
+                r: 5.0,
+                registers: 1,
+                connected: true,
+            });
+        }
+        if connected.len() > MAX_REGISTERS_PER_MEMBER {
+            let more = connected.len() - MAX_REGISTERS_PER_MEMBER;
+            let more_id = format!("{id}#more");
+            self.edges
+                .push(keeps(owner, id, self.nodes.len(), &more_id));
+            self.nodes.push(Node {
+                id: more_id,
+                kind: NodeKind::More,
+                name: format!("{more} weitere angeschlossene Register"),
+                label: format!("+{more}"),
+                href: member_href(id),
+                x: 0.0,
+                y: 0.0,
+                label_y: 0.0,
+                r: 7.0,
+                registers: more,
+                connected: true,
+            });
+        }
+    }
+
+    /// Adds an edge for each flow between two members that are drawn; returns the evidence
+    /// types and the sum of the exchanges of those flows.
+    fn flows(&mut self, flows: &Flows<'_>) -> (BTreeSet<String>, u64) {
+        let mut evidence_types = BTreeSet::new();
+        let mut exchanges = 0;
+        for ((requester, provider), (count, types)) in flows {
+            let (Some(&source), Some(&target)) =
+                (self.position.get(requester), self.position.get(provider))
+            else {
+                continue;
+            };
+            exchanges += count;
+            evidence_types.extend(types.iter().map(|t| (*t).to_owned()));
+            self.edges.push(Edge {
+                source,
+                target,
+                from: (*requester).to_owned(),
+                to: (*provider).to_owned(),
+                kind: EdgeKind::Flow,
+                count: *count,
+                evidence_types: types.iter().map(|t| (*t).to_owned()).collect(),
+                path: String::new(),
+                label_x: 0.0,
+                label_y: 0.0,
+                width: 1.5 + (*count as f64).ln_1p().min(8.0) * 0.6,
+            });
+        }
+        (evidence_types, exchanges)
+    }
+}
+
+/// The band of register types with registers that are not connected, below the graph from
+/// `band_top`: most registers first, [`BAND_COLUMNS`] to a row.
+fn band(catalogue: &Catalogue, derived: &Derived, band_top: f64) -> Vec<Aggregate> {
+    let mut aggregates: Vec<Aggregate> = catalogue
+        .types()
+        .iter()
+        .filter_map(|t| {
+            let index = derived.by_type.get(&t.code)?;
+            let waiting = index.registers.len() - index.connected;
+            (waiting > 0).then_some((t, waiting))
+        })
+        .map(|(t, waiting)| Aggregate {
+            code: t.code.clone(),
+            label: shorten(&t.name_de, 16),
+            name: t.name_de.clone(),
+            href: type_href(&t.code),
+            registers: waiting,
+            registers_text: format::count(waiting),
+            x: 0.0,
+            y: 0.0,
+            r: 4.0 + (waiting as f64).ln_1p() * 2.6,
+            label_y: 0.0,
+            count_y: 0.0,
+        })
+        .collect();
+    aggregates.sort_by(|a, b| {
+        b.registers
+            .cmp(&a.registers)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    let cell = WIDTH / BAND_COLUMNS as f64;
+    for (i, aggregate) in aggregates.iter_mut().enumerate() {
+        aggregate.x = cell * ((i % BAND_COLUMNS) as f64 + 0.5);
+        aggregate.y = band_top + 60.0 + BAND_ROW * (i / BAND_COLUMNS) as f64;
+        aggregate.label_y = round(aggregate.y + aggregate.r + 11.0);
+        aggregate.count_y = round(aggregate.y + aggregate.r + 22.0);
+    }
+    aggregates
+}
+
+/// A "keeps" edge from a member to one of its registers (or its "+N" node).
 fn keeps(source: usize, from: &str, target: usize, to: &str) -> Edge {
     Edge {
         source,

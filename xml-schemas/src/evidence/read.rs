@@ -4,7 +4,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
 
 use super::{
-    Address, BirthCertificate, Child, EvidenceDocument, EvidenceKind, INCOME_KINDS,
+    Address, BirthCertificate, Child, EuroAmount, EvidenceDocument, EvidenceKind, INCOME_KINDS,
     IncomeCertificate, IssuingAuthority, KindOfResidence, Municipality, Parent, Person,
     ResidenceCertificate, SEXES, digits,
 };
@@ -32,101 +32,105 @@ pub(super) fn document(root: &Element) -> Result<EvidenceDocument, EdmError> {
             ))
         })?;
     let doc = Node::root(root, kind)?;
-    let evidence_id = doc.identifier("EvidenceIdentifier")?;
-    let issue_date_time = doc.date_time("IssueDateTime")?;
-    let issuing_authority = doc.child("IssuingAuthority")?.issuing_authority()?;
+    let head = Head::read(&doc)?;
     Ok(match kind {
         EvidenceKind::ResidenceCertificate => {
-            let address = doc.child("CurrentAddress")?;
-            address.only(&["Street", "HouseNumber", "Postcode", "Municipality"])?;
-            EvidenceDocument::ResidenceCertificate(ResidenceCertificate {
-                evidence_id,
-                issue_date_time,
-                issuing_authority,
-                person: doc.child("Person")?.person()?,
-                address: Address {
-                    street: address.text("Street")?,
-                    house_number: address.checked("HouseNumber", house_number)?,
-                    postcode: address
-                        .checked("Postcode", |s| digits(s, 5).then(|| s.to_owned()))?,
-                    municipality: address.child("Municipality")?.municipality()?,
-                },
-                moved_in_date: doc.date("MovedInDate")?,
-                kind_of_residence: doc.checked("KindOfResidence", |s| match s {
-                    "main" => Some(KindOfResidence::Main),
-                    "secondary" => Some(KindOfResidence::Secondary),
-                    _ => None,
-                })?,
-            })
+            EvidenceDocument::ResidenceCertificate(doc.residence_certificate(head)?)
         }
-        EvidenceKind::IncomeCertificate => EvidenceDocument::IncomeCertificate(IncomeCertificate {
-            evidence_id,
-            issue_date_time,
-            issuing_authority,
-            person: doc.child("Person")?.person()?,
-            tax_year: doc.checked("TaxYear", |s| {
+        EvidenceKind::IncomeCertificate => {
+            EvidenceDocument::IncomeCertificate(doc.income_certificate(head)?)
+        }
+        EvidenceKind::BirthCertificate => {
+            EvidenceDocument::BirthCertificate(doc.birth_certificate(head)?)
+        }
+    })
+}
+
+/// What every kind of document starts with.
+struct Head {
+    evidence_id: String,
+    issue_date_time: OffsetDateTime,
+    issuing_authority: IssuingAuthority,
+}
+
+impl Head {
+    fn read(doc: &Node<'_>) -> Result<Head, EdmError> {
+        Ok(Head {
+            evidence_id: doc.identifier("EvidenceIdentifier")?,
+            issue_date_time: doc.date_time("IssueDateTime")?,
+            issuing_authority: doc.child("IssuingAuthority")?.issuing_authority()?,
+        })
+    }
+}
+
+/// The documents of each kind, read from their root after the [`Head`]. The elements are read
+/// in document order, so that the first thing wrong is the one refused.
+impl Node<'_> {
+    fn residence_certificate(&self, head: Head) -> Result<ResidenceCertificate, EdmError> {
+        let address = self.child("CurrentAddress")?;
+        address.only(&["Street", "HouseNumber", "Postcode", "Municipality"])?;
+        Ok(ResidenceCertificate {
+            evidence_id: head.evidence_id,
+            issue_date_time: head.issue_date_time,
+            issuing_authority: head.issuing_authority,
+            person: self.child("Person")?.person()?,
+            address: address.address()?,
+            moved_in_date: self.date("MovedInDate")?,
+            kind_of_residence: self.checked("KindOfResidence", |s| match s {
+                "main" => Some(KindOfResidence::Main),
+                "secondary" => Some(KindOfResidence::Secondary),
+                _ => None,
+            })?,
+        })
+    }
+
+    fn income_certificate(&self, head: Head) -> Result<IncomeCertificate, EdmError> {
+        Ok(IncomeCertificate {
+            evidence_id: head.evidence_id,
+            issue_date_time: head.issue_date_time,
+            issuing_authority: head.issuing_authority,
+            person: self.child("Person")?.person()?,
+            tax_year: self.checked("TaxYear", |s| {
                 digits(s, 4).then(|| s.parse().ok()).flatten()
             })?,
-            gross_annual_income: {
-                let amount = doc.child("GrossAnnualIncome")?;
-                if amount.element.attribute(None, "currency") != Some("EUR") {
-                    return Err(EdmError::invalid(
-                        "IncomeCertificate: GrossAnnualIncome must have currency=\"EUR\"",
-                    ));
-                }
-                doc.checked("GrossAnnualIncome", |s| s.parse().ok())?
-            },
-            income_kind: doc.checked("IncomeKind", |s| {
+            gross_annual_income: self.gross_annual_income()?,
+            income_kind: self.checked("IncomeKind", |s| {
                 INCOME_KINDS
                     .iter()
                     .find(|(_, code)| *code == s)
                     .map(|(kind, _)| *kind)
             })?,
-            payer_name: doc.optional_text("PayerName")?,
-        }),
-        EvidenceKind::BirthCertificate => {
-            let child = doc.child("Child")?;
-            child.only(&[
-                "FamilyName",
-                "GivenNames",
-                "Sex",
-                "DateOfBirth",
-                "PlaceOfBirth",
-            ])?;
-            let parents = doc.children("Parent");
-            if parents.len() > 2 {
-                return Err(EdmError::invalid(
-                    "BirthCertificate: at most two Parent elements",
-                ));
-            }
-            EvidenceDocument::BirthCertificate(BirthCertificate {
-                evidence_id,
-                issue_date_time,
-                issuing_authority,
-                child: Child {
-                    family_name: child.text("FamilyName")?,
-                    given_names: child.text("GivenNames")?,
-                    sex: child.checked("Sex", |s| {
-                        SEXES.iter().find(|(_, c)| *c == s).map(|(sex, _)| *sex)
-                    })?,
-                    date_of_birth: child.date("DateOfBirth")?,
-                    place_of_birth: child.child("PlaceOfBirth")?.municipality()?,
-                },
-                parents: parents
-                    .into_iter()
-                    .map(|parent| {
-                        parent.only(&["FamilyName", "GivenNames", "BirthName"])?;
-                        Ok(Parent {
-                            family_name: parent.text("FamilyName")?,
-                            given_names: parent.text("GivenNames")?,
-                            birth_name: parent.optional_text("BirthName")?,
-                        })
-                    })
-                    .collect::<Result<_, EdmError>>()?,
-                register_entry_number: doc.text("RegisterEntryNumber")?,
-            })
+            payer_name: self.optional_text("PayerName")?,
+        })
+    }
+
+    fn birth_certificate(&self, head: Head) -> Result<BirthCertificate, EdmError> {
+        let child = self.child("Child")?;
+        child.only(&[
+            "FamilyName",
+            "GivenNames",
+            "Sex",
+            "DateOfBirth",
+            "PlaceOfBirth",
+        ])?;
+        let parents = self.children("Parent");
+        if parents.len() > 2 {
+            return Err(EdmError::invalid(
+                "BirthCertificate: at most two Parent elements",
+            ));
         }
-    })
+        Ok(BirthCertificate {
+            evidence_id: head.evidence_id,
+            issue_date_time: head.issue_date_time,
+            issuing_authority: head.issuing_authority,
+            child: child.birth_child()?,
+            parents: parents
+                .iter()
+                .map(Node::parent)
+                .collect::<Result<_, EdmError>>()?,
+            register_entry_number: self.text("RegisterEntryNumber")?,
+        })
+    }
 }
 
 /// An element of a document being read, with the path that names it in refusals.
@@ -311,6 +315,50 @@ impl<'a> Node<'a> {
         Ok(Municipality {
             name: self.text("Name")?,
             key: self.checked("Key", |s| s.parse().ok())?,
+        })
+    }
+
+    /// The fields of `CurrentAddress`, whose children were checked already.
+    fn address(&self) -> Result<Address, EdmError> {
+        Ok(Address {
+            street: self.text("Street")?,
+            house_number: self.checked("HouseNumber", house_number)?,
+            postcode: self.checked("Postcode", |s| digits(s, 5).then(|| s.to_owned()))?,
+            municipality: self.child("Municipality")?.municipality()?,
+        })
+    }
+
+    /// `GrossAnnualIncome`, which must be in euros.
+    fn gross_annual_income(&self) -> Result<EuroAmount, EdmError> {
+        let amount = self.child("GrossAnnualIncome")?;
+        if amount.element.attribute(None, "currency") != Some("EUR") {
+            return Err(EdmError::invalid(
+                "IncomeCertificate: GrossAnnualIncome must have currency=\"EUR\"",
+            ));
+        }
+        self.checked("GrossAnnualIncome", |s| s.parse().ok())
+    }
+
+    /// The fields of a birth certificate's `Child`, whose children were checked already.
+    fn birth_child(&self) -> Result<Child, EdmError> {
+        Ok(Child {
+            family_name: self.text("FamilyName")?,
+            given_names: self.text("GivenNames")?,
+            sex: self.checked("Sex", |s| {
+                SEXES.iter().find(|(_, c)| *c == s).map(|(sex, _)| *sex)
+            })?,
+            date_of_birth: self.date("DateOfBirth")?,
+            place_of_birth: self.child("PlaceOfBirth")?.municipality()?,
+        })
+    }
+
+    /// A `Parent` of a birth certificate.
+    fn parent(&self) -> Result<Parent, EdmError> {
+        self.only(&["FamilyName", "GivenNames", "BirthName"])?;
+        Ok(Parent {
+            family_name: self.text("FamilyName")?,
+            given_names: self.text("GivenNames")?,
+            birth_name: self.optional_text("BirthName")?,
         })
     }
 }

@@ -122,34 +122,7 @@ pub(super) fn part<'a>(
     number: usize,
     limits: &MultipartLimits,
 ) -> Result<Part<'a>, MultipartError> {
-    // The header section ends at the first empty line, which must come within the limit.
-    let window = &raw[..raw.len().min(limits.max_header_bytes + 4)];
-    let (headers, content) = if let Some(rest) = raw.strip_prefix(b"\r\n") {
-        (&raw[..0], rest)
-    } else if let Some(rest) = raw.strip_prefix(b"\n") {
-        (&raw[..0], rest)
-    } else {
-        let blank = (0..window.len()).find_map(|i| match &window[i..] {
-            [b'\n', b'\r', b'\n', ..] => Some((i + 1, i + 3)),
-            [b'\n', b'\n', ..] => Some((i + 1, i + 2)),
-            _ => None,
-        });
-        match blank {
-            Some((headers_end, content_start)) => (&raw[..headers_end], &raw[content_start..]),
-            None if raw.len() > window.len() => {
-                return Err(MultipartError::HeadersTooLarge {
-                    part: number,
-                    limit: limits.max_header_bytes,
-                });
-            }
-            None => {
-                return Err(MultipartError::MalformedHeader {
-                    part: number,
-                    reason: "no empty line ends the headers".to_owned(),
-                });
-            }
-        }
-    };
+    let (headers, content) = header_section(raw, number, limits)?;
     if headers.len() > limits.max_header_bytes {
         return Err(MultipartError::HeadersTooLarge {
             part: number,
@@ -163,54 +136,8 @@ pub(super) fn part<'a>(
             limit: limits.max_part_bytes,
         });
     }
-    let malformed = |reason: &str| MultipartError::MalformedHeader {
-        part: number,
-        reason: reason.to_owned(),
-    };
-    let text = std::str::from_utf8(headers)
-        .ok()
-        .filter(|t| {
-            t.bytes()
-                .all(|b| b.is_ascii_graphic() || b" \t\r\n".contains(&b))
-        })
-        .ok_or_else(|| malformed("the headers are not printable ASCII"))?;
-    let mut content_type = None;
-    let mut content_id = None;
-    let mut encoding = None;
-    for (count, line) in text.lines().enumerate() {
-        if count == limits.max_headers {
-            return Err(MultipartError::TooManyHeaders {
-                part: number,
-                limit: limits.max_headers,
-            });
-        }
-        if line.starts_with([' ', '\t']) {
-            return Err(malformed("folded header lines are not accepted"));
-        }
-        let (name, value) = line
-            .split_once(':')
-            .ok_or_else(|| malformed("a header line without a colon"))?;
-        if name.is_empty() || !name.bytes().all(is_token) {
-            return Err(malformed("a header name that is not a token"));
-        }
-        let value = value.trim_matches([' ', '\t']);
-        let (slot, header) = if name.eq_ignore_ascii_case("Content-Type") {
-            (&mut content_type, "Content-Type")
-        } else if name.eq_ignore_ascii_case("Content-ID") {
-            (&mut content_id, "Content-ID")
-        } else if name.eq_ignore_ascii_case("Content-Transfer-Encoding") {
-            (&mut encoding, "Content-Transfer-Encoding")
-        } else {
-            continue;
-        };
-        if slot.replace(value).is_some() {
-            return Err(MultipartError::DuplicateHeader {
-                part: number,
-                name: header,
-            });
-        }
-    }
-    if let Some(encoding) = encoding
+    let headers = PartHeaders::read(headers, number, limits)?;
+    if let Some(encoding) = headers.encoding
         && !["binary", "8bit", "7bit"]
             .iter()
             .any(|e| encoding.eq_ignore_ascii_case(e))
@@ -220,10 +147,13 @@ pub(super) fn part<'a>(
             encoding: encoding.to_owned(),
         });
     }
-    let content_type = content_type
+    let content_type = headers
+        .content_type
         .filter(|t| !t.is_empty())
         .ok_or(MultipartError::MissingContentType { part: number })?;
-    let content_id = content_id.ok_or(MultipartError::MissingContentId { part: number })?;
+    let content_id = headers
+        .content_id
+        .ok_or(MultipartError::MissingContentId { part: number })?;
     let id = content_id
         .strip_prefix('<')
         .and_then(|id| id.strip_suffix('>'))
@@ -237,6 +167,107 @@ pub(super) fn part<'a>(
         content_type,
         body: content,
     })
+}
+
+/// Splits part `number` at the first empty line into its header section and its content. The
+/// empty line must come within the header limit, so that a part without one is not searched to
+/// its end.
+fn header_section<'a>(
+    raw: &'a [u8],
+    number: usize,
+    limits: &MultipartLimits,
+) -> Result<(&'a [u8], &'a [u8]), MultipartError> {
+    if let Some(rest) = raw.strip_prefix(b"\r\n") {
+        return Ok((&raw[..0], rest));
+    }
+    if let Some(rest) = raw.strip_prefix(b"\n") {
+        return Ok((&raw[..0], rest));
+    }
+    let window = &raw[..raw.len().min(limits.max_header_bytes + 4)];
+    let blank = (0..window.len()).find_map(|i| match &window[i..] {
+        [b'\n', b'\r', b'\n', ..] => Some((i + 1, i + 3)),
+        [b'\n', b'\n', ..] => Some((i + 1, i + 2)),
+        _ => None,
+    });
+    match blank {
+        Some((headers_end, content_start)) => Ok((&raw[..headers_end], &raw[content_start..])),
+        None if raw.len() > window.len() => Err(MultipartError::HeadersTooLarge {
+            part: number,
+            limit: limits.max_header_bytes,
+        }),
+        None => Err(MultipartError::MalformedHeader {
+            part: number,
+            reason: "no empty line ends the headers".to_owned(),
+        }),
+    }
+}
+
+/// The values of the headers of a part that matter here, each given at most once.
+struct PartHeaders<'a> {
+    content_type: Option<&'a str>,
+    content_id: Option<&'a str>,
+    encoding: Option<&'a str>,
+}
+
+impl<'a> PartHeaders<'a> {
+    /// Reads the header section of part `number`: printable ASCII, at most `limits.max_headers`
+    /// lines of `name: value`, no folding; other headers are ignored.
+    fn read(
+        headers: &'a [u8],
+        number: usize,
+        limits: &MultipartLimits,
+    ) -> Result<PartHeaders<'a>, MultipartError> {
+        let malformed = |reason: &str| MultipartError::MalformedHeader {
+            part: number,
+            reason: reason.to_owned(),
+        };
+        let text = std::str::from_utf8(headers)
+            .ok()
+            .filter(|t| {
+                t.bytes()
+                    .all(|b| b.is_ascii_graphic() || b" \t\r\n".contains(&b))
+            })
+            .ok_or_else(|| malformed("the headers are not printable ASCII"))?;
+        let mut found = PartHeaders {
+            content_type: None,
+            content_id: None,
+            encoding: None,
+        };
+        for (count, line) in text.lines().enumerate() {
+            if count == limits.max_headers {
+                return Err(MultipartError::TooManyHeaders {
+                    part: number,
+                    limit: limits.max_headers,
+                });
+            }
+            if line.starts_with([' ', '\t']) {
+                return Err(malformed("folded header lines are not accepted"));
+            }
+            let (name, value) = line
+                .split_once(':')
+                .ok_or_else(|| malformed("a header line without a colon"))?;
+            if name.is_empty() || !name.bytes().all(is_token) {
+                return Err(malformed("a header name that is not a token"));
+            }
+            let value = value.trim_matches([' ', '\t']);
+            let (slot, header) = if name.eq_ignore_ascii_case("Content-Type") {
+                (&mut found.content_type, "Content-Type")
+            } else if name.eq_ignore_ascii_case("Content-ID") {
+                (&mut found.content_id, "Content-ID")
+            } else if name.eq_ignore_ascii_case("Content-Transfer-Encoding") {
+                (&mut found.encoding, "Content-Transfer-Encoding")
+            } else {
+                continue;
+            };
+            if slot.replace(value).is_some() {
+                return Err(MultipartError::DuplicateHeader {
+                    part: number,
+                    name: header,
+                });
+            }
+        }
+        Ok(found)
+    }
 }
 
 /// A content id without its brackets: printable ASCII, no `<`, `>` or whitespace, not empty.

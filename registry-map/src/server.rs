@@ -17,6 +17,7 @@ use once_runtime::listen::{ClientCertificate, Endpoint, Servers, no_client_auth}
 use once_runtime::material::{LoadedCrl, Material};
 use once_runtime::metrics::{self, HttpMetrics, Metrics, ServerState};
 use once_runtime::middleware::request_span;
+use once_runtime::signed::SignedMessages;
 use once_runtime::telemetry::Tracer;
 use once_xml::Limits;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -159,13 +160,15 @@ fn map_state(
         member: config.member_id.clone(),
         catalogue: ArcSwap::from_pointee(Catalogue::default()),
         pool,
-        signer: credentials.signer.clone(),
-        signer_verifier,
-        limits: Limits {
-            max_bytes: crate::api::MAX_DESCRIPTOR_BYTES,
-            max_elements: 1_000_000,
-            ..Limits::default()
-        },
+        signed: SignedMessages::new(
+            credentials.signer.clone(),
+            signer_verifier,
+            Limits {
+                max_bytes: crate::api::MAX_DESCRIPTOR_BYTES,
+                max_elements: 1_000_000,
+                ..Limits::default()
+            },
+        ),
         stale_after_seconds: config.stale_after_seconds,
         reload_lock: tokio::sync::Mutex::new(()),
     });

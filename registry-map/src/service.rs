@@ -2,11 +2,11 @@
 //! with a signed document, record exchange counts.
 
 use once_pki::MemberId;
+use once_runtime::signed::SignatureProblem;
 use once_xml::descriptor::NodeDescriptor;
 use once_xml::discovery::{DiscoveredProvider, DiscoveryOutcome, DiscoveryResponse};
 use once_xml::dsig::{self, Placement};
 use once_xml::text::{self, InvalidText};
-use rustls_pki_types::{CertificateDer, UnixTime};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -57,23 +57,16 @@ pub async fn publish(
     peer: &MemberId,
     document: &[u8],
 ) -> Result<usize, PublishError> {
-    let verified =
-        dsig::verify(document, &state.limits, Placement::LastChild).map_err(|e| match e {
+    let (signer, document_tree) = state
+        .signed
+        .verify_any(document, Placement::LastChild)
+        .map_err(|e| match e {
             // The reader refused the document itself (not XML, a character XML does not allow,
             // over a limit): an invalid descriptor, whatever its signature.
-            dsig::DsigError::Document(refusal) => PublishError::Invalid(refusal.detail),
+            SignatureProblem::Document(refusal) => PublishError::Invalid(refusal.detail),
             e => PublishError::Signature(e.to_string()),
         })?;
-    let chain: Vec<CertificateDer<'_>> = verified
-        .certificates
-        .iter()
-        .map(|c| CertificateDer::from(c.as_slice()))
-        .collect();
-    let signer = state
-        .signer_verifier
-        .verify(&chain, UnixTime::now())
-        .map_err(|e| PublishError::Signature(e.to_string()))?;
-    let descriptor = NodeDescriptor::from_element(&verified.document)
+    let descriptor = NodeDescriptor::from_element(&document_tree)
         .map_err(|e| PublishError::Invalid(e.detail))?;
     if &signer != peer || descriptor.member != peer.as_str() {
         // (Checked before the areas, so that this message names the member mix-up.)
@@ -178,11 +171,10 @@ pub fn discover(
         jurisdiction: jurisdiction.map(ToOwned::to_owned),
         outcome,
     };
-    let signed = state.signer.load().sign(
+    Ok(state.signed.sign(
         &response.try_to_xml().map_err(DiscoverError::Write)?,
         Placement::LastChild,
-    )?;
-    Ok(signed.into_bytes())
+    )?)
 }
 
 /// A requester's report of its exchanges on one day.

@@ -4,10 +4,8 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use once_pki::MemberId;
-use once_pki::signing::SignerVerifier;
+use once_runtime::signed::SignedMessages;
 use once_store::{DbError, DbPool};
-use once_xml::Limits;
-use once_xml::dsig::Signer;
 
 use crate::catalogue::Catalogue;
 use crate::db;
@@ -20,12 +18,10 @@ pub struct MapState {
     pub catalogue: ArcSwap<Catalogue>,
     /// The database.
     pub pool: DbPool,
-    /// Signs discovery answers (replaced when the map's certificates rotate).
-    pub signer: Arc<ArcSwap<Signer>>,
-    /// Checks the signers of descriptors (federation root, CRL, documentSigning).
-    pub signer_verifier: Arc<SignerVerifier>,
-    /// Limits for incoming descriptors.
-    pub limits: Limits,
+    /// Signs discovery answers (with the certificate in force) and checks the signers of
+    /// descriptors (federation root, CRL, documentSigning), reading them within the limits for
+    /// descriptors.
+    pub signed: SignedMessages,
     /// A node that has not published for this long is shown as stale (seconds).
     pub stale_after_seconds: i64,
     /// Held while the catalogue is rebuilt, so concurrent rebuilds cannot store an older one.

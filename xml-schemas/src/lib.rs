@@ -38,6 +38,7 @@ pub mod request;
 pub mod response;
 #[cfg(feature = "schematron-check")]
 pub mod schematron;
+pub mod sdg;
 mod slots;
 pub mod taxid;
 pub mod text;

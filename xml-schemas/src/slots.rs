@@ -9,7 +9,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::EdmError;
 use crate::ns::{RIM, SDG, XML};
-use crate::request::{
+use crate::sdg::{
     Agent, Distribution, Identifier, LegalPerson, LocalizedText, NaturalPerson, TAX_ID_SCHEME,
 };
 use crate::taxid::TaxId;

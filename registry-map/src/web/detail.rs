@@ -7,8 +7,8 @@ use crate::catalogue::Catalogue;
 use crate::model::{Member, Register};
 
 use super::format::{self, encode, member_href, register_href, type_href};
+use super::index::Derived;
 use super::search::{area_text, value_label};
-use super::views::Derived;
 
 /// Most areas listed on a register's page.
 const MAX_AREAS: usize = 100;

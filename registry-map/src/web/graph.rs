@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::catalogue::Catalogue;
 
 use super::format::{self, member_href, register_href, type_href};
-use super::views::Derived;
+use super::index::Derived;
 
 /// Most members drawn; the rest (fewest flows and registers) are counted, not drawn.
 const MAX_MEMBERS: usize = 150;

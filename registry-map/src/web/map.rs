@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalogue::Catalogue;
 
 use super::format::{self, state_href};
-use super::views::{AreaTally, Derived, Tally};
+use super::index::{AreaTally, Derived, Tally};
 
 /// The outlines file, embedded.
 const OUTLINES_JSON: &str = include_str!("../../static/vendor/svg-maps-germany/germany.json");

@@ -20,6 +20,7 @@ pub mod detail;
 mod exports;
 pub mod format;
 pub mod graph;
+mod index;
 pub mod map;
 mod pages;
 pub mod search;

@@ -17,7 +17,7 @@ use super::format;
 use super::graph::{Graph, NodeKind};
 use super::map::{self, LegendEntry, Shape, StateDetail};
 use super::search::{self, SearchParams, SearchView};
-use super::views::{Derived, Views};
+use super::views::{Page, Views};
 use super::{assets, html, json};
 
 /// What every page shows around its content.
@@ -75,7 +75,7 @@ fn render(status: StatusCode, page: &impl Template) -> HttpResponse {
     }
 }
 
-async fn current(state: &MapState, views: &Views) -> (Arc<Catalogue>, Arc<Derived>) {
+async fn current(state: &MapState, views: &Views) -> (Arc<Catalogue>, Arc<Page>) {
     let catalogue = state.catalogue.load_full();
     let derived = views.of(&catalogue).await;
     (catalogue, derived)
@@ -588,7 +588,7 @@ mod tests {
     #[test]
     fn pages_escape_what_the_catalogue_holds() {
         let catalogue = catalogue();
-        let derived = Derived::build(&catalogue);
+        let derived = crate::web::index::Derived::build(&catalogue);
         let params = SearchParams {
             q: Some("melderegister".into()),
             state: Some("04".into()),
@@ -628,7 +628,7 @@ mod tests {
         );
         let graph = GraphPage {
             chrome: Chrome::new(EVIL, "graph").script("graph.js"),
-            graph: derived.graph(&catalogue),
+            graph: std::sync::Arc::new(crate::web::graph::Graph::build(&catalogue, &derived)),
             members: 2,
             registers: 1,
             flows: 1,

@@ -112,6 +112,28 @@ issue() {
     say "issued the TLS and signing certificates of $2 (DNS names $1, localhost)"
 }
 
+# identity_sections: the TLS, signing and server sections every configuration shares.
+identity_sections() {
+    cat <<EOF
+[tls]
+ca = "ca.pem"
+# The federation's CRL, shared by every node and the map; gen-pki.sh --renew-crl replaces it.
+crl = "../crl.pem"
+cert = "tls.pem"
+key = "tls.key"
+crl_reload_seconds = 10
+crl_expired = "refuse"
+
+[signing]
+cert = "signing.pem"
+key = "signing.key"
+
+[server]
+workers = 2
+shutdown_grace_seconds = 10
+EOF
+}
+
 issue map "$MAP_MEMBER"
 cat >"$staging/map/map.toml" <<EOF
 # Configuration of the register map $MAP_MEMBER in the compose federation, written by
@@ -131,21 +153,9 @@ listen = "0.0.0.0:9443"
 listen = "0.0.0.0:9080"
 tls = false
 
-[tls]
-ca = "ca.pem"
-crl = "../crl.pem"
-cert = "tls.pem"
-key = "tls.key"
-crl_reload_seconds = 10
-crl_expired = "refuse"
-
-[signing]
-cert = "signing.pem"
-key = "signing.key"
-
-[server]
-workers = 2
-shutdown_grace_seconds = 10
+EOF
+identity_sections >>"$staging/map/map.toml"
+cat >>"$staging/map/map.toml" <<EOF
 pool_size = 8
 pool_timeout_ms = 3000
 EOF
@@ -174,22 +184,9 @@ listen = "0.0.0.0:8080"
 auth = "api_key"
 tls = false
 
-[tls]
-ca = "ca.pem"
-# The federation's CRL, shared by every node; gen-pki.sh --renew-crl replaces it.
-crl = "../crl.pem"
-cert = "tls.pem"
-key = "tls.key"
-crl_reload_seconds = 10
-crl_expired = "refuse"
-
-[signing]
-cert = "signing.pem"
-key = "signing.key"
-
-[server]
-workers = 2
-shutdown_grace_seconds = 10
+EOF
+    identity_sections >>"$staging/$1/node.toml"
+    cat >>"$staging/$1/node.toml" <<EOF
 
 [map]
 url = "https://map:9443"

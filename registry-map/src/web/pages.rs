@@ -589,11 +589,9 @@ mod tests {
     fn pages_escape_what_the_catalogue_holds() {
         let catalogue = catalogue();
         let derived = crate::web::index::Derived::build(&catalogue);
-        let params = SearchParams {
-            q: Some("melderegister".into()),
-            state: Some("04".into()),
-            ..SearchParams::default()
-        };
+        let params = actix_web::web::Query::<SearchParams>::from_query("q=melderegister&state=04")
+            .expect("query")
+            .into_inner();
         let search = SearchPage {
             chrome: Chrome::new(EVIL, "search"),
             view: search::view(&catalogue, &params),

@@ -1,6 +1,8 @@
 //! The search page: a text search over names, operators, legal bases and evidence types,
 //! narrowed by facets, a page of results at a time.
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
 
 use crate::catalogue::{Catalogue, Filters};
@@ -24,54 +26,33 @@ const FACETS: [(&str, &str); 7] = [
     ("standard", "Standard"),
 ];
 
-/// The query string of the search page. Unknown parameters are ignored.
+/// The query string of the search page: the words, the page, and the facets by their
+/// parameter names ([`FACETS`]). Unknown parameters are ignored.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct SearchParams {
     /// Search words.
     #[serde(default)]
     pub q: Option<String>,
-    /// Level facet.
-    #[serde(default)]
-    pub level: Option<String>,
-    /// State facet (key).
-    #[serde(default)]
-    pub state: Option<String>,
-    /// Evidence type facet.
-    #[serde(default)]
-    pub evidence_type: Option<String>,
-    /// Operator facet.
-    #[serde(default)]
-    pub operator: Option<String>,
-    /// Standard facet.
-    #[serde(default)]
-    pub standard: Option<String>,
-    /// `true` or `false`.
-    #[serde(default)]
-    pub connected: Option<String>,
-    /// Register type facet.
-    #[serde(default, rename = "type")]
-    pub register_type: Option<String>,
     /// Page, from 1.
     #[serde(default)]
     pub page: Option<String>,
+    /// Every other parameter; only the facets' are read.
+    #[serde(flatten)]
+    facets: HashMap<String, String>,
 }
 
 impl SearchParams {
+    /// The value of the facet parameter `name`, if given.
+    pub fn facet(&self, name: &str) -> Option<&str> {
+        self.facets.get(name).map(String::as_str)
+    }
+
     /// The facets set, as (parameter, value), in the order of [`FACETS`]; empty values dropped.
     fn active(&self) -> Vec<(&'static str, String)> {
         FACETS
             .iter()
             .filter_map(|(name, _)| {
-                let value = match *name {
-                    "connected" => self.connected.as_deref(),
-                    "level" => self.level.as_deref(),
-                    "state" => self.state.as_deref(),
-                    "type" => self.register_type.as_deref(),
-                    "evidence_type" => self.evidence_type.as_deref(),
-                    "operator" => self.operator.as_deref(),
-                    _ => self.standard.as_deref(),
-                };
-                let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+                let value = self.facet(name).map(str::trim).filter(|v| !v.is_empty())?;
                 // Only two values mean something for "connected".
                 if *name == "connected" && value != "true" && value != "false" {
                     return None;
@@ -392,12 +373,11 @@ mod tests {
 
     #[test]
     fn nonsense_parameters_are_ignored() {
-        let params = SearchParams {
-            connected: Some("maybe".into()),
-            level: Some("  ".into()),
-            page: Some("-3".into()),
-            ..SearchParams::default()
-        };
+        let params = actix_web::web::Query::<SearchParams>::from_query(
+            "connected=maybe&level=+&page=-3&unknown=1",
+        )
+        .expect("query")
+        .into_inner();
         assert!(params.active().is_empty());
         assert_eq!(params.page(), 1);
     }

@@ -274,6 +274,7 @@ pub fn bremen_provider(url: String) -> ProviderConfig {
         evidence_types: vec![RESIDENCE.into()],
         jurisdictions: vec!["04011".into()],
         tls_fingerprint: None,
+        profile: None,
     }
 }
 

@@ -373,6 +373,7 @@ pub fn test_config(member: &MemberId, dir: &Path, database_url: String) -> Confi
         map: None,
         contact: None,
         telemetry: None,
+        oots: None,
     }
 }
 

@@ -84,6 +84,7 @@ impl Setup {
                 evidence_types: vec![RESIDENCE.into()],
                 jurisdictions: vec![format!("0401200{}", n + 1)],
                 tls_fingerprint: None,
+                profile: None,
             });
         }
         fed.add_member(REQUESTER, move |c| {
@@ -102,6 +103,7 @@ impl Setup {
                     evidence_types: vec![RESIDENCE.into()],
                     jurisdictions: vec!["04012000".into()],
                     tls_fingerprint: None,
+                    profile: None,
                 },
             ]);
         })

@@ -342,6 +342,7 @@ mod tests {
                 evidence_types: vec![RESIDENCE.into()],
                 jurisdictions: Vec::new(),
                 tls_fingerprint: None,
+                profile: None,
             },
             request,
             signed_request,

@@ -42,6 +42,7 @@ impl Requester {
                                 evidence_types: vec![query.evidence_type.clone()],
                                 jurisdictions: best.jurisdictions.clone(),
                                 tls_fingerprint: Some(best.tls_certificate_sha256.clone()),
+                                profile: None,
                             });
                         }
                     }
@@ -109,6 +110,7 @@ mod tests {
             evidence_types: vec!["urn:t".into()],
             jurisdictions: jurisdictions.iter().map(|j| (*j).to_owned()).collect(),
             tls_fingerprint: None,
+            profile: None,
         }
     }
 

@@ -16,6 +16,12 @@ pub use once_runtime::config::{
 use once_runtime::credentials::Credentials;
 use once_runtime::material::{LoadedCrl, Material};
 use serde::{Deserialize, Serialize};
+pub use template::render_node_toml;
+
+mod oots;
+mod template;
+
+pub use oots::{OotsConfig, OotsEvidenceType, OotsMember, Profile};
 
 /// The top-level fields; environment variables naming anything else are not configuration.
 const TOP_LEVEL_FIELDS: &[&str] = &[
@@ -34,6 +40,7 @@ const TOP_LEVEL_FIELDS: &[&str] = &[
     "map",
     "contact",
     "telemetry",
+    "oots",
 ];
 
 /// The node's configuration.
@@ -84,6 +91,10 @@ pub struct Config {
     /// OpenTelemetry export of the request spans (optional).
     #[serde(default)]
     pub telemetry: Option<once_runtime::telemetry::TelemetryConfig>,
+    /// This node as a participant of the EU Once-Only Technical System (needed for exchanges in
+    /// the `oots` profile).
+    #[serde(default)]
+    pub oots: Option<OotsConfig>,
 }
 
 /// The register map, as a node uses it.
@@ -148,6 +159,10 @@ pub struct ExchangeConfig {
     /// dropped after this.
     #[serde(default = "default_body_timeout_ms")]
     pub body_timeout_ms: u64,
+    /// The profile of the messages this node sends when a provider's entry names none: `de`
+    /// (national) or `oots` (the EU's rules; needs `[oots]`).
+    #[serde(default)]
+    pub profile: Profile,
 }
 
 impl Default for ExchangeConfig {
@@ -159,6 +174,7 @@ impl Default for ExchangeConfig {
             request_timeout_ms: default_request_timeout_ms(),
             checkpoint_seconds: default_checkpoint_seconds(),
             body_timeout_ms: default_body_timeout_ms(),
+            profile: Profile::default(),
         }
     }
 }
@@ -234,6 +250,9 @@ pub struct ProviderConfig {
     /// providers found through the register map are pinned to what they published.
     #[serde(default)]
     pub tls_fingerprint: Option<String>,
+    /// The profile of the messages to this provider; `exchange.profile` when not given.
+    #[serde(default)]
+    pub profile: Option<Profile>,
 }
 
 /// How application services authenticate at the application endpoint.
@@ -331,6 +350,7 @@ impl Config {
         crate::db::DatabaseUrl::parse(&self.database_url)
             .map_err(|e| ConfigError::new("database_url", e))?;
         self.check_texts()?;
+        self.check_oots()?;
         if self.application.auth == ApplicationAuth::Mtls && !self.application.tls {
             return Err(ConfigError::new(
                 "application.auth",
@@ -441,6 +461,35 @@ impl Config {
         Ok(())
     }
 
+    /// `[oots]` is sound, and present where an exchange is to speak the `oots` profile.
+    fn check_oots(&self) -> Result<(), ConfigError> {
+        if let Some(oots) = &self.oots {
+            let known: Vec<&str> = once_xml::evidence::EvidenceKind::ALL
+                .iter()
+                .map(|k| k.classification())
+                .collect();
+            oots.check(&known)?;
+            return Ok(());
+        }
+        let wants_oots = self.exchange.profile == Profile::Oots
+            || self
+                .providers
+                .iter()
+                .any(|p| p.profile == Some(Profile::Oots));
+        if wants_oots {
+            return Err(ConfigError::new(
+                "oots",
+                "the oots profile is configured (exchange.profile or a provider's profile) but there is no [oots] section naming this authority's OOTS agent",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The profile of requests to `provider`.
+    pub fn profile_for(&self, provider: &ProviderConfig) -> Profile {
+        provider.profile.unwrap_or(self.exchange.profile)
+    }
+
     /// Loads and cross-checks the certificates, keys, CA and CRL this configuration names.
     pub fn load_material(&self) -> Result<(Material, LoadedCrl), ConfigError> {
         Material::load(&self.member_id, &self.tls, &self.signing)
@@ -489,107 +538,10 @@ impl fmt::Debug for Config {
             .field("providers", &self.providers)
             .field("map", &self.map)
             .field("contact", &self.contact)
+            .field("telemetry", &self.telemetry)
+            .field("oots", &self.oots)
             .finish()
     }
-}
-
-/// The commented `node.toml` that `once node init` writes.
-pub fn render_node_toml(
-    member_id: &MemberId,
-    peer_listen: SocketAddr,
-    app_listen: SocketAddr,
-    database_url: &str,
-) -> String {
-    format!(
-        r#"# Configuration of the once node for member {member_id}.
-# Relative paths are relative to this file. Every field can be overridden by an environment
-# variable: ONCE_<FIELD>, with __ between levels, e.g. ONCE_PEER__LISTEN=0.0.0.0:9443.
-
-# This node's member id; it must equal the member id in the certificates below.
-member_id = "{member_id}"
-
-# A SQLite file (the default, one file per node) or a PostgreSQL URL for production,
-# e.g. "postgres://once:secret@db.example/once" (several replicas may share one).
-database_url = "{database_url}"
-
-[peer]
-# Where other nodes of the federation connect, with mutual TLS.
-listen = "{peer_listen}"
-
-[application]
-# Where this authority's own application services connect. Keep it on loopback or an
-# internal network.
-listen = "{app_listen}"
-# "api_key" (Authorization: Bearer <key>; keys from `once node api-key create`) or
-# "mtls" (client certificates from client_ca; needs tls = true).
-auth = "api_key"
-tls = false
-# client_ca = "app-clients-ca.pem"
-
-[tls]
-# The federation root and its CRL. The CRL is reloaded when the file changes and on SIGHUP.
-ca = "ca.pem"
-crl = "crl.pem"
-# This node's TLS certificate and key (serverAuth + clientAuth).
-cert = "tls.pem"
-key = "tls.key"
-crl_reload_seconds = 10
-# When the CRL is past its nextUpdate: "refuse" every peer (safe) or "warn".
-crl_expired = "refuse"
-
-[signing]
-# The message-signing certificate and key (digitalSignature + nonRepudiation).
-cert = "signing.pem"
-key = "signing.key"
-
-[health]
-# /readyz reports not ready when a certificate expires within this many days.
-min_certificate_days = 14
-
-[server]
-# Worker threads per endpoint (0: one per CPU core).
-workers = 0
-# On shutdown, in-flight requests get this long to finish.
-shutdown_grace_seconds = 30
-pool_size = 8
-pool_timeout_ms = 3000
-
-[exchange]
-# Requests whose IssueDateTime is further than this from our clock are refused (seconds).
-issue_window_seconds = 300
-# Largest message accepted, in bytes, and deepest XML nesting.
-max_message_bytes = 4194304
-max_depth = 32
-# How long to wait for a provider's answer (milliseconds).
-request_timeout_ms = 10000
-# How often the message log's chain head is signed (seconds).
-checkpoint_seconds = 60
-# How long a peer may take to send a request body (milliseconds).
-body_timeout_ms = 10000
-
-# The preview page where people see their evidence before it is sent (provider side).
-# [preview]
-# listen = "0.0.0.0:8444"
-# public_url = "https://preview.example.org:8444"
-# ttl_seconds = 900
-# max_attempts = 5
-
-# The register map: this node publishes its registers there and discovers providers.
-# [map]
-# url = "https://map.example:9443"
-# member = "DE:BUND:registerlandkarte"
-# peer_url = "https://this-node.example:8443"
-# cache_seconds = 300
-
-# Providers this node asks for evidence when the map does not know or is not configured.
-# [[providers]]
-# member = "DE-HB:KOMMUNE:04011000"
-# name = "Bürgeramt Bremen"
-# url = "https://melde.bremen.example:8443"
-# evidence_types = ["urn:once:evidence-type:residence-certificate"]
-# jurisdictions = ["04011000"]
-"#
-    )
 }
 
 #[cfg(test)]

@@ -97,6 +97,11 @@ impl Signer {
         Ok(signature.as_ref().to_vec())
     }
 
+    /// `ds:X509Data` with the chain, as every signature of this signer carries it.
+    pub(super) fn x509_data(&self) -> &str {
+        &self.x509_data
+    }
+
     /// Signs `xml`: returns the document with one `ds:Signature` at `placement`. The digest covers
     /// the document as returned less the `ds:Signature` element (so the `rim:Slot` wrapper of
     /// [`Placement::Slot`] is signed). Refused if the document is signed already.

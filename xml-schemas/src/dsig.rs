@@ -17,6 +17,10 @@
 //! federation CA, validity period, revocation, key usage and the member it names are the
 //! caller's to check (with `once-pki`) from [`VerifiedSignature::certificates`]. Until that is
 //! done, a verified signature only says that the holder of *some* key signed the document.
+//!
+//! [`detached`] is the second profile, for the node's transport: a standalone `ds:Signature`
+//! over the raw octets of the `multipart/related` parts, named by their `cid:` URLs, with the
+//! transport's [`MessageProperties`] signed in a `ds:Object`. Same algorithms, same key.
 
 use std::fmt;
 
@@ -26,10 +30,12 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 use crate::EdmError;
 use crate::c14n::{self, C14nError};
 
+pub mod detached;
 mod scan;
 mod sign;
 mod verify;
 
+pub use detached::{MessageProperties, VerifiedDetached};
 pub use sign::Signer;
 pub use verify::{VerifiedSignature, verify};
 
@@ -146,6 +152,95 @@ pub enum DsigError {
     /// The signing operation failed (should not happen with a valid key).
     #[error("ECDSA signing failed")]
     Signing,
+    /// Detached signatures ([`detached`]): a `ds:Reference` URI outside the profile, which allows
+    /// only the `cid:` URL of a MIME part of the message (RFC 2392, valid percent-encoding) and
+    /// `#` with the `Id` of the signature's `ds:Object`. `None`: the reference has no `URI`.
+    #[error(
+        "the ds:Reference URI {0:?} is not allowed in a detached signature; only cid: URLs of the message's parts (RFC 2392) and \"#\" with the Id of the signature's ds:Object are"
+    )]
+    DetachedUri(Option<String>),
+    /// Detached signatures: a reference names a part that the message does not have. The sender
+    /// signed other parts than it sent, or a part was dropped on the way.
+    #[error(
+        "the signature covers {0:?}, but the message has no part with this content id; send every signed part"
+    )]
+    UnresolvedReference(String),
+    /// Detached signatures: two `ds:Reference` elements name the same part (compared by content
+    /// id, after percent-decoding) or the object twice.
+    #[error("the signature references {0:?} twice; exactly one ds:Reference per part is allowed")]
+    DuplicateReference(String),
+    /// Detached signatures: no reference to a MIME part; a signature over its own object alone
+    /// binds no message.
+    #[error("the detached signature covers no part of the message; at least one is required")]
+    NoParts,
+    /// Detached signatures: the digest of a part (its raw octets) or of the signed object is not
+    /// the signed one: it was changed after signing (e.g. re-encoded, re-indented, or a
+    /// transfer encoding not undone).
+    #[error(
+        "the digest of {uri:?} does not match its ds:DigestValue: it was changed after signing (the part must be signed and sent octet for octet)"
+    )]
+    ReferenceDigestMismatch {
+        /// The reference's URI: a part's `cid:` URL, or `#` and the object's `Id`.
+        uri: String,
+    },
+    /// Detached signatures: a reference's transforms are not the profile's: none for a part
+    /// (its raw octets are digested), exactly exc-c14n for the object.
+    #[error(
+        "the ds:Reference {uri:?} has the transforms [{}]; the profile requires {required}",
+        .found.join(", ")
+    )]
+    ReferenceTransforms {
+        /// The reference's URI.
+        uri: String,
+        /// The transform algorithms found, in order.
+        found: Vec<String>,
+        /// What the profile requires for this kind of reference.
+        required: &'static str,
+    },
+    /// Detached signatures: more than one `ds:Object` in the signature.
+    #[error("the signature has {0} ds:Object elements; at most one is allowed")]
+    ObjectCount(usize),
+    /// Detached signatures: the `ds:Object` is not covered by a `ds:Reference`; unsigned content
+    /// next to a signature is refused.
+    #[error("the ds:Object is not covered by any ds:Reference; unsigned content is refused")]
+    UnreferencedObject,
+    /// Detached signatures: a `#…` reference names no `ds:Object` of the signature.
+    #[error("the reference {0:?} names no ds:Object of this signature")]
+    MissingObject(String),
+    /// Detached signatures: a `ds:Object` elsewhere than as a child of the `ds:Signature`
+    /// document element; refused as signature wrapping.
+    #[error(
+        "a ds:Object inside {parent} is refused as signature wrapping; the only ds:Object is a child of ds:Signature"
+    )]
+    MisplacedObject {
+        /// The local name of the element that holds it.
+        parent: String,
+    },
+    /// Detached signatures: an `Id` value on two elements; refused as signature wrapping (a
+    /// verifier might digest one and the caller read the other).
+    #[error("the Id {0:?} occurs more than once; refused as signature wrapping")]
+    DuplicateId(String),
+    /// Detached signatures: an ID attribute (`Id`, `ID`, `id` or `xml:id`) on another element
+    /// than the `ds:Object`; refused as signature wrapping.
+    #[error(
+        "the {attribute}={id:?} attribute on {element} is refused as signature wrapping; only the ds:Object has an Id"
+    )]
+    StrayId {
+        /// The local name of the element.
+        element: String,
+        /// The attribute's name as written (`Id`, `ID`, `id`, `xml:id`).
+        attribute: String,
+        /// Its value.
+        id: String,
+    },
+    /// Detached signatures: the signed message properties (in the `ds:Object`) do not follow
+    /// their schema, or cannot be written.
+    #[error("message properties: {0}")]
+    Properties(String),
+    /// Detached signatures: a part the caller uses is not covered by the signature
+    /// ([`detached::VerifiedDetached::check_covers`]).
+    #[error("the part {0:?} is not covered by the message's signature; every part must be signed")]
+    Uncovered(String),
 }
 
 impl From<EdmError> for DsigError {

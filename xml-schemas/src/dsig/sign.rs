@@ -87,6 +87,21 @@ impl Signer {
         self.chain.first().map_or(&[], Vec::as_slice)
     }
 
+    /// The signature (raw `r || s`, 64 bytes) of `signed_info`, the canonical bytes of a
+    /// `ds:SignedInfo`.
+    pub(super) fn sign_signed_info(&self, signed_info: &[u8]) -> Result<Vec<u8>, DsigError> {
+        let signature = self
+            .key
+            .sign(&self.rng, signed_info)
+            .map_err(|_| DsigError::Signing)?;
+        Ok(signature.as_ref().to_vec())
+    }
+
+    /// `ds:X509Data` with the chain, as every signature of this signer carries it.
+    pub(super) fn x509_data(&self) -> &str {
+        &self.x509_data
+    }
+
     /// Signs `xml`: returns the document with one `ds:Signature` at `placement`. The digest covers
     /// the document as returned less the `ds:Signature` element (so the `rim:Slot` wrapper of
     /// [`Placement::Slot`] is signed). Refused if the document is signed already.
@@ -107,10 +122,7 @@ impl Signer {
         let digest = BASE64.encode(Sha256::digest(c14n::document(&unsigned, None)?));
         let mut signed_info = String::with_capacity(1024);
         write_signed_info(&mut signed_info, &digest, true);
-        let signature = self
-            .key
-            .sign(&self.rng, signed_info.as_bytes())
-            .map_err(|_| DsigError::Signing)?;
+        let signature = self.sign_signed_info(signed_info.as_bytes())?;
 
         let mut out = String::with_capacity(unsigned.len() + 1200 + self.x509_data.len());
         out.push_str(&head);
@@ -118,7 +130,7 @@ impl Signer {
         out.push_str(r#"<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#">"#);
         write_signed_info(&mut out, &digest, false);
         out.push_str("<ds:SignatureValue>");
-        out.push_str(&BASE64.encode(signature.as_ref()));
+        out.push_str(&BASE64.encode(&signature));
         out.push_str("</ds:SignatureValue><ds:KeyInfo>");
         out.push_str(&self.x509_data);
         out.push_str("</ds:KeyInfo></ds:Signature>");

@@ -133,9 +133,19 @@ impl SignatureParts {
 }
 
 /// The document digest `ds:SignedInfo` signs, once its algorithms are the profile's and it holds
-/// exactly one reference. The algorithms are checked first, so that a foreign algorithm is named
-/// as such.
+/// exactly one reference.
 fn signed_digest(signed_info: &Element) -> Result<Vec<u8>, DsigError> {
+    let references = signed_references(signed_info)?;
+    let [reference] = references else {
+        return Err(DsigError::ReferenceCount(references.len()));
+    };
+    reference_digest(reference)
+}
+
+/// The `ds:Reference` elements of `ds:SignedInfo`, once it starts with the profile's
+/// `CanonicalizationMethod` and `SignatureMethod` and holds nothing else. The algorithms are
+/// checked first, so that a foreign algorithm is named as such.
+pub(super) fn signed_references(signed_info: &Element) -> Result<&[Element], DsigError> {
     let mut items = signed_info.children.iter();
     let c14n_method = items
         .next()
@@ -151,17 +161,14 @@ fn signed_digest(signed_info: &Element) -> Result<Vec<u8>, DsigError> {
             DsigError::Structure("ds:SignatureMethod must follow ds:CanonicalizationMethod".into())
         })?;
     algorithm(signature_method, "ds:SignatureMethod", ECDSA_SHA256)?;
-    let rest: Vec<&Element> = items.collect();
+    let rest = items.as_slice();
     if let Some(other) = rest.iter().find(|e| !e.is(DSIG_NS, "Reference")) {
         return Err(DsigError::Structure(format!(
             "ds:SignedInfo may only hold ds:Reference after ds:SignatureMethod, not {}",
             other.local
         )));
     }
-    let [reference] = rest[..] else {
-        return Err(DsigError::ReferenceCount(rest.len()));
-    };
-    reference_digest(reference)
+    Ok(rest)
 }
 
 /// The SHA-256 digest of the one `ds:Reference`, which must be to the whole document with
@@ -209,7 +216,7 @@ fn check_transforms(transforms: &Element) -> Result<(), DsigError> {
 
 /// The certificates of `ds:KeyInfo/ds:X509Data` (DER, at least one): nothing but
 /// `ds:X509Certificate` is allowed there.
-fn key_info_certificates(key_info: &Element) -> Result<Vec<Vec<u8>>, DsigError> {
+pub(super) fn key_info_certificates(key_info: &Element) -> Result<Vec<Vec<u8>>, DsigError> {
     let [x509_data] = ds_children(key_info, "ds:KeyInfo", ["X509Data"])?;
     if x509_data.children.is_empty() {
         return Err(DsigError::Structure(
@@ -233,7 +240,7 @@ fn key_info_certificates(key_info: &Element) -> Result<Vec<Vec<u8>>, DsigError> 
 }
 
 /// The child elements of `parent`, which must be exactly these `ds:` elements in this order.
-fn ds_children<'a, const N: usize>(
+pub(super) fn ds_children<'a, const N: usize>(
     parent: &'a Element,
     context: &str,
     locals: [&str; N],
@@ -256,7 +263,7 @@ fn ds_children<'a, const N: usize>(
 }
 
 /// Checks the `Algorithm` of a method element, which takes no parameters.
-fn algorithm(
+pub(super) fn algorithm(
     element: &Element,
     name: &'static str,
     required: &'static str,
@@ -279,7 +286,7 @@ fn algorithm(
 }
 
 /// The base64 content of an element (whitespace allowed, as in `xs:base64Binary`).
-fn base64(element: &Element, name: &'static str) -> Result<Vec<u8>, DsigError> {
+pub(super) fn base64(element: &Element, name: &'static str) -> Result<Vec<u8>, DsigError> {
     let compact: Vec<u8> = element
         .text
         .bytes()

@@ -81,6 +81,7 @@ impl Parts {
         )?;
         let transport = Arc::new(MtlsTransport::new(
             client.clone(),
+            signed.clone(),
             config.exchange.max_message_bytes,
             timeout_ms,
         ));

@@ -10,6 +10,7 @@ use arc_swap::ArcSwap;
 use once_pki::MemberId;
 use once_pki::signing::SignerVerifier;
 use once_xml::Limits;
+use once_xml::dsig::detached::{self, MessageProperties, VerifiedDetached};
 use once_xml::dsig::{self, DsigError, Placement, Signer};
 use once_xml::tree::Element;
 use rustls_pki_types::{CertificateDer, UnixTime};
@@ -104,6 +105,40 @@ impl SignedMessages {
             });
         }
         Ok(document)
+    }
+
+    /// The signer in force (the signing certificate and key at this moment).
+    pub fn signer(&self) -> Arc<Signer> {
+        self.signer.load_full()
+    }
+
+    /// Verifies a detached signature over the parts `resolve` finds by `cid:` URL: the
+    /// signature, every reference, the signer's certificate against the federation root and
+    /// CRL. Returns the signer, what it covers and the message's properties (required).
+    pub fn verify_detached<'p>(
+        &self,
+        signature: &[u8],
+        resolve: impl Fn(&str) -> Option<&'p [u8]>,
+    ) -> Result<(MemberId, VerifiedDetached, MessageProperties), SignatureProblem> {
+        let verified = detached::verify(signature, &self.limits, resolve).map_err(|e| match e {
+            DsigError::Document(e) => SignatureProblem::Document(e),
+            other => SignatureProblem::Signature(other.to_string()),
+        })?;
+        let chain: Vec<CertificateDer<'_>> = verified
+            .certificates
+            .iter()
+            .map(|c| CertificateDer::from(c.as_slice()))
+            .collect();
+        let signer = self
+            .verifier
+            .verify(&chain, UnixTime::now())
+            .map_err(|e| SignatureProblem::Certificate(e.to_string()))?;
+        let properties = verified.properties.clone().ok_or_else(|| {
+            SignatureProblem::Signature(
+                "the signature carries no message properties (sender, receiver, message id)".into(),
+            )
+        })?;
+        Ok((signer, verified, properties))
     }
 
     /// Verifies a signed message or document whoever signed it; returns the signer and the

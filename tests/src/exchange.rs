@@ -7,10 +7,13 @@ use std::time::Duration;
 use once_node::config::{Config, ProviderConfig};
 use once_node::db::registers::{self, ImportMode, Level, Register};
 use once_node::db::{self, DbPool, rules};
+use once_node::exchange::transport::{Outgoing, Sealed, envelope};
 use once_node::operations::import::{self, Format};
+use once_pki::MemberId;
 use once_pki::ca::node_files;
 use once_pki::files::{read_certs, read_key};
-use once_xml::dsig::{Placement, Signer};
+use once_xml::dsig::Signer;
+use once_xml::multipart::Part;
 use once_xml::request::{
     Agent, Distribution, EvidenceRequest, EvidenceType, Identifier, LocalizedText, MEMBER_SCHEME,
     NaturalPerson, Requirement, Subject, TAX_ID_SCHEME,
@@ -141,12 +144,41 @@ pub fn request(
     }
 }
 
-/// Signs a request as the ebRS messages are signed.
-pub fn sign(signer: &Signer, request: &EvidenceRequest) -> Vec<u8> {
-    signer
-        .sign(&request.to_xml(), Placement::Slot)
-        .expect("sign")
-        .into_bytes()
+/// Seals an EDM document as the national transport does (`multipart/related` with a detached
+/// signature by `signer`), from member `sender` to member `receiver`.
+pub fn seal_document(
+    signer: &Signer,
+    sender: &str,
+    receiver: &str,
+    document: &[u8],
+    attachments: &[Part<'_>],
+) -> Sealed {
+    let (sender, receiver): (MemberId, MemberId) = (
+        sender.parse().expect("sender"),
+        receiver.parse().expect("receiver"),
+    );
+    envelope::seal(
+        signer,
+        &Outgoing {
+            document,
+            attachments,
+            sender: &sender,
+            receiver: &receiver,
+            in_reply_to: None,
+        },
+    )
+    .expect("seal")
+}
+
+/// Seals a request from member `sender` (whose signer is `signer`) for the provider it names.
+pub fn seal(signer: &Signer, sender: &str, request: &EvidenceRequest) -> Sealed {
+    seal_document(
+        signer,
+        sender,
+        &request.provider.identifier.value,
+        request.to_xml().as_bytes(),
+        &[],
+    )
 }
 
 /// The procedure the test rules allow.

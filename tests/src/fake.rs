@@ -5,9 +5,12 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use once_node::exchange::sha256;
+use once_node::exchange::transport::{Outgoing, envelope};
+use once_pki::MemberId;
 use once_pki::ca::node_files;
 use once_pki::files::{read_certs, read_key};
-use once_xml::dsig::{Placement, Signer};
+use once_xml::dsig::Signer;
 use once_xml::multipart;
 use once_xml::request::EvidenceRequest;
 use once_xml::response::{ErrorResponse, Exception, Response};
@@ -128,18 +131,30 @@ async fn answer(fake: web::Data<Fake>, request: HttpRequest, body: web::Bytes) -
             time::OffsetDateTime::now_utc(),
         ),
     });
-    let Ok(mut signed) = fake.signer.sign(&response.to_xml(), Placement::Slot) else {
+    let (Ok(sender), Ok(receiver)) = (
+        fake.member.parse::<MemberId>(),
+        asked.requester.identifier.value.parse::<MemberId>(),
+    ) else {
+        return HttpResponse::BadRequest().finish();
+    };
+    let document = response.to_xml();
+    let outgoing = Outgoing {
+        document: document.as_bytes(),
+        attachments: &[],
+        sender: &sender,
+        receiver: &receiver,
+        in_reply_to: Some(sha256(parts.root().body)),
+    };
+    let Ok(sealed) = envelope::seal(&fake.signer, &outgoing) else {
         return HttpResponse::InternalServerError().finish();
     };
+    let mut body = sealed.body;
     if fake.misbehaviour == Misbehaviour::TamperedSignature {
-        signed = signed.replace("no such person here", "no such person HERE");
+        body = String::from_utf8_lossy(&body)
+            .replace("no such person here", "no such person HERE")
+            .into_bytes();
     }
-    match multipart::build(&rand_seed(), signed.as_bytes(), &[]) {
-        Ok((content_type, body)) => HttpResponse::Ok().content_type(content_type).body(body),
-        Err(_) => HttpResponse::InternalServerError().finish(),
-    }
-}
-
-fn rand_seed() -> [u8; 16] {
-    *uuid::Uuid::new_v4().as_bytes()
+    HttpResponse::Ok()
+        .content_type(sealed.content_type)
+        .body(body)
 }

@@ -6,14 +6,16 @@
 //! transfer record and the message logs of both sides.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use once_node::config::{PreviewConfig, ProviderConfig};
 use once_node::db::{self, log};
 use once_node::exchange::checkpoint;
+use once_node::exchange::transport::Sealed;
 use once_tests::exchange::{
     JUERGEN, LEGAL_BASIS, PROCEDURE, PROVIDER, REQUESTER, RESIDENCE, api_key, bremen_provider,
-    browser, juergen, juergen_request, member_client, member_signer, sign, start_provider,
+    browser, juergen, juergen_request, member_client, member_signer, seal, start_provider,
 };
 use once_tests::fake::{self, Misbehaviour};
 use once_tests::{Backend, TestFederation, free_port};
@@ -160,19 +162,18 @@ fn query(subject: Value) -> Value {
     })
 }
 
-/// Posts raw bytes to the provider's peer endpoint as the member whose files are in `dir`, and
-/// reads the ebRS answer.
+/// Posts a sealed request to the provider's peer endpoint as the member whose files are in
+/// `dir`, and reads the ebRS answer.
 async fn post_raw(
     fed: &TestFederation,
     client_dir: &std::path::Path,
-    content_type: &str,
-    body: Vec<u8>,
+    sealed: Sealed,
 ) -> (u16, Option<Response>) {
     let client = member_client(client_dir).expect("client");
     let response = client
         .post(format!("{}/v1/exchange", fed.node(0).peer_url()))
-        .header("content-type", content_type)
-        .body(body)
+        .header("content-type", sealed.content_type)
+        .body(sealed.body)
         .send()
         .await
         .expect("provider answers");
@@ -188,6 +189,71 @@ async fn post_raw(
         .ok()
         .and_then(|m| Response::from_xml(m.root().body, &Default::default()).ok());
     (status, parsed)
+}
+
+/// Checks one logged envelope with xmlsec1 (its detached signature with every part mapped, and
+/// again after a one-byte change in each part, which must fail; an evidence part's own
+/// signature); returns the files of its EDM document and evidence parts, for xmllint.
+fn check_logged_envelope(dir: &Path, message: &[u8], ca: &Path) -> Vec<PathBuf> {
+    std::fs::create_dir_all(dir).expect("dir");
+    let content_type = multipart_type(message);
+    let parts = multipart::parse(&content_type, message, &Default::default())
+        .expect("a logged message is multipart");
+    let mut files = Vec::new();
+    let mut signature = None;
+    for part in parts.parts() {
+        let file = dir.join(part.content_id);
+        std::fs::write(&file, part.body).expect("write");
+        if part.content_id == "signature@once" {
+            signature = Some(file);
+        } else {
+            files.push((part.content_id.to_owned(), file));
+        }
+    }
+    let signature = signature.expect("a signature part");
+    let xmlsec = |files: &[(String, PathBuf)]| {
+        let mut command = std::process::Command::new("xmlsec1");
+        command.args(["--verify", "--trusted-pem"]).arg(ca);
+        for (id, file) in files {
+            command.arg(format!("--url-map:cid:{id}")).arg(file);
+        }
+        command.arg(&signature).output().expect("xmlsec1 runs")
+    };
+    let verified = xmlsec(&files);
+    assert!(
+        verified.status.success(),
+        "{}: {}",
+        signature.display(),
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    for (n, (id, file)) in files.iter().enumerate() {
+        let mut changed = std::fs::read(file).expect("part");
+        let middle = changed.len() / 2;
+        changed[middle] ^= 1;
+        let copy = dir.join(format!("changed-{n}"));
+        std::fs::write(&copy, &changed).expect("write");
+        let mut with_change = files.clone();
+        with_change[n] = (id.clone(), copy);
+        assert!(
+            !xmlsec(&with_change).status.success(),
+            "xmlsec1 accepted {} with a changed byte in {id}",
+            signature.display()
+        );
+        if id.starts_with("evidence") {
+            let own = std::process::Command::new("xmlsec1")
+                .args(["--verify", "--trusted-pem"])
+                .arg(ca)
+                .arg(file)
+                .output()
+                .expect("xmlsec1 runs");
+            assert!(
+                own.status.success(),
+                "{}",
+                String::from_utf8_lossy(&own.stderr)
+            );
+        }
+    }
+    files.into_iter().map(|(_, file)| file).collect()
 }
 
 /// The Content-Type a logged multipart message was sent with (from its first boundary line).
@@ -348,8 +414,7 @@ async fn exchange_end_to_end(backend: Backend) {
     let (status, answer) = post_raw(
         &setup.fed,
         &intruder_dir,
-        "application/xml",
-        sign(&intruder_signer, &spoofed),
+        seal(&intruder_signer, INTRUDER, &spoofed),
     )
     .await;
     assert_eq!(status, 200);
@@ -363,8 +428,7 @@ async fn exchange_end_to_end(backend: Backend) {
     let (_, answer) = post_raw(
         &setup.fed,
         &intruder_dir,
-        "application/xml",
-        sign(&requester_signer, &borrowed),
+        seal(&requester_signer, REQUESTER, &borrowed),
     )
     .await;
     let (code, _, detail) = exception(&answer);
@@ -372,10 +436,14 @@ async fn exchange_end_to_end(backend: Backend) {
     assert!(detail.contains("signed by"), "{detail}");
 
     // Replay: the same signed request twice.
-    let once = sign(&requester_signer, &juergen_request(REQUESTER, PROVIDER));
-    let (_, first) = post_raw(&setup.fed, &requester_dir, "application/xml", once.clone()).await;
+    let once = seal(
+        &requester_signer,
+        REQUESTER,
+        &juergen_request(REQUESTER, PROVIDER),
+    );
+    let (_, first) = post_raw(&setup.fed, &requester_dir, once.clone()).await;
     assert!(matches!(first, Some(Response::Evidence(_))), "{first:?}");
-    let (_, second) = post_raw(&setup.fed, &requester_dir, "application/xml", once).await;
+    let (_, second) = post_raw(&setup.fed, &requester_dir, once).await;
     let (code, reason, _) = exception(&second);
     assert_eq!(
         (code.as_str(), reason.as_deref()),
@@ -388,8 +456,7 @@ async fn exchange_end_to_end(backend: Backend) {
     let (_, answer) = post_raw(
         &setup.fed,
         &requester_dir,
-        "application/xml",
-        sign(&requester_signer, &stale),
+        seal(&requester_signer, REQUESTER, &stale),
     )
     .await;
     let (code, reason, _) = exception(&answer);
@@ -530,7 +597,7 @@ async fn exchange_end_to_end(backend: Backend) {
             "04012001",
             502,
             "provider_bad_signature",
-            "signed content was changed",
+            "changed after signing",
         ),
         (
             "04012002",
@@ -616,41 +683,34 @@ async fn exchange_end_to_end(backend: Backend) {
         assert!(report.entries >= 10, "{report:?}");
         assert_eq!(report.checkpoints, 1);
     }
-    // Every message the nodes produced, as logged: it validates against the XSDs (xmllint) and
-    // its signature verifies with xmlsec1.
+    // Every message the nodes sent, as logged: its EDM document and evidence validate against the
+    // XSDs (xmllint), its envelope's detached signature verifies with xmlsec1 and fails after a
+    // one-byte change, and each evidence document's own signature verifies with xmlsec1.
     let out = setup.fed.dir().join("produced");
     std::fs::create_dir_all(&out).expect("dir");
-    let mut files = Vec::new();
+    let mut documents = Vec::new();
+    let mut envelopes = 0;
     for index in [0, 1] {
         let pool = setup.fed.node(index).pool();
         let entries = db::run(&pool, |conn| log::entries_after(conn, 0, 1000))
             .await
             .expect("entries");
         for entry in entries.iter().filter(|e| e.direction == "out") {
-            if entry.message.starts_with(b"--") {
-                // An answer: the response and its evidence, as sent.
-                let content_type = multipart_type(&entry.message);
-                let parts = multipart::parse(&content_type, &entry.message, &Default::default())
-                    .expect("a logged answer is multipart");
-                for (n, part) in parts.parts().iter().enumerate() {
-                    let file = out.join(format!("{index}-{}-{n}.xml", entry.seq));
-                    std::fs::write(&file, part.body).expect("write");
-                    files.push(file);
-                }
-            } else {
-                // A request, as signed.
-                let file = out.join(format!("{index}-{}.xml", entry.seq));
-                std::fs::write(&file, &entry.message).expect("write");
-                files.push(file);
-            }
+            let dir = out.join(format!("{index}-{}", entry.seq));
+            documents.extend(check_logged_envelope(
+                &dir,
+                &entry.message,
+                &setup.fed.ca_pem_path(),
+            ));
+            envelopes += 1;
         }
     }
-    assert!(files.len() >= 30, "{} messages", files.len());
+    assert!(envelopes >= 15, "{envelopes} messages");
     let schema = once_xml::schema_dir().join("once-exchange.xsd");
     let valid = std::process::Command::new("xmllint")
         .args(["--noout", "--schema"])
         .arg(&schema)
-        .args(&files)
+        .args(&documents)
         .output()
         .expect("xmllint runs");
     assert!(
@@ -658,20 +718,6 @@ async fn exchange_end_to_end(backend: Backend) {
         "{}",
         String::from_utf8_lossy(&valid.stderr)
     );
-    for file in &files {
-        let verified = std::process::Command::new("xmlsec1")
-            .args(["--verify", "--trusted-pem"])
-            .arg(setup.fed.ca_pem_path())
-            .arg(file)
-            .output()
-            .expect("xmlsec1 runs");
-        assert!(
-            verified.status.success(),
-            "{}: {}",
-            file.display(),
-            String::from_utf8_lossy(&verified.stderr)
-        );
-    }
     setup.fed.stop().await;
 }
 

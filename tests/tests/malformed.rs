@@ -12,15 +12,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use once_node::exchange::transport::Sealed;
 use once_pki::MemberId;
 use once_pki::ca::{Ca, Validity, node_files};
 use once_tests::client::tls_client;
 use once_tests::exchange::{
     JUERGEN, PROVIDER, REQUESTER, RESIDENCE, juergen_request, member_client, member_signer,
-    population_register,
+    population_register, seal_document,
 };
 use once_tests::{Backend, TestFederation};
-use once_xml::dsig::{Placement, Signer};
+use once_xml::dsig::Signer;
 use once_xml::multipart::{self, Part};
 use once_xml::request::EvidenceRequest;
 use once_xml::response::{Response, reason};
@@ -138,13 +139,9 @@ async fn assert_still_answers(
     multipart: bool,
     after: &str,
 ) {
-    let message = signed(signer, &juergen().to_xml()).into_bytes();
-    let (content_type, body) = if multipart {
-        multipart_body(&message, &[])
-    } else {
-        (XML.to_owned(), message)
-    };
-    let answer = post(fed, dir, Some(&content_type), body)
+    let _ = multipart;
+    let sealed = seal_as_requester(signer, valid().as_bytes());
+    let answer = post(fed, dir, Some(&sealed.content_type), sealed.body)
         .await
         .unwrap_or_else(|e| panic!("valid request after {after:?}: {e}"));
     assert_eq!(
@@ -204,63 +201,74 @@ fn check(case: &Case, answer: &Answer) -> Option<String> {
 
 /// The hostile requests, in the order sent.
 fn cases(signer: &Signer, foreign: &Signer) -> Vec<Case> {
-    let valid = || juergen().to_xml();
-    let valid_signed = || signed(signer, &valid());
-    let mut cases = Vec::new();
+    let mut cases = transport_cases(signer);
+    cases.extend(reader_cases(signer));
+    cases.extend(envelope_cases(signer, foreign));
+    cases.extend(codec_cases(signer));
+    cases
+}
 
-    // --- Transport: the envelope is read before anything else.
-    // A media type the endpoint does not accept.
-    cases.push(
-        Case::xml("content type text/plain", valid_signed())
+/// A valid request about Jürgen, as XML text.
+fn valid() -> String {
+    juergen().to_xml()
+}
+
+/// `document` sealed as the requester seals it for the provider.
+fn seal_as_requester(signer: &Signer, document: &[u8]) -> Sealed {
+    seal_document(signer, REQUESTER, PROVIDER, document, &[])
+}
+
+/// The transport: the envelope is read before anything else.
+fn transport_cases(signer: &Signer) -> Vec<Case> {
+    let valid_sealed = || seal_as_requester(signer, valid().as_bytes());
+    let mut cases = vec![
+        // A media type the endpoint does not accept.
+        Case::sealed("content type text/plain", valid_sealed())
             .content_type(Some("text/plain"))
-            .invalid("text/plain is not accepted"),
-    );
-    // No Content-Type header at all.
-    cases.push(
-        Case::xml("no content type", valid_signed())
+            .invalid("text/plain is not multipart/related"),
+        // No Content-Type header at all.
+        Case::sealed("no content type", valid_sealed())
             .content_type(None)
             .invalid("no Content-Type"),
-    );
-    // multipart/related without its boundary parameter.
-    let (_, body) = multipart_body(valid_signed().as_bytes(), &[]);
-    cases.push(
-        Case::xml("multipart without boundary", body)
+        // A bare document without an envelope (nothing authenticates it).
+        Case::xml("bare XML without an envelope", valid())
+            .invalid("application/xml is not multipart/related"),
+        // multipart/related without its boundary parameter.
+        Case::sealed("multipart without boundary", valid_sealed())
             .content_type(Some(r#"multipart/related; type="application/xml""#))
             .invalid("no boundary parameter"),
-    );
+    ];
     // multipart/related with a boundary longer than RFC 2046 allows.
-    let (_, body) = multipart_body(valid_signed().as_bytes(), &[]);
     let long_boundary = format!("multipart/related; boundary=\"{}\"", "b".repeat(71));
     cases.push(
-        Case::xml("multipart with an invalid boundary", body)
+        Case::sealed("multipart with an invalid boundary", valid_sealed())
             .content_type(Some(&long_boundary))
             .invalid("boundary"),
     );
     // multipart/related whose body stops before the closing delimiter.
-    let (content_type, mut body) = multipart_body(valid_signed().as_bytes(), &[]);
-    let closing = body
+    let mut cut = valid_sealed();
+    let closing = cut
+        .body
         .windows(4)
         .rposition(|w| w == b"\r\n--")
         .expect("closing delimiter");
-    body.truncate(closing + 2);
+    cut.body.truncate(closing + 2);
     cases.push(
-        Case::xml("multipart without closing delimiter", body)
-            .content_type(Some(&content_type))
+        Case::sealed("multipart without closing delimiter", cut)
             .invalid("closing boundary delimiter"),
     );
-    // A request with an attachment smuggled in beside the message.
-    let (content_type, body) = multipart_body(
-        valid_signed().as_bytes(),
-        &[Part {
-            content_id: "smuggled@evil",
-            content_type: "application/xml",
-            body: b"<payload/>",
-        }],
-    );
+    // A request with an attachment beside the message, signed with it.
+    let attachment = [Part {
+        content_id: "smuggled@evil",
+        content_type: "application/xml",
+        body: b"<payload/>",
+    }];
     cases.push(
-        Case::xml("multipart with an attachment", body)
-            .content_type(Some(&content_type))
-            .invalid("no attachments"),
+        Case::sealed(
+            "multipart with an attachment",
+            seal_document(signer, REQUESTER, PROVIDER, valid().as_bytes(), &attachment),
+        )
+        .invalid("no attachments"),
     );
     // A body larger than the provider's max_message_bytes.
     let huge = before_root_end(
@@ -291,19 +299,14 @@ fn cases(signer: &Signer, foreign: &Signer) -> Vec<Case> {
     cases.push(
         Case::raw("body shorter than Content-Length", cut, true).plain(400, "could not be read"),
     );
+    cases
+}
 
-    // --- The reader: not XML within the limits, refused before the signature is looked at.
-    // An empty body.
-    cases.push(Case::xml("empty body", Vec::new()).invalid("no root element"));
-    // XXE: an external entity in a DOCTYPE.
-    cases.push(
-        Case::xml(
-            "DOCTYPE with external entity (XXE)",
-            r#"<?xml version="1.0"?><!DOCTYPE q [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><q>&xxe;</q>"#,
-        )
-        .invalid("DOCTYPE is not allowed"),
-    );
-    // Billion laughs: nested entity expansion.
+/// The reader: a validly sealed document that is not XML within the limits → EDM:ERR:0003.
+fn reader_cases(signer: &Signer) -> Vec<Case> {
+    let sealed = |name: &'static str, document: &[u8], detail: &'static str| {
+        Case::sealed(name, seal_as_requester(signer, document)).invalid(detail)
+    };
     let mut laughs = String::from(r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">"#);
     for level in 1..10 {
         let previous = if level == 1 {
@@ -317,165 +320,239 @@ fn cases(signer: &Signer, foreign: &Signer) -> Vec<Case> {
         ));
     }
     laughs.push_str("]><lolz>&lol9;</lolz>");
-    cases.push(Case::xml("billion laughs", laughs).invalid("DOCTYPE is not allowed"));
-    // A reference to an entity that is never declared, inside a real request.
-    let undeclared = replace_once(
-        &valid(),
-        "<sdg:FamilyName>Müller-Lüdenscheidt</sdg:FamilyName>",
-        "<sdg:FamilyName>&evil;</sdg:FamilyName>",
-    );
-    cases.push(Case::xml("undeclared entity", undeclared).invalid("&evil;"));
-    // Latin-1 bytes in a document that claims UTF-8.
     let latin1 = valid()
         .replace('ü', "\u{0}")
         .into_bytes()
         .into_iter()
         .map(|b| if b == 0 { 0xfc } else { b })
         .collect::<Vec<u8>>();
-    cases.push(Case::xml("invalid UTF-8", latin1).invalid("not valid UTF-8"));
-    // An encoding declaration other than UTF-8.
-    let iso = replace_once(&valid(), r#"encoding="UTF-8""#, r#"encoding="ISO-8859-1""#);
-    cases.push(Case::xml("ISO-8859-1 declaration", iso).invalid("ISO-8859-1"));
-    // Elements nested deeper than the limit of 32.
-    let deep = before_root_end(
-        &valid(),
-        &format!("{}{}", "<d>".repeat(40), "</d>".repeat(40)),
-    );
-    cases.push(Case::xml("nesting 41 deep", deep).invalid("deeper than 32 levels"));
-    // More elements than the limit of 10 000.
-    let many = before_root_end(&valid(), &"<e/>".repeat(10_001));
-    cases.push(Case::xml("10 001 extra elements", many).invalid("more than 10000 elements"));
-    // An attribute value longer than 4096 bytes.
-    let long_attribute = before_root_end(&valid(), &format!(r#"<e a="{}"/>"#, "a".repeat(5000)));
-    cases.push(Case::xml("oversized attribute", long_attribute).invalid("longer than 4096 bytes"));
-    // A text longer than 64 KiB.
-    let long_text = before_root_end(&valid(), &format!("<e>{}</e>", "t".repeat(70_000)));
-    cases.push(Case::xml("oversized text", long_text).invalid("longer than 65536 bytes"));
-    // An end tag that does not match its start tag.
-    let mismatched = replace_once(
-        &valid(),
-        "Müller-Lüdenscheidt</sdg:FamilyName>",
-        "Müller-Lüdenscheidt</sdg:GivenName>",
-    );
-    cases.push(Case::xml("mismatched end tag", mismatched).invalid("not well-formed"));
-    // A signed document cut off in the middle of the subject.
-    let whole = valid_signed();
-    let cut = whole.find("</sdg:FamilyName>").expect("family name");
-    cases.push(
-        Case::xml("truncated document", &whole.as_bytes()[..cut]).invalid("ends inside an element"),
-    );
-    // A comment with "--" inside (not well-formed XML).
-    let bad_comment = before_root_end(&valid(), "<!-- a -- b -->");
-    cases.push(Case::xml("double hyphen in comment", bad_comment).invalid("not well-formed"));
-    // An element with a namespace prefix that is never declared.
-    let undeclared_prefix = replace_once(
-        &valid(),
-        "<sdg:FamilyName>Müller-Lüdenscheidt</sdg:FamilyName>",
-        "<evil:FamilyName>Müller-Lüdenscheidt</evil:FamilyName>",
-    );
-    cases.push(
-        Case::xml("undeclared namespace prefix", undeclared_prefix)
-            .invalid("undeclared namespace prefix"),
-    );
-    // The same attribute twice on the root element.
+    let whole = valid();
+    let truncated = &whole.as_bytes()[..whole.find("</sdg:FamilyName>").expect("family name")];
     let req = juergen();
-    let duplicate_attribute = replace_once(
-        &req.to_xml(),
-        &format!(r#"id="{}""#, req.id),
-        &format!(r#"id="{}" id="other""#, req.id),
-    );
-    cases.push(Case::xml("duplicate attribute", duplicate_attribute).invalid("bad attribute"));
-    // A correctly signed request with a second root element appended after it.
-    cases.push(
-        Case::xml(
-            "content after the signed root",
-            format!("{}<query:QueryRequest/>", valid_signed()),
-        )
-        .invalid("after the root element"),
-    );
-
-    // --- The signature: well-formed, but not signed as the requester → EDM:ERR:0001.
-    // A valid request without any signature.
-    cases.push(Case::xml("unsigned request", valid()).unauthenticated("not signed"));
-    // Signed, then the subject changed.
-    let tampered = replace_once(
-        &valid_signed(),
-        "<sdg:GivenName>Jürgen</sdg:GivenName>",
-        "<sdg:GivenName>Anna</sdg:GivenName>",
-    );
-    cases.push(
-        Case::xml("tampered subject", tampered).unauthenticated("signed content was changed"),
-    );
-    // Signed, then the SignatureValue changed.
-    let xml = valid_signed();
-    let at = xml.find("<ds:SignatureValue>").expect("value") + "<ds:SignatureValue>".len();
-    let flipped = if xml.as_bytes()[at] == b'A' { "B" } else { "A" };
-    let tampered_value = format!("{}{flipped}{}", &xml[..at], &xml[at + 1..]);
-    cases.push(
-        Case::xml("tampered SignatureValue", tampered_value)
-            .unauthenticated("does not verify with the public key"),
-    );
-    // A second copy of the signature slot.
-    let xml = valid_signed();
-    let signature = slot_range(&xml, "Signature");
-    let doubled = format!(
-        "{}{}{}",
-        &xml[..signature.end],
-        &xml[signature.clone()],
-        &xml[signature.end..]
-    );
-    cases.push(
-        Case::xml("duplicated signature", doubled)
-            .unauthenticated("2 ds:Signature elements; exactly one is allowed"),
-    );
-    // Signature wrapping: the signed request inside an unsigned wrapper element.
-    let wrapped = format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?><w:Wrapper xmlns:w="urn:example:wrapper">{}</w:Wrapper>"#,
-        without_declaration(&valid_signed())
-    );
-    cases.push(
-        Case::xml("signed request in an unsigned wrapper", wrapped)
-            .unauthenticated("signature wrapping"),
-    );
-    // The signature slot moved from the leading slots to the end of the request.
-    let xml = valid_signed();
-    let signature = slot_range(&xml, "Signature");
-    let moved = before_root_end(
-        &format!("{}{}", &xml[..signature.start], &xml[signature.end..]),
-        &xml[signature],
-    );
-    cases.push(Case::xml("signature slot moved to the end", moved).unauthenticated("changed"));
-    // The signature algorithm swapped for one outside the profile.
-    let rsa = replace_once(
-        &valid_signed(),
-        "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256",
-        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
-    );
-    cases.push(Case::xml("RSA signature method", rsa).unauthenticated("is not allowed"));
-    // Signed with a key whose certificate (same member id) comes from a CA outside the federation.
-    cases.push(
-        Case::xml("signer from a foreign CA", signed(foreign, &valid()))
-            .unauthenticated("not issued by the federation CA"),
-    );
-    // A root element with 20 000 distinct attributes (well-formed, unsigned): must stay cheap.
     let attributes: String = (0..20_000).map(|i| format!(" a{i}=\"v\"")).collect();
-    let req = juergen();
-    let crowded = replace_once(
-        &req.to_xml(),
-        &format!(r#"id="{}""#, req.id),
-        &format!(r#"id="{}"{attributes}"#, req.id),
-    );
-    // Refused by the reader (at most 32 attributes on an element), before the signature.
-    cases.push(Case::xml("20 000 attributes", crowded.clone()).invalid("more than 32 attributes"));
-    // The same, signed: still refused, so an attacker cannot make the node spend time on it.
-    cases.push(
-        Case::xml("20 000 attributes, signed", signed(signer, &crowded))
-            .invalid("more than 32 attributes"),
-    );
+    vec![
+        sealed("empty document", b"", "no root element"),
+        sealed(
+            "DOCTYPE with external entity (XXE)",
+            br#"<?xml version="1.0"?><!DOCTYPE q [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><q>&xxe;</q>"#,
+            "DOCTYPE is not allowed",
+        ),
+        sealed("billion laughs", laughs.as_bytes(), "DOCTYPE is not allowed"),
+        sealed(
+            "undeclared entity",
+            replace_once(
+                &valid(),
+                "<sdg:FamilyName>Müller-Lüdenscheidt</sdg:FamilyName>",
+                "<sdg:FamilyName>&evil;</sdg:FamilyName>",
+            )
+            .as_bytes(),
+            "&evil;",
+        ),
+        sealed("invalid UTF-8", &latin1, "not valid UTF-8"),
+        sealed(
+            "ISO-8859-1 declaration",
+            replace_once(&valid(), r#"encoding="UTF-8""#, r#"encoding="ISO-8859-1""#).as_bytes(),
+            "ISO-8859-1",
+        ),
+        sealed(
+            "nesting 41 deep",
+            before_root_end(&valid(), &format!("{}{}", "<d>".repeat(40), "</d>".repeat(40)))
+                .as_bytes(),
+            "deeper than 32 levels",
+        ),
+        sealed(
+            "10 001 extra elements",
+            before_root_end(&valid(), &"<e/>".repeat(10_001)).as_bytes(),
+            "more than 10000 elements",
+        ),
+        sealed(
+            "oversized attribute",
+            before_root_end(&valid(), &format!(r#"<e a="{}"/>"#, "a".repeat(5000))).as_bytes(),
+            "longer than 4096 bytes",
+        ),
+        sealed(
+            "oversized text",
+            before_root_end(&valid(), &format!("<e>{}</e>", "t".repeat(70_000))).as_bytes(),
+            "longer than 65536 bytes",
+        ),
+        sealed(
+            "mismatched end tag",
+            replace_once(
+                &valid(),
+                "Müller-Lüdenscheidt</sdg:FamilyName>",
+                "Müller-Lüdenscheidt</sdg:GivenName>",
+            )
+            .as_bytes(),
+            "not well-formed",
+        ),
+        sealed("truncated document", truncated, "ends inside an element"),
+        sealed(
+            "double hyphen in comment",
+            before_root_end(&valid(), "<!-- a -- b -->").as_bytes(),
+            "not well-formed",
+        ),
+        sealed(
+            "undeclared namespace prefix",
+            replace_once(
+                &valid(),
+                "<sdg:FamilyName>Müller-Lüdenscheidt</sdg:FamilyName>",
+                "<evil:FamilyName>Müller-Lüdenscheidt</evil:FamilyName>",
+            )
+            .as_bytes(),
+            "undeclared namespace prefix",
+        ),
+        sealed(
+            "duplicate attribute",
+            replace_once(
+                &req.to_xml(),
+                &format!(r#"id="{}""#, req.id),
+                &format!(r#"id="{}" id="other""#, req.id),
+            )
+            .as_bytes(),
+            "bad attribute",
+        ),
+        sealed(
+            "content after the root",
+            format!("{}<query:QueryRequest/>", valid()).as_bytes(),
+            "after the root element",
+        ),
+        // A root element with 20 000 distinct attributes: must stay cheap.
+        sealed(
+            "20 000 attributes",
+            replace_once(
+                &req.to_xml(),
+                &format!(r#"id="{}""#, req.id),
+                &format!(r#"id="{}"{attributes}"#, req.id),
+            )
+            .as_bytes(),
+            "more than 32 attributes",
+        ),
+    ]
+}
 
-    // --- The codec: malformed requests, then signed correctly → EDM:ERR:0003.
+/// The envelope's signature: the message is not signed by the requester as sent → EDM:ERR:0001
+/// (EDM:ERR:0003 where the envelope names another receiver).
+fn envelope_cases(signer: &Signer, foreign: &Signer) -> Vec<Case> {
+    let valid_sealed = || seal_as_requester(signer, valid().as_bytes());
+    let edit = |sealed: Sealed, from: &str, to: &str| Sealed {
+        body: replace_once(&String::from_utf8_lossy(&sealed.body), from, to).into_bytes(),
+        ..sealed
+    };
+    let (content_type, body) = multipart_body(valid().as_bytes(), &[]);
+    let unsigned = Sealed { content_type, body };
+    let sealed = valid_sealed();
+    let body = String::from_utf8_lossy(&sealed.body).into_owned();
+    let at = body.find("<ds:SignatureValue>").expect("value") + "<ds:SignatureValue>".len();
+    let flipped = if body.as_bytes()[at] == b'A' {
+        "B"
+    } else {
+        "A"
+    };
+    let tampered_value = Sealed {
+        body: format!("{}{flipped}{}", &body[..at], &body[at + 1..]).into_bytes(),
+        ..sealed
+    };
+    let attachment = [Part {
+        content_id: "smuggled@evil",
+        content_type: "application/xml",
+        body: b"<payload/>",
+    }];
+    let document = valid();
+    vec![
+        Case::sealed("multipart without a signature part", unsigned)
+            .unauthenticated("no signature part"),
+        Case::sealed(
+            "tampered subject",
+            edit(
+                valid_sealed(),
+                "<sdg:GivenName>Jürgen</sdg:GivenName>",
+                "<sdg:GivenName>Anna</sdg:GivenName>",
+            ),
+        )
+        .unauthenticated("changed after signing"),
+        Case::sealed("tampered SignatureValue", tampered_value)
+            .unauthenticated("does not verify with the public key"),
+        Case::sealed(
+            "a signed part dropped",
+            transplant_signature(
+                &seal_document(signer, REQUESTER, PROVIDER, document.as_bytes(), &attachment),
+                &seal_as_requester(signer, document.as_bytes()),
+            ),
+        )
+        .unauthenticated("no part with this content id"),
+        Case::sealed(
+            "signature of another message",
+            transplant_signature(&valid_sealed(), &valid_sealed()),
+        )
+        .unauthenticated("changed after signing"),
+        Case::sealed(
+            "RSA signature method",
+            edit(
+                valid_sealed(),
+                "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256",
+                "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+            ),
+        )
+        .unauthenticated("is not allowed"),
+        Case::sealed(
+            "signer from a foreign CA",
+            seal_as_requester(foreign, valid().as_bytes()),
+        )
+        .unauthenticated("not issued by the federation CA"),
+        Case::sealed(
+            "sender named is not the signer",
+            seal_document(
+                signer,
+                "DE-NI:KOMMUNE:03241001",
+                PROVIDER,
+                valid().as_bytes(),
+                &[],
+            ),
+        )
+        .unauthenticated("as its sender"),
+        Case::sealed(
+            "addressed to another node",
+            seal_document(
+                signer,
+                REQUESTER,
+                "DE-HB:KOMMUNE:04012000",
+                valid().as_bytes(),
+                &[],
+            ),
+        )
+        .invalid("is addressed to")
+        .reason(reason::PROVIDER_MISMATCH),
+    ]
+}
+
+/// `into` with the signature part of `from`.
+fn transplant_signature(from: &Sealed, into: &Sealed) -> Sealed {
+    let signature_of = |sealed: &Sealed| {
+        let parsed = multipart::parse(&sealed.content_type, &sealed.body, &Default::default())
+            .expect("sealed message");
+        parsed
+            .get("signature@once")
+            .expect("signature part")
+            .body
+            .to_vec()
+    };
+    let (signature, target) = (signature_of(from), signature_of(into));
+    let (target, signature) = (
+        String::from_utf8_lossy(&target).into_owned(),
+        String::from_utf8_lossy(&signature).into_owned(),
+    );
+    let body = String::from_utf8_lossy(&into.body).replacen(&target, &signature, 1);
+    Sealed {
+        content_type: into.content_type.clone(),
+        body: body.into_bytes(),
+    }
+}
+
+/// The codec: malformed requests in a valid envelope → EDM:ERR:0003.
+fn codec_cases(signer: &Signer) -> Vec<Case> {
+    let mut cases = Vec::new();
     let semantic = |name: &'static str, xml: String, detail: &'static str| {
-        Case::xml(name, signed(signer, &xml)).invalid(detail)
+        Case::sealed(name, seal_as_requester(signer, xml.as_bytes())).invalid(detail)
     };
     // The root element in another namespace.
     cases.push(semantic(
@@ -601,9 +678,12 @@ fn cases(signer: &Signer, foreign: &Signer) -> Vec<Case> {
     // A request that names another requester than the signer and TLS peer.
     let spoofed = juergen_request("DE-NI:KOMMUNE:03241001", PROVIDER);
     cases.push(
-        Case::xml("wrong EvidenceRequester", signed(signer, &spoofed.to_xml()))
-            .unauthenticated("is not the member that sent the request")
-            .reason(reason::REQUESTER_MISMATCH),
+        Case::sealed(
+            "wrong EvidenceRequester",
+            seal_as_requester(signer, spoofed.to_xml().as_bytes()),
+        )
+        .unauthenticated("is not the member that sent the request")
+        .reason(reason::REQUESTER_MISMATCH),
     );
     // An IssueDateTime an hour in the future.
     let mut future = juergen();
@@ -654,6 +734,15 @@ impl Case {
             code: EDM_INVALID,
             reason: None,
             detail: "",
+        }
+    }
+
+    fn sealed(name: &'static str, sealed: Sealed) -> Case {
+        Case {
+            transport: Transport::Client {
+                content_type: Some(sealed.content_type),
+            },
+            ..Case::xml(name, sealed.body)
         }
     }
 
@@ -862,11 +951,6 @@ fn juergen() -> EvidenceRequest {
     juergen_request(REQUESTER, PROVIDER)
 }
 
-/// Signs XML text as ebRS messages are signed.
-fn signed(signer: &Signer, xml: &str) -> String {
-    signer.sign(xml, Placement::Slot).expect("sign")
-}
-
 /// `xml` with the one occurrence of `from` replaced by `to`; panics if `from` does not occur
 /// exactly once, so that an edit can never silently do nothing.
 fn replace_once(xml: &str, from: &str, to: &str) -> String {
@@ -898,16 +982,6 @@ fn before_root_end(xml: &str, inserted: &str) -> String {
         "</query:QueryRequest>",
         &format!("{inserted}</query:QueryRequest>"),
     )
-}
-
-/// The document without its XML declaration (to embed it in another).
-fn without_declaration(xml: &str) -> &str {
-    match xml.strip_prefix("<?xml") {
-        Some(rest) => rest
-            .split_once("?>")
-            .map_or(xml, |(_, body)| body.trim_start()),
-        None => xml,
-    }
 }
 
 /// A `multipart/related` body with the message as root part and these attachments.

@@ -10,10 +10,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use once_node::db::{self, log, rules};
 use once_node::exchange::checkpoint;
+use once_node::exchange::transport::Sealed;
 use once_node::server::RunningNode;
 use once_tests::exchange::{
     LEGAL_BASIS, PROCEDURE, PROVIDER, REQUESTER, RESIDENCE, add_requester, api_key,
-    bremen_provider, browser, juergen_request, member_client, member_signer, residence_query, sign,
+    bremen_provider, browser, juergen_request, member_client, member_signer, residence_query, seal,
     start_provider,
 };
 use once_tests::{Backend, TestFederation};
@@ -41,12 +42,12 @@ async fn load_balancer(backends: Vec<SocketAddr>) -> SocketAddr {
     addr
 }
 
-/// Posts a signed request straight to one replica's peer endpoint.
-async fn post(client: &reqwest::Client, peer: SocketAddr, body: Vec<u8>) -> Response {
+/// Posts a sealed request straight to one replica's peer endpoint.
+async fn post(client: &reqwest::Client, peer: SocketAddr, sealed: Sealed) -> Response {
     let answer = client
         .post(format!("https://localhost:{}/v1/exchange", peer.port()))
-        .header("content-type", "application/xml")
-        .body(body)
+        .header("content-type", sealed.content_type)
+        .body(sealed.body)
         .send()
         .await
         .expect("replica answers");
@@ -138,7 +139,7 @@ async fn two_replicas_share_one_postgresql_database() {
     let requester_dir = fed.node(1).dir.clone();
     let client = member_client(&requester_dir).expect("client");
     let signer = member_signer(&requester_dir).expect("signer");
-    let once = sign(&signer, &juergen_request(REQUESTER, PROVIDER));
+    let once = seal(&signer, REQUESTER, &juergen_request(REQUESTER, PROVIDER));
     let first = post(&client, replica_a_peer, once.clone()).await;
     assert!(matches!(first, Response::Evidence(_)), "{first:?}");
     let second = post(&client, replica_b.peer_addr, once).await;
@@ -150,7 +151,7 @@ async fn two_replicas_share_one_postgresql_database() {
     // The same new request sent to both replicas at once, eight times: exactly one answer
     // carries evidence; every other is refused as a replay or, if it raced the first to the
     // commit, not answered (503).
-    let twin = sign(&signer, &juergen_request(REQUESTER, PROVIDER));
+    let twin = seal(&signer, REQUESTER, &juergen_request(REQUESTER, PROVIDER));
     let sends = (0..8).map(|i| {
         let peer = if i % 2 == 0 {
             replica_a_peer
@@ -159,8 +160,8 @@ async fn two_replicas_share_one_postgresql_database() {
         };
         client
             .post(format!("https://localhost:{}/v1/exchange", peer.port()))
-            .header("content-type", "application/xml")
-            .body(twin.clone())
+            .header("content-type", twin.content_type.clone())
+            .body(twin.body.clone())
             .send()
     });
     let mut evidence = 0;

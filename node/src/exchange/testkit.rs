@@ -20,11 +20,11 @@ use crate::db::{self, DbPool, rules};
 use crate::exchange::checkpoint::CheckpointSigner;
 use crate::exchange::logbook::Logbook;
 use crate::exchange::transport::{
-    Destination, Opened, Part, Received, Sealed, SendError, Transport, mtls,
+    Destination, OpenError, Opened, Outgoing, Received, SealError, Sealed, SendError, Transport,
+    envelope,
 };
 use crate::operations::import::{self, Format};
 use futures_util::future::BoxFuture;
-use once_xml::EdmError;
 use once_xml::multipart::MultipartLimits;
 
 /// A CA, a database and a message log in a temporary directory.
@@ -150,33 +150,26 @@ pub(crate) struct Member {
     checkpoints: Option<CheckpointSigner>,
 }
 
-/// The national transport's sealing and opening, without a network: `send` is never called.
+/// The national transport's envelope, without a network: it seals with, and opens checking
+/// against, one member's [`SignedMessages`]; `send` is never called.
 #[derive(Debug)]
-pub(crate) struct Codec;
+pub(crate) struct Codec(pub SignedMessages);
 
 impl Transport for Codec {
     fn name(&self) -> &'static str {
         "codec"
     }
 
-    fn seal(&self, document: &[u8], attachments: &[Part<'_>]) -> Result<Sealed, EdmError> {
-        mtls::seal(document, attachments)
+    fn seal(&self, outgoing: &Outgoing<'_>) -> Result<Sealed, SealError> {
+        envelope::seal(&self.0.signer(), outgoing)
     }
 
-    fn open_request<'b>(
+    fn open<'b>(
         &self,
         content_type: Option<&str>,
         body: &'b [u8],
-    ) -> Result<Opened<'b>, EdmError> {
-        mtls::open(&MultipartLimits::default(), content_type, body, true)
-    }
-
-    fn open_answer<'b>(
-        &self,
-        content_type: Option<&str>,
-        body: &'b [u8],
-    ) -> Result<Opened<'b>, EdmError> {
-        mtls::open(&MultipartLimits::default(), content_type, body, false)
+    ) -> Result<Opened<'b>, OpenError> {
+        envelope::open(&self.0, &MultipartLimits::default(), content_type, body)
     }
 
     fn send<'a>(

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 /// One request to send.
 pub struct Request {
     pub url: String,
-    pub content_type: &'static str,
+    pub content_type: String,
     pub bearer: Option<String>,
     pub body: Vec<u8>,
 }
@@ -146,7 +146,7 @@ pub async fn run(
 async fn send(client: &reqwest::Client, request: Request) -> Result<u16, String> {
     let mut builder = client
         .post(&request.url)
-        .header("content-type", request.content_type)
+        .header("content-type", &request.content_type)
         .body(request.body);
     if let Some(token) = &request.bearer {
         builder = builder.bearer_auth(token);

@@ -19,7 +19,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::Parser;
 use once_population::iso_date;
-use once_tests::exchange::{member_client, member_signer, request, sign};
+use once_tests::exchange::{member_client, member_signer, request, seal};
 use serde_json::json;
 
 use crate::drive::{Outcome, Request};
@@ -254,11 +254,12 @@ impl Bench {
                 &p.given_name,
                 &iso_date(p.date_of_birth),
             );
+            let sealed = seal(&signer, REQUESTER, &r);
             Request {
                 url: url.clone(),
-                content_type: "application/xml",
+                content_type: sealed.content_type,
                 bearer: None,
-                body: sign(&signer, &r),
+                body: sealed.body,
             }
         });
         if !self.wants("one-hop") {
@@ -303,12 +304,12 @@ impl Bench {
         )?;
         let clients = member_clients(&dir.join("requester"), self.args.connections)?;
         let url = format!("https://localhost:{}/v1/exchange", nginx.port);
-        let body = Arc::new(make(0, 0).body);
+        let one = Arc::new(make(0, 0));
         let to_nginx: drive::MakeRequest = Arc::new(move |_, _| Request {
             url: url.clone(),
-            content_type: "application/xml",
+            content_type: one.content_type.clone(),
             bearer: None,
-            body: body.as_ref().clone(),
+            body: one.body.clone(),
         });
         let before = drive::cpu_seconds(nginx.pid);
         let outcome = drive::run(clients, to_nginx, self.warmup, self.measure, None).await;
@@ -468,7 +469,7 @@ pub(crate) fn end_to_end(
         let p = &people[(n as usize * 7919) % people.len()];
         Request {
             url: url.clone(),
-            content_type: "application/json",
+            content_type: "application/json".into(),
             bearer: Some(key.clone()),
             body: json!({
                 "evidence_type": RESIDENCE,

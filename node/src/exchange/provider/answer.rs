@@ -4,7 +4,6 @@
 
 use diesel::Connection;
 use once_pki::MemberId;
-use once_xml::dsig::Placement;
 use once_xml::evidence::EvidenceKind;
 use once_xml::request::{Distribution, Identifier, LegalPerson, SPECIFICATION_IDENTIFIER, Subject};
 use once_xml::response::{ErrorResponse, EvidenceItem, EvidenceResponse, Response, Sha256Hex};
@@ -15,7 +14,7 @@ use super::{Known, Outcome, PeerAnswer, Provider, ProviderFault};
 use crate::db::log::{Direction, Kind, OUTCOME_EVIDENCE};
 use crate::db::{self, DbError, previews, replay};
 use crate::exchange::logbook::{LogEntry, append_all_within};
-use crate::exchange::transport::{Part, Transport};
+use crate::exchange::transport::{Outgoing, Part, SealError, Transport};
 use crate::exchange::{member_agent, sha256};
 
 /// The content id of the evidence part.
@@ -31,14 +30,14 @@ struct Unsigned {
 }
 
 impl Provider {
-    /// Builds, signs, seals and logs the answer; the bytes go out only after the log entries
-    /// are committed.
+    /// Builds, seals (signs) and logs the answer; the bytes go out only after the log entries
+    /// are committed. `received` is the request as it arrived, logged as it was.
     pub(super) async fn finish(
         &self,
         transport: &dyn Transport,
         peer: &MemberId,
         known: &Known,
-        message: &[u8],
+        received: &[u8],
         outcome: Outcome,
     ) -> PeerAnswer {
         let request_id = known
@@ -51,7 +50,7 @@ impl Provider {
                 kind,
                 preview,
             } => Unsigned {
-                xml: self.evidence_response(peer, known, &request_id, message, &document, kind),
+                xml: self.evidence_response(peer, known, &request_id, &document, kind),
                 evidence: Some(document),
                 outcome: OUTCOME_EVIDENCE.to_owned(),
                 consumed_preview: preview,
@@ -81,13 +80,6 @@ impl Provider {
                 return PeerAnswer::Fault(ProviderFault::Unsealed);
             }
         };
-        let signed = match self.signed.sign(xml, Placement::Slot) {
-            Ok(signed) => signed,
-            Err(e) => {
-                tracing::error!(error = %e, "signing the answer failed");
-                return PeerAnswer::Fault(ProviderFault::Unsigned);
-            }
-        };
         let parts: Vec<Part<'_>> = unsigned
             .evidence
             .as_deref()
@@ -98,15 +90,25 @@ impl Provider {
             })
             .into_iter()
             .collect();
-        let sealed = match transport.seal(&signed, &parts) {
+        let outgoing = Outgoing {
+            document: xml.as_bytes(),
+            attachments: &parts,
+            sender: &self.identity.member,
+            receiver: peer,
+            in_reply_to: known.request_digest,
+        };
+        let sealed = match transport.seal(&outgoing) {
             Ok(sealed) => sealed,
             Err(e) => {
-                tracing::error!(error = %e.detail, "sealing the answer failed");
-                return PeerAnswer::Fault(ProviderFault::Unsealed);
+                tracing::error!(error = %e, "sealing the answer failed");
+                return PeerAnswer::Fault(match e {
+                    SealError::Sign(_) => ProviderFault::Unsigned,
+                    _ => ProviderFault::Unsealed,
+                });
             }
         };
         if let Err(e) = self
-            .log(peer, known, &request_id, message, &sealed.body, &unsigned)
+            .log(peer, known, &request_id, received, &sealed.body, &unsigned)
             .await
         {
             tracing::error!(error = %e, "the exchange could not be logged; nothing is sent");
@@ -130,7 +132,6 @@ impl Provider {
         peer: &MemberId,
         known: &Known,
         request_id: &str,
-        message: &[u8],
         document: &[u8],
         kind: EvidenceKind,
     ) -> Result<String, InvalidText> {
@@ -142,7 +143,7 @@ impl Provider {
             issue_date_time: now,
             requester: requester(known, peer),
             provider: self.identity.agent(),
-            request_digest: Some(Sha256Hex::from_digest(sha256(message))),
+            request_digest: known.request_digest.map(Sha256Hex::from_digest),
             evidence: vec![EvidenceItem {
                 id: format!("urn:uuid:{}", uuid::Uuid::new_v4()),
                 evidence_id: uuid::Uuid::new_v4().to_string(),

@@ -5,17 +5,15 @@
 //! unauthenticated message is acted upon.
 
 use once_pki::MemberId;
-use once_runtime::signed::SignatureProblem;
 use once_xml::EdmCode;
-use once_xml::dsig::Placement;
 use once_xml::evidence::EvidenceKind;
 use once_xml::request::EvidenceRequest;
 use time::OffsetDateTime;
 
 use super::{Known, Provider, legal_basis};
-use crate::exchange::agent_member;
 use crate::exchange::outcome::{Reason, Refusal};
 use crate::exchange::transport::Transport;
+use crate::exchange::{agent_member, sha256};
 
 /// A request that passed the envelope: what to decide on.
 #[derive(Debug)]
@@ -28,13 +26,10 @@ pub(super) struct Accepted {
     pub now: OffsetDateTime,
 }
 
-/// A refusal, with the request document as far as it was read (for the log).
-pub(super) type Rejected = (Vec<u8>, Refusal);
-
 impl Provider {
-    /// Opens, authenticates and checks a request from `peer`. Returns the request document
-    /// as received (for the log and the response's RequestDigest). What is learnt of the request
-    /// on the way goes into `known`, so that even a refusal names it.
+    /// Opens and authenticates a request from `peer` (the transport checks the envelope's
+    /// signature), then checks the request itself. What is learnt of the request on the way goes
+    /// into `known`, so that even a refusal names it.
     pub(super) fn accept(
         &self,
         transport: &dyn Transport,
@@ -42,31 +37,42 @@ impl Provider {
         content_type: Option<&str>,
         body: &[u8],
         known: &mut Known,
-    ) -> Result<(Vec<u8>, Accepted), Rejected> {
+    ) -> Result<Accepted, Refusal> {
+        // The signature first: nothing of an unauthenticated message is acted upon.
         let opened = transport
-            .open_request(content_type, body)
-            .map_err(|e| (body.to_vec(), e.into()))?;
-        let message = opened.document;
-        let fail = |refusal: Refusal| (message.to_vec(), refusal);
+            .open(content_type, body)
+            .map_err(|e| Refusal::new(e.edm_code(), e.to_string()))?;
+        if &opened.signer != peer {
+            return Err(Refusal::new(
+                EdmCode::Authentication,
+                format!(
+                    "the message is signed by {}, but comes from {peer}",
+                    opened.signer
+                ),
+            ));
+        }
+        if opened.properties.receiver != self.identity.member.as_str() {
+            return Err(Refusal::because(
+                EdmCode::InvalidRequest,
+                Reason::ProviderMismatch,
+                format!(
+                    "the message is addressed to {:?}, not to this node ({})",
+                    opened.properties.receiver, self.identity.member
+                ),
+            ));
+        }
         if !opened.attachments.is_empty() {
-            return Err(fail(Refusal::new(
+            return Err(Refusal::new(
                 EdmCode::InvalidRequest,
                 "an evidence request carries no attachments",
-            )));
+            ));
         }
-        // The signature first: nothing of an unauthenticated message is acted upon.
-        let document = self
-            .signed
-            .verify(message, Placement::Slot, peer)
-            .map_err(|e| match e {
-                SignatureProblem::Document(e) => fail(e.into()),
-                other => fail(Refusal::new(EdmCode::Authentication, other.to_string())),
-            })?;
-        let request = EvidenceRequest::from_element(&document).map_err(|e| fail(e.into()))?;
+        known.request_digest = Some(sha256(opened.document));
+        let request = EvidenceRequest::from_xml(opened.document, self.signed.limits())?;
         known.learn(&request);
         let now = OffsetDateTime::now_utc();
-        let kind = self.check_request(&request, peer, now).map_err(fail)?;
-        Ok((message.to_vec(), Accepted { request, kind, now }))
+        let kind = self.check_request(&request, peer, now)?;
+        Ok(Accepted { request, kind, now })
     }
 
     /// The checks of a readable request that need no database: requester, provider, window,

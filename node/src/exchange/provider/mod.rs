@@ -144,6 +144,8 @@ struct Known {
     /// The request id was not seen before: it is recorded with the log entries, in the same
     /// transaction (one commit per exchange).
     record_request: bool,
+    /// SHA-256 of the request document, bound into the answer's envelope.
+    request_digest: Option<[u8; 32]>,
 }
 
 /// What the request leads to.
@@ -191,17 +193,11 @@ impl Provider {
     ) -> PeerAnswer {
         let started = Instant::now();
         let mut known = Known::default();
-        let (message, outcome) = match self.accept(transport, peer, content_type, body, &mut known)
-        {
-            Ok((message, accepted)) => {
-                let outcome = self.decide(peer, &accepted, &mut known).await;
-                (message, outcome)
-            }
-            Err((message, refusal)) => (message, Outcome::Refused(refusal)),
+        let outcome = match self.accept(transport, peer, content_type, body, &mut known) {
+            Ok(accepted) => self.decide(peer, &accepted, &mut known).await,
+            Err(refusal) => Outcome::Refused(refusal),
         };
-        let answer = self
-            .finish(transport, peer, &known, &message, outcome)
-            .await;
+        let answer = self.finish(transport, peer, &known, body, outcome).await;
         self.metrics.record(
             Role::Provider,
             peer.as_str(),

@@ -3,7 +3,7 @@
 //! published), the answer is signed by that provider, answers this request, binds it by digest,
 //! and its evidence part is the one the signed response names, itself signed by the provider.
 
-use once_pki::PeerIdentity;
+use once_pki::{MemberId, PeerIdentity};
 use once_runtime::signed::SignedMessages;
 use once_xml::dsig::Placement;
 use once_xml::evidence::{EvidenceDocument, EvidenceKind};
@@ -14,7 +14,7 @@ use rustls_pki_types::CertificateDer;
 use super::{ProviderRefusal, RequestError, RequestOutcome};
 use crate::config::ProviderConfig;
 use crate::exchange::outcome::Reason;
-use crate::exchange::transport::{Opened, Received, Transport};
+use crate::exchange::transport::{OpenError, Opened, Received, Transport};
 use crate::exchange::{agent_member, sha256};
 
 /// What was sent, to check the answer against.
@@ -22,10 +22,12 @@ use crate::exchange::{agent_member, sha256};
 pub struct Sent<'a> {
     /// The provider asked.
     pub provider: &'a ProviderConfig,
+    /// This node.
+    pub requester: &'a MemberId,
     /// The request.
     pub request: &'a EvidenceRequest,
-    /// The signed request document, as sent.
-    pub signed_request: &'a [u8],
+    /// The request document, as sent.
+    pub request_document: &'a [u8],
     /// The evidence type asked for.
     pub kind: EvidenceKind,
 }
@@ -40,12 +42,38 @@ pub fn check_answer(
     let provider = &sent.provider.member;
     check_peer(sent.provider, received.peer_certificate.as_deref())?;
     let opened = transport
-        .open_answer(received.content_type.as_deref(), &received.body)
+        .open(received.content_type.as_deref(), &received.body)
+        .map_err(|e| match e {
+            OpenError::Malformed(detail) => malformed(sent, detail),
+            other => untrusted(sent, other.to_string()),
+        })?;
+    if &opened.signer != provider {
+        return Err(untrusted(
+            sent,
+            format!(
+                "the answer is signed by {}, not by {provider}",
+                opened.signer
+            ),
+        ));
+    }
+    if opened.properties.in_reply_to != Some(sha256(sent.request_document)) {
+        return Err(untrusted(
+            sent,
+            "the answer is not bound to the request sent (its envelope names another request)"
+                .into(),
+        ));
+    }
+    if opened.properties.receiver != sent.requester.as_str() {
+        return Err(untrusted(
+            sent,
+            format!(
+                "the answer is addressed to {:?}, not to this node",
+                opened.properties.receiver
+            ),
+        ));
+    }
+    let response = Response::from_xml(opened.document, signed.limits())
         .map_err(|e| malformed(sent, e.detail))?;
-    let document = signed
-        .verify(opened.document, Placement::Slot, provider)
-        .map_err(|e| untrusted(sent, e.to_string()))?;
-    let response = Response::from_element(&document).map_err(|e| malformed(sent, e.detail))?;
     if response.request_id() != sent.request.id {
         return Err(untrusted(
             sent,
@@ -133,8 +161,11 @@ fn evidence(
             "the response names another provider".into(),
         ));
     }
-    let expected = hex::encode(sha256(sent.signed_request));
-    if response.request_digest.as_ref().map(|d| d.as_str()) != Some(expected.as_str()) {
+    // The envelope binds the answer to the request; a RequestDigest the response carries too
+    // must agree.
+    if let Some(digest) = &response.request_digest
+        && digest.as_str() != hex::encode(sha256(sent.request_document))
+    {
         return Err(untrusted(
             sent,
             "the response is not bound to the request sent (RequestDigest differs)".into(),
@@ -162,8 +193,11 @@ fn evidence(
     let part = opened
         .attachment(&item.repository_item_ref)
         .ok_or_else(|| malformed(sent, format!("no part {}", item.repository_item_ref)))?;
-    let digest = hex::encode(sha256(part.body));
-    if item.evidence_digest.as_ref().map(|d| d.as_str()) != Some(digest.as_str()) {
+    // The envelope's signature covers the part; an EvidenceDigest the response carries too must
+    // agree.
+    if let Some(digest) = &item.evidence_digest
+        && digest.as_str() != hex::encode(sha256(part.body))
+    {
         return Err(untrusted(
             sent,
             "the evidence part does not match the EvidenceDigest of the signed response".into(),
@@ -222,6 +256,7 @@ mod tests {
     use crate::exchange::provider::{PeerAnswer, Provider, ProviderParts};
     use crate::exchange::requester::{EvidenceQuery, SubjectInput};
     use crate::exchange::testkit::{Codec, Kit, Member, RESIDENCE, RESIDENTS_CSV};
+    use crate::exchange::transport::{Outgoing, Transport};
 
     const REQUESTER: &str = "DE-HB:KOMMUNE:04011001";
     const PROVIDER: &str = "DE-HB:KOMMUNE:04011000";
@@ -290,19 +325,22 @@ mod tests {
     struct Exchanged {
         provider: ProviderConfig,
         request: EvidenceRequest,
-        signed_request: Vec<u8>,
+        request_document: Vec<u8>,
         received: Received,
     }
 
     impl Exchanged {
         fn check(&self, world: &World) -> Result<RequestOutcome, RequestError> {
+            let requester: MemberId = REQUESTER.parse().expect("member");
             let sent = Sent {
                 provider: &self.provider,
+                requester: &requester,
                 request: &self.request,
-                signed_request: &self.signed_request,
+                request_document: &self.request_document,
                 kind: EvidenceKind::from_classification(RESIDENCE).expect("kind"),
             };
-            check_answer(&world.requester.signed, &Codec, sent, &self.received)
+            let codec = Codec(world.requester.signed.clone());
+            check_answer(&world.requester.signed, &codec, sent, &self.received)
         }
     }
 
@@ -316,16 +354,20 @@ mod tests {
             .check()
             .expect("query")
             .to_request(&requester, &provider, None);
-        let signed_request = world
-            .requester
-            .signed
-            .sign(&request.to_xml(), once_xml::dsig::Placement::Slot)
-            .expect("signed");
-        let sealed = Codec.seal(&signed_request, &[]).expect("sealed");
+        let request_document = request.to_xml().into_bytes();
+        let sealed = Codec(world.requester.signed.clone())
+            .seal(&Outgoing {
+                document: &request_document,
+                attachments: &[],
+                sender: &requester.member,
+                receiver: &provider,
+                in_reply_to: None,
+            })
+            .expect("sealed");
         let answer = world
             .node
             .answer(
-                &Codec,
+                &Codec(world.provider.signed.clone()),
                 &requester.member,
                 Some(&sealed.content_type),
                 &sealed.body,
@@ -345,7 +387,7 @@ mod tests {
                 profile: None,
             },
             request,
-            signed_request,
+            request_document,
             received: Received {
                 content_type: Some(sealed.content_type),
                 body: sealed.body,
@@ -415,15 +457,18 @@ mod tests {
         // The other member's connection, the provider's signature.
         exchanged.provider.member = OTHER.parse().expect("member");
         exchanged.received.peer_certificate = Some(world.other.tls_certificate.clone());
-        untrusted_because(exchanged.check(&world), "signed by DE-HB:KOMMUNE:04011000");
+        untrusted_because(
+            exchanged.check(&world),
+            "signed by DE-HB:KOMMUNE:04011000, not",
+        );
 
         let mut exchanged = exchange(&world, "Elterngeld").await;
         exchanged.request.id = uuid::Uuid::new_v4().to_string();
         untrusted_because(exchanged.check(&world), "the answer is for request");
 
         let mut exchanged = exchange(&world, "Elterngeld").await;
-        exchanged.signed_request.push(b' ');
-        untrusted_because(exchanged.check(&world), "RequestDigest differs");
+        exchanged.request_document.push(b' ');
+        untrusted_because(exchanged.check(&world), "not bound to the request sent");
     }
 
     #[tokio::test]
@@ -436,7 +481,7 @@ mod tests {
             .position(|w| w == b"28195")
             .expect("the postcode in the evidence part");
         body[at] = b'3';
-        untrusted_because(exchanged.check(&world), "EvidenceDigest");
+        untrusted_because(exchanged.check(&world), "digest");
 
         let mut exchanged = exchange(&world, "Elterngeld").await;
         exchanged.received.content_type = Some("text/plain".into());

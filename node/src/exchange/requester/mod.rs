@@ -12,7 +12,6 @@ use std::time::Instant;
 
 use once_runtime::signed::SignedMessages;
 use once_runtime::telemetry::{Span, SpanKind, Tracer};
-use once_xml::dsig::Placement;
 
 pub use check::{Sent, check_answer};
 pub use error::{ProviderRefusal, RequestError, RequestOutcome};
@@ -24,7 +23,7 @@ use crate::exchange::Identity;
 use crate::exchange::discovery::Discovery;
 use crate::exchange::logbook::{LogEntry, Logbook};
 use crate::exchange::metrics::{ExchangeMetrics, Role};
-use crate::exchange::transport::{Destination, Received, Transport};
+use crate::exchange::transport::{Destination, Outgoing, Received, Transport};
 
 /// The requester side of a node.
 #[derive(Debug)]
@@ -121,25 +120,23 @@ impl Requester {
         *chosen = Some(provider.member.to_string());
         let request =
             checked.to_request(&self.identity, &provider.member, provider.name.as_deref());
-        let xml = request
+        let document = request
             .try_to_xml()
-            .map_err(|e| RequestError::Invalid(e.to_string()))?;
-        let signed_request = self
-            .signed
-            .sign(&xml, Placement::Slot)
-            .map_err(|e| RequestError::Internal(format!("signing failed: {e}")))?;
+            .map_err(|e| RequestError::Invalid(e.to_string()))?
+            .into_bytes();
         let sealed = self
             .transport
-            .seal(&signed_request, &[])
-            .map_err(|e| RequestError::Internal(e.detail))?;
+            .seal(&Outgoing {
+                document: &document,
+                attachments: &[],
+                sender: &self.identity.member,
+                receiver: &provider.member,
+                in_reply_to: None,
+            })
+            .map_err(|e| RequestError::Internal(e.to_string()))?;
         let log = Entries::new(&self.logbook, query, &checked, &request.id, &provider);
-        log.append(
-            Kind::Request,
-            Direction::Out,
-            "sent",
-            signed_request.clone(),
-        )
-        .await?;
+        log.append(Kind::Request, Direction::Out, "sent", sealed.body.clone())
+            .await?;
         let received = match self.send(query, &request.id, &provider, sealed).await {
             Ok(received) => received,
             Err(e) => {
@@ -157,7 +154,8 @@ impl Requester {
         let sent = Sent {
             provider: &provider,
             request: &request,
-            signed_request: &signed_request,
+            requester: &self.identity.member,
+            request_document: &document,
             kind: checked.kind,
         };
         let checked_answer = check_answer(&self.signed, self.transport.as_ref(), sent, &received);

@@ -4,24 +4,50 @@
 //! documents and attachments; what the envelope looks like, and how it travels, is the
 //! transport's business.
 //!
-//! - [`mtls`]: the national transport, `multipart/related` over mutual TLS
-//!   (`POST /v1/exchange` on the peer endpoint);
+//! - [`mtls`]: the national transport, the [`envelope`] (`multipart/related` with a detached
+//!   XML signature) over mutual TLS (`POST /v1/exchange` on the peer endpoint);
 //! - eDelivery AS4 plugs in beside it with the same three operations.
 
+pub mod envelope;
 pub mod mtls;
 
 use futures_util::future::BoxFuture;
 use once_pki::MemberId;
-use once_xml::EdmError;
+pub use once_xml::dsig::MessageProperties;
 pub use once_xml::multipart::Part;
 
-/// A message opened from the wire: the EDM document and the parts beside it.
+/// What the exchange hands a transport to seal: the EDM document, the parts beside it, and who
+/// sends it to whom.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    /// The EDM document (`query:QueryRequest` or `query:QueryResponse`), unsigned: the
+    /// transport authenticates the message.
+    pub document: &'a [u8],
+    /// The parts beside it (evidence documents), each referenced from the document by its
+    /// content id.
+    pub attachments: &'a [Part<'a>],
+    /// This node.
+    pub sender: &'a MemberId,
+    /// The member it is for.
+    pub receiver: &'a MemberId,
+    /// For an answer: the SHA-256 of the request document it answers, bound into the envelope.
+    pub in_reply_to: Option<[u8; 32]>,
+}
+
+/// A message opened from the wire and authenticated: the EDM document, the parts beside it, and
+/// the member whose signature covers all of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Opened<'b> {
-    /// The EDM document (a `query:QueryRequest` or `query:QueryResponse`), as received.
+    /// The EDM document, as received.
     pub document: &'b [u8],
-    /// The other parts (evidence documents), in order.
+    /// The other parts (evidence documents), in order; every one covered by the signature.
     pub attachments: Vec<Part<'b>>,
+    /// The member whose signature (checked against the federation root and CRL) covers the
+    /// document and every attachment.
+    pub signer: MemberId,
+    /// What the sender signed about the message: its id, sender, receiver, time, and for an
+    /// answer the digest of the request it answers.
+    pub properties: MessageProperties,
 }
 
 impl<'b> Opened<'b> {
@@ -30,6 +56,41 @@ impl<'b> Opened<'b> {
         let id = once_xml::multipart::content_id_of(reference)?;
         self.attachments.iter().find(|p| p.content_id == id)
     }
+}
+
+/// Why a message could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// The envelope cannot be read (media type, parts, limits): an invalid message.
+    #[error("{0}")]
+    Malformed(String),
+    /// The envelope's signature is missing, does not verify, does not cover every part, or its
+    /// signer's certificate is not acceptable: the sender is not authenticated.
+    #[error("{0}")]
+    Unauthenticated(String),
+}
+
+impl OpenError {
+    /// The EDM code a provider refuses such a request with.
+    pub fn edm_code(&self) -> once_xml::EdmCode {
+        match self {
+            OpenError::Malformed(_) => once_xml::EdmCode::InvalidRequest,
+            OpenError::Unauthenticated(_) => once_xml::EdmCode::Authentication,
+        }
+    }
+}
+
+/// Why a message could not be sealed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SealError {
+    /// It could not be signed (the signing key).
+    #[error("the message could not be signed: {0}")]
+    Sign(String),
+    /// It could not be packed.
+    #[error("the message could not be packed: {0}")]
+    Pack(String),
 }
 
 /// A message sealed for the wire.
@@ -110,28 +171,19 @@ pub enum SendError {
     },
 }
 
-/// A way of carrying evidence messages between members.
+/// A way of carrying evidence messages between members: it seals (authenticates and packs) a
+/// document with its parts, opens and authenticates one that arrived, and carries a sealed request
+/// to a provider and its answer back.
 pub trait Transport: Send + Sync + std::fmt::Debug {
     /// The transport's name, for logs.
     fn name(&self) -> &'static str;
 
     /// Seals a document and its attachments for the wire.
-    fn seal(&self, document: &[u8], attachments: &[Part<'_>]) -> Result<Sealed, EdmError>;
+    fn seal(&self, outgoing: &Outgoing<'_>) -> Result<Sealed, SealError>;
 
-    /// Opens a request that arrived with `content_type`; an envelope that cannot be read is an
-    /// invalid request (EDM:ERR:0003) with a detail that says why.
-    fn open_request<'b>(
-        &self,
-        content_type: Option<&str>,
-        body: &'b [u8],
-    ) -> Result<Opened<'b>, EdmError>;
-
-    /// Opens a provider's answer that arrived with `content_type`.
-    fn open_answer<'b>(
-        &self,
-        content_type: Option<&str>,
-        body: &'b [u8],
-    ) -> Result<Opened<'b>, EdmError>;
+    /// Opens a message that arrived with `content_type` and authenticates it.
+    fn open<'b>(&self, content_type: Option<&str>, body: &'b [u8])
+    -> Result<Opened<'b>, OpenError>;
 
     /// Sends a sealed request to `to` within the transport's timeout; `traceparent` continues
     /// the caller's trace. Returns the answer as received.

@@ -1,6 +1,6 @@
-//! The national transport: the EDM document as the root of a `multipart/related` body (the
-//! evidence as further parts, referenced by `cid:`), posted to the provider's peer endpoint
-//! `POST /v1/exchange` over mutual TLS with the federation's certificates.
+//! The national transport: the envelope of [`super::envelope`] (`multipart/related` with a
+//! detached signature), posted to the provider's peer endpoint `POST /v1/exchange` over mutual
+//! TLS with the federation's certificates.
 
 use std::time::Duration;
 
@@ -8,31 +8,38 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use once_runtime::body::{ResponseBodyError, read_response};
 use once_runtime::client::{PeerClient, describe, error_message};
-use once_xml::EdmError;
-use once_xml::multipart::{self, MultipartLimits};
+use once_runtime::signed::SignedMessages;
+use once_xml::multipart::MultipartLimits;
 
-use super::{Destination, Opened, Part, Received, Sealed, SendError, Transport};
+use super::envelope;
+use super::{
+    Destination, OpenError, Opened, Outgoing, Received, SealError, Sealed, SendError, Transport,
+};
 
 /// The path of the exchange on the peer endpoint.
 pub const EXCHANGE_PATH: &str = "/v1/exchange";
-
-/// Media types accepted for a bare document (no attachments).
-const BARE_XML: [&str; 3] = ["application/xml", "text/xml", "application/soap+xml"];
 
 /// `multipart/related` over mutual TLS.
 #[derive(Debug, Clone)]
 pub struct MtlsTransport {
     client: PeerClient,
+    signed: SignedMessages,
     limits: MultipartLimits,
     timeout_ms: u64,
 }
 
 impl MtlsTransport {
-    /// Sends with `client`, waits at most `timeout_ms` for an answer, and reads bodies of at
-    /// most `max_message_bytes`.
-    pub fn new(client: PeerClient, max_message_bytes: usize, timeout_ms: u64) -> MtlsTransport {
+    /// Sends with `client`, signs and checks envelopes with `signed`, waits at most
+    /// `timeout_ms` for an answer, and reads bodies of at most `max_message_bytes`.
+    pub fn new(
+        client: PeerClient,
+        signed: SignedMessages,
+        max_message_bytes: usize,
+        timeout_ms: u64,
+    ) -> MtlsTransport {
         MtlsTransport {
             client,
+            signed,
             limits: MultipartLimits {
                 max_body_bytes: max_message_bytes,
                 max_part_bytes: max_message_bytes,
@@ -127,25 +134,16 @@ impl Transport for MtlsTransport {
         "mtls"
     }
 
-    fn seal(&self, document: &[u8], attachments: &[Part<'_>]) -> Result<Sealed, EdmError> {
-        seal(document, attachments)
+    fn seal(&self, outgoing: &Outgoing<'_>) -> Result<Sealed, SealError> {
+        envelope::seal(&self.signed.signer(), outgoing)
     }
 
-    fn open_request<'b>(
+    fn open<'b>(
         &self,
         content_type: Option<&str>,
         body: &'b [u8],
-    ) -> Result<Opened<'b>, EdmError> {
-        open(&self.limits, content_type, body, true)
-    }
-
-    /// Answers are always `multipart/related`: this transport never answers a bare document.
-    fn open_answer<'b>(
-        &self,
-        content_type: Option<&str>,
-        body: &'b [u8],
-    ) -> Result<Opened<'b>, EdmError> {
-        open(&self.limits, content_type, body, false)
+    ) -> Result<Opened<'b>, OpenError> {
+        envelope::open(&self.signed, &self.limits, content_type, body)
     }
 
     fn send<'a>(
@@ -163,87 +161,5 @@ impl Transport for MtlsTransport {
                 }))
         }
         .boxed()
-    }
-}
-
-/// Seals a document and its attachments as `multipart/related`, the document as the root.
-pub fn seal(document: &[u8], attachments: &[Part<'_>]) -> Result<Sealed, EdmError> {
-    let (content_type, body) = multipart::build(&rand::random::<[u8; 24]>(), document, attachments)
-        .map_err(|e| EdmError::invalid(format!("the message cannot be packed: {e}")))?;
-    Ok(Sealed { content_type, body })
-}
-
-/// Opens a `multipart/related` message within `limits`; with `bare`, a bare XML document too.
-pub fn open<'b>(
-    limits: &MultipartLimits,
-    content_type: Option<&str>,
-    body: &'b [u8],
-    bare: bool,
-) -> Result<Opened<'b>, EdmError> {
-    let media = content_type
-        .and_then(|c| c.split(';').next())
-        .map(|m| m.trim().to_ascii_lowercase())
-        .unwrap_or_default();
-    match media.as_str() {
-        "multipart/related" => {
-            let parsed = multipart::parse(content_type.unwrap_or_default(), body, limits)?;
-            Ok(Opened {
-                document: parsed.root().body,
-                attachments: parsed.attachments().copied().collect(),
-            })
-        }
-        media if bare && BARE_XML.contains(&media) => Ok(Opened {
-            document: body,
-            attachments: Vec::new(),
-        }),
-        "" => Err(EdmError::invalid(
-            "the message has no Content-Type; send multipart/related (or application/xml)",
-        )),
-        other if bare => Err(EdmError::invalid(format!(
-            "Content-Type {other} is not accepted; send multipart/related (or application/xml)"
-        ))),
-        other => Err(EdmError::invalid(format!(
-            "Content-Type {other} is not multipart/related"
-        ))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use once_xml::EdmCode;
-
-    fn limits() -> MultipartLimits {
-        MultipartLimits::default()
-    }
-
-    #[test]
-    fn what_is_sealed_opens_to_the_same_document_and_attachments() {
-        let evidence = Part {
-            content_id: "evidence-1@once",
-            content_type: "application/xml",
-            body: b"<e/>",
-        };
-        let sealed = seal(b"<doc/>", &[evidence]).expect("sealed");
-        let opened =
-            open(&limits(), Some(&sealed.content_type), &sealed.body, false).expect("opened");
-        assert_eq!(opened.document, b"<doc/>");
-        assert_eq!(opened.attachments, vec![evidence]);
-        assert_eq!(opened.attachment("cid:evidence-1@once"), Some(&evidence));
-        assert_eq!(opened.attachment("cid:other@once"), None);
-    }
-
-    #[test]
-    fn a_bare_request_is_accepted_and_other_media_types_are_invalid() {
-        let xml = Some("application/xml; charset=utf-8");
-        let opened = open(&limits(), xml, b"<doc/>", true);
-        assert_eq!(opened.expect("bare").document, b"<doc/>");
-        let e = open(&limits(), xml, b"<doc/>", false).expect_err("an answer is never bare");
-        assert!(e.detail.contains("not multipart/related"), "{}", e.detail);
-        for content_type in [None, Some("text/plain")] {
-            let e = open(&limits(), content_type, b"<doc/>", true).expect_err("refused");
-            assert_eq!(e.code, EdmCode::InvalidRequest);
-            assert!(e.detail.contains("multipart/related"), "{}", e.detail);
-        }
     }
 }

@@ -31,6 +31,7 @@ pub mod discovery;
 pub mod dsig;
 pub mod edm;
 pub mod evidence;
+pub mod ids;
 pub mod level;
 pub mod multipart;
 pub mod ns;
@@ -40,13 +41,16 @@ pub mod response;
 pub mod schematron;
 pub mod sdg;
 mod slots;
+pub mod sr;
 pub mod taxid;
 pub mod text;
 pub mod tree;
+pub mod version;
 mod write;
 
 pub use edm::{EdmCode, EdmError};
 pub use tree::Limits;
+pub use version::EdmVersion;
 
 /// The directory of the XSDs in the source tree (`schemas/`), for validation in tests and tools.
 pub fn schema_dir() -> std::path::PathBuf {

@@ -35,6 +35,7 @@ pub mod ids;
 pub mod level;
 pub mod multipart;
 pub mod ns;
+pub mod profile;
 pub mod request;
 pub mod response;
 #[cfg(feature = "schematron-check")]
@@ -49,6 +50,7 @@ pub mod version;
 mod write;
 
 pub use edm::{EdmCode, EdmError};
+pub use profile::Profile;
 pub use tree::Limits;
 pub use version::EdmVersion;
 

@@ -13,7 +13,7 @@ use std::str::FromStr;
 use time::{Date, OffsetDateTime};
 
 use crate::EdmError;
-use crate::request::LocalizedText;
+use crate::sdg::LocalizedText;
 use crate::taxid::TaxId;
 use crate::tree::{self, Element, Limits};
 

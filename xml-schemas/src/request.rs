@@ -1,12 +1,17 @@
 //! The evidence request: `query:QueryRequest` of the OOTS Evidence Data Model.
 //!
 //! Reading ([`EvidenceRequest::from_xml`]) finds slots by name, never by position, and takes
-//! what OOTS implementations write in any version of [`EdmVersion`] (see [`crate::slots`] for
+//! what OOTS implementations write in any version of [`EdmVersion`] (see `slots.rs` for
 //! how liberally); a missing mandatory slot, a slot given twice, a value of the wrong shape, an
 //! invalid tax identification number → EDM:ERR:0003 with a detail that names the slot and the
 //! rule. Writing ([`EvidenceRequest::try_to_xml_as`]) writes the request's version in the
 //! profile the caller picks ([`Profile`]); the XML validates against
 //! `schemas/once-exchange.xsd`, and in [`Profile::Oots`] passes the EDM 1.0 business rules.
+//!
+//! Read over (not kept): an intermediary platform beside the requester in `EvidenceRequester`,
+//! the `EvidenceProviderClassification` slot (the user's answers to the Data Service Directory's
+//! questions, which only chose this provider), `PreviewMethod`, and the `sdg:` elements
+//! [`crate::sdg`] names for each type. A slot named `Signature` is never looked up.
 
 use time::OffsetDateTime;
 

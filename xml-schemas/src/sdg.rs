@@ -1,6 +1,6 @@
 //! The SDG metadata the exchange's messages carry (`sdg:` elements of the namespace
 //! `http://data.europa.eu/p4s`): agents, persons, requirements, evidence types. Requests,
-//! responses and the slot codec ([`crate::slots`]) share them.
+//! responses and the slot codec (`slots.rs`) share them.
 //!
 //! The types hold what this node uses; what other implementations send beyond it (a person's
 //! place of birth, address or gender, a requirement's descriptions, a second distribution, …) is

@@ -19,8 +19,6 @@ use crate::tree::Element;
 pub(crate) mod sdg_read;
 pub(crate) mod write;
 
-pub(crate) use write::{date_text, date_time_text, element, simple_element};
-
 /// `xs:date` without offset, as this crate reads and writes dates.
 pub(crate) const DATE: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day]");
 

@@ -220,6 +220,33 @@ fn malformed_cases() -> Vec<Case> {
         Case { name: "duplicated attribute", input: edit("<rim:Slot name=\"Procedure\">", "<rim:Slot name=\"Procedure\" name=\"Procedure\">"), detail: "bad attribute" },
         Case { name: "duplicated slot", input: duplicated_slot("EvidenceRequester"), detail: "the slot EvidenceRequester is given twice" },
         Case { name: "duplicated query slot", input: duplicated_slot("NaturalPerson"), detail: "the slot NaturalPerson is given twice" },
+        Case { name: "text after the root", input: format!("{valid}trailing").into_bytes(), detail: "after the root element" },
+    ];
+    cases.extend(content_cases());
+    // Procedure and Requirements are only recommended (R-EDM-REQ-S007, S011): see
+    // `a_request_without_the_recommended_slots_is_read`.
+    for slot in [
+        "SpecificationIdentifier",
+        "IssueDateTime",
+        "PossibilityForPreview",
+        "ExplicitRequestGiven",
+        "EvidenceRequester",
+        "EvidenceProvider",
+    ] {
+        let detail: &'static str =
+            Box::leak(format!("the mandatory slot {slot} is missing").into_boxed_str());
+        cases.push(Case {
+            name: Box::leak(format!("missing {slot}").into_boxed_str()),
+            input: without_slot(slot),
+            detail,
+        });
+    }
+    cases
+}
+
+/// Well-formed requests whose content breaks a rule of the reader.
+fn content_cases() -> Vec<Case> {
+    vec![
         Case {
             name: "invalid tax id check digit",
             input: edit("86095742719", "86095742718"),
@@ -244,27 +271,7 @@ fn malformed_cases() -> Vec<Case> {
         Case { name: "unknown level of assurance", input: edit("<sdg:LevelOfAssurance>High</sdg:LevelOfAssurance>", "<sdg:LevelOfAssurance>Medium</sdg:LevelOfAssurance>"), detail: "LevelOfAssurance must be Low, Substantial or High" },
         Case { name: "empty requirement name list", input: edit("<sdg:Name lang=\"DE\">Nachweis des Wohnsitzes</sdg:Name>", ""), detail: "Requirement: Name is missing" },
         Case { name: "no distribution", input: edit(&format!("<sdg:DistributedAs><sdg:Format>application/xml</sdg:Format><sdg:ConformsTo>{}</sdg:ConformsTo></sdg:DistributedAs>", common::DATA_MODEL), ""), detail: "DistributedAs is missing" },
-        Case { name: "text after the root", input: format!("{valid}trailing").into_bytes(), detail: "after the root element" },
-    ];
-    // Procedure and Requirements are only recommended (R-EDM-REQ-S007, S011): see
-    // `a_request_without_the_recommended_slots_is_read`.
-    for slot in [
-        "SpecificationIdentifier",
-        "IssueDateTime",
-        "PossibilityForPreview",
-        "ExplicitRequestGiven",
-        "EvidenceRequester",
-        "EvidenceProvider",
-    ] {
-        let detail: &'static str =
-            Box::leak(format!("the mandatory slot {slot} is missing").into_boxed_str());
-        cases.push(Case {
-            name: Box::leak(format!("missing {slot}").into_boxed_str()),
-            input: without_slot(slot),
-            detail,
-        });
-    }
-    cases
+    ]
 }
 
 trait PipeReplace {

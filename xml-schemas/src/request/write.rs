@@ -3,12 +3,11 @@
 use super::EvidenceRequest;
 use crate::ids;
 use crate::profile::Target;
-use crate::sdg::LocalizedText;
 use crate::sdg::{AgentClassification, EvidenceType, Procedure, Subject};
 use crate::slots::write::{
     DEFAULT_LANG, agent_element, collection_element, date_time_text, distribution_write, element,
     legal_person_write, localized_element, natural_person_write, simple_element, slot_any,
-    slot_bool, slot_localized_all, slot_set, slot_set_of, slot_string, slot_typed, sr_element,
+    slot_bool, slot_localized, slot_set, slot_set_of, slot_string, slot_typed, sr_element,
 };
 use crate::write::Writer;
 
@@ -101,18 +100,14 @@ pub(super) fn request(request: &EvidenceRequest, t: Target) -> Writer {
 /// The procedure: a code as OOTS writes it (`xml:lang="EN" value="T2"`, in 2.0 the bare code),
 /// free text with its language.
 fn procedure_slot(out: &mut Writer, procedure: &Procedure, t: Target) {
-    let code;
-    let text = match procedure {
-        Procedure::Code(c) => {
-            code = LocalizedText::new(DEFAULT_LANG, c.as_str());
-            &code
-        }
-        Procedure::Text(text) => text,
+    let (lang, value) = match procedure {
+        Procedure::Code(code) => (Some(DEFAULT_LANG), code.as_str()),
+        Procedure::Text(text) => (text.lang.as_deref(), text.value.as_str()),
     };
     if t.version.procedure_is_string() {
-        slot_string(out, "Procedure", &text.value);
+        slot_string(out, "Procedure", value);
     } else {
-        slot_localized_all(out, "Procedure", std::slice::from_ref(text));
+        slot_localized(out, "Procedure", lang, value);
     }
 }
 

@@ -58,25 +58,35 @@ pub(crate) fn date_text(value: Date) -> String {
 
 /// An `InternationalStringValueType` slot with one `rim:LocalizedString` per text.
 pub(crate) fn slot_localized_all(out: &mut Writer, name: &str, texts: &[LocalizedText]) {
+    slot_localized_with(out, name, |out| {
+        for text in texts {
+            localized_string(out, text.lang.as_deref(), &text.value);
+        }
+    });
+}
+
+/// An `InternationalStringValueType` slot with one `rim:LocalizedString`.
+pub(crate) fn slot_localized(out: &mut Writer, name: &str, lang: Option<&str>, value: &str) {
+    slot_localized_with(out, name, |out| localized_string(out, lang, value));
+}
+
+fn slot_localized_with(out: &mut Writer, name: &str, strings: impl FnOnce(&mut Writer)) {
     slot_start(out, name);
     out.push_str(r#"<rim:SlotValue xsi:type="rim:InternationalStringValueType"><rim:Value>"#);
-    out.within(
-        || name.to_owned(),
-        |out| {
-            for text in texts {
-                out.push_str("<rim:LocalizedString");
-                if let Some(lang) = &text.lang {
-                    out.push_str(r#" xml:lang=""#);
-                    lang_value(out, "@xml:lang", lang);
-                    out.push('"');
-                }
-                out.push_str(r#" value=""#);
-                out.attr("@value", &text.value);
-                out.push_str(r#""/>"#);
-            }
-        },
-    );
+    out.within(|| name.to_owned(), strings);
     out.push_str("</rim:Value></rim:SlotValue></rim:Slot>");
+}
+
+fn localized_string(out: &mut Writer, lang: Option<&str>, value: &str) {
+    out.push_str("<rim:LocalizedString");
+    if let Some(lang) = lang {
+        out.push_str(r#" xml:lang=""#);
+        lang_value(out, "@xml:lang", lang);
+        out.push('"');
+    }
+    out.push_str(r#" value=""#);
+    out.attr("@value", value);
+    out.push_str(r#""/>"#);
 }
 
 /// An `AnyValueType` slot whose value `content` writes.

@@ -144,7 +144,7 @@ impl Profile {
     /// Every profile.
     pub const ALL: [Profile; 2] = [Profile::Oots, Profile::De];
 
-    /// Whether the deviation `key` of [`DE_DEVIATIONS`] is written in this profile.
+    /// Whether this profile writes the deviations of [`DE_DEVIATIONS`].
     fn deviates(self) -> bool {
         self == Profile::De
     }

@@ -142,7 +142,7 @@ pub struct EvidenceItem {
     /// only.
     pub evidence_digest: Option<Sha256Hex>,
     /// `rim:RepositoryItemRef/@xlink:href`: `cid:` and the content id of the evidence part. The
-    /// EDM 1.0 rules admit only lower-case letters and digits before and right after the `@`
+    /// EDM 1.0 rules admit only lower-case letters and digits between `cid:` and the `@`
     /// (R-EDM-RESP-C042: `^cid:[a-z0-9]*@[a-z0-9]*`), so no hyphenated UUID.
     pub repository_item_ref: String,
     /// `rim:RepositoryItemRef/@xlink:title`, if given.

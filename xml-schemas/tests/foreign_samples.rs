@@ -382,3 +382,34 @@ fn foreign_messages_written_again_as_edm_1_0_pass_the_rules() {
     }
     assert_eq!(reports.len(), requests.len() + responses.len());
 }
+
+/// The 2.0 request and response of oots-france, written again in 2.0 by this crate (`Oots`),
+/// read back as they were read: 2.0's plain-string procedure and evidence package included.
+#[test]
+fn oots_france_v2_0_messages_are_written_back_in_2_0() {
+    let limits = Limits::default();
+    let read = request(&format!("{FRANCE}/original/requete.xml"));
+    let xml = read.to_xml_as(Profile::Oots);
+    assert!(
+        xml.contains(r#"<rim:Slot name="Procedure"><rim:SlotValue xsi:type="rim:StringValueType"><rim:Value>T3</rim:Value>"#),
+        "{xml}"
+    );
+    assert!(xml.contains("https://sr.oots.tech.ec.europa.eu/evidencetypeclassifications/DE/"));
+    assert_eq!(
+        EvidenceRequest::from_xml(xml.as_bytes(), &limits).expect("reads back"),
+        read
+    );
+
+    let read = evidence_response(&format!("{FRANCE}/original/reponse.xml"));
+    let xml = read.to_xml_as(Profile::Oots);
+    for shape in [
+        r#"<rim:RegistryObjectList><rim:RegistryObject xsi:type="rim:RegistryPackageType" id="urn:uuid:"#,
+        r#"classificationScheme="urn:fdc:oots:classification:edm" classificationNode="MainEvidence"/><rim:RepositoryItemRef"#,
+    ] {
+        assert!(xml.contains(shape), "{shape} not in {xml}");
+    }
+    assert_eq!(
+        EvidenceResponse::from_xml(xml.as_bytes(), &limits).expect("reads back"),
+        read
+    );
+}

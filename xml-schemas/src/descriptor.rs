@@ -14,7 +14,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::EdmError;
 use crate::level::Level;
 use crate::response::Sha256Hex;
-use crate::slots::{date_time_text, simple_element};
+use crate::slots::write::{date_time_text, simple_element};
 use crate::text::{self, InvalidText};
 use crate::tree::{self, Element, Limits};
 use crate::write::Writer;

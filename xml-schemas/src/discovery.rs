@@ -16,7 +16,7 @@ use crate::descriptor::{
     elements, https_url, level, member_id, owned_if, register_id, sha256, token,
 };
 use crate::level::Level;
-use crate::slots::{date_time_text, element, simple_element};
+use crate::slots::write::{date_time_text, element, simple_element};
 use crate::text::InvalidText;
 use crate::tree::{self, Element, Limits};
 use crate::write::Writer;

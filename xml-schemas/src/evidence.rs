@@ -13,7 +13,7 @@ use std::str::FromStr;
 use time::{Date, OffsetDateTime};
 
 use crate::EdmError;
-use crate::request::LocalizedText;
+use crate::sdg::LocalizedText;
 use crate::taxid::TaxId;
 use crate::tree::{self, Element, Limits};
 
@@ -56,20 +56,14 @@ impl EvidenceKind {
             .find(|k| k.classification() == classification)
     }
 
-    /// Its titles, in English and German.
+    /// Its titles, in English and German (language codes as the EDM writes them, `EN`, `DE`).
     pub fn titles(self) -> Vec<LocalizedText> {
         let (en, de) = match self {
             EvidenceKind::ResidenceCertificate => ("Residence certificate", "Meldebescheinigung"),
             EvidenceKind::IncomeCertificate => ("Income certificate", "Einkommensnachweis"),
             EvidenceKind::BirthCertificate => ("Birth certificate", "Geburtsurkunde"),
         };
-        [("en", en), ("de", de)]
-            .into_iter()
-            .map(|(lang, value)| LocalizedText {
-                lang: Some(lang.to_owned()),
-                value: value.to_owned(),
-            })
-            .collect()
+        vec![LocalizedText::new("EN", en), LocalizedText::new("DE", de)]
     }
 
     /// The namespace of its document (also what the document conforms to, `sdg:ConformsTo`).
@@ -603,7 +597,7 @@ mod tests {
             );
             let titles = kind.titles();
             assert_eq!(titles.len(), 2);
-            assert_eq!(titles[1].lang.as_deref(), Some("de"));
+            assert_eq!(titles[1].lang.as_deref(), Some("DE"));
         }
         assert_eq!(
             EvidenceKind::from_classification("CertificateOfBirth"),

@@ -1,23 +1,29 @@
 //! The slot helpers shared by the message codecs: finding `rim:Slot`s by name and reading their
-//! values, reading and writing the `sdg:` elements they carry. Every refusal is an EDM:ERR:0003
-//! whose detail names the slot (or element) and the rule.
+//! values ([`sdg_read`] reads the `sdg:` elements they carry, [`write`] writes both). Every
+//! refusal is an EDM:ERR:0003 whose detail names the slot (or element) and the rule.
+//!
+//! Reading is liberal within the EDM: any namespace prefixes, slots in any order, white space
+//! around values, a collection where one value is expected and the other way round. Writing is
+//! strict: one form, the one the EDM rules ask for (see [`crate::profile`]).
 
+use time::OffsetDateTime;
 use time::format_description::BorrowedFormatItem;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
-use time::{Date, OffsetDateTime};
 
 use crate::EdmError;
-use crate::ns::{RIM, SDG, XML};
-use crate::sdg::{
-    Agent, Distribution, Identifier, LegalPerson, LocalizedText, NaturalPerson, TAX_ID_SCHEME,
-};
-use crate::taxid::TaxId;
+use crate::ns::{RIM, SDG, XML, XSI};
+use crate::sdg::LocalizedText;
 use crate::tree::Element;
-use crate::write::Writer;
+
+pub(crate) mod sdg_read;
+pub(crate) mod write;
 
 /// `xs:date` without offset, as this crate reads and writes dates.
 pub(crate) const DATE: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day]");
+
+/// Slots that are never looked up, and may occur more than once: a signature travelled this way.
+pub(crate) const IGNORED_SLOTS: &[&str] = &["Signature"];
 
 /// The `rim:Slot` children of an element, by name; a name given twice is refused.
 pub(crate) struct Slots<'a> {
@@ -25,18 +31,14 @@ pub(crate) struct Slots<'a> {
 }
 
 impl<'a> Slots<'a> {
+    /// The slots but [`IGNORED_SLOTS`], which are left out whether given once or more.
     pub(crate) fn of(parent: &'a Element) -> Result<Slots<'a>, EdmError> {
-        Slots::of_except(parent, &[])
-    }
-
-    /// The slots but those named in `ignored`, which are left out whether given once or more.
-    pub(crate) fn of_except(parent: &'a Element, ignored: &[&str]) -> Result<Slots<'a>, EdmError> {
         let mut slots: Vec<(&str, &Element)> = Vec::new();
         for slot in parent.children_named(RIM, "Slot") {
             let name = slot.attribute(None, "name").ok_or_else(|| {
                 EdmError::invalid(format!("a Slot in {} has no name", parent.local))
             })?;
-            if ignored.contains(&name) {
+            if IGNORED_SLOTS.contains(&name) {
                 continue;
             }
             if slots.iter().any(|(n, _)| *n == name) {
@@ -65,6 +67,14 @@ pub(crate) fn slot_value(slot: &Element) -> Result<&Element, EdmError> {
     single_child(slot, RIM, "SlotValue", slot_name(slot))
 }
 
+/// The local name of the `xsi:type` of a slot's value (`StringValueType`), whatever its prefix.
+pub(crate) fn value_type(slot: &Element) -> Result<&str, EdmError> {
+    let declared = slot_value(slot)?
+        .attribute(Some(XSI), "type")
+        .unwrap_or_default();
+    Ok(declared.rsplit(':').next().unwrap_or(declared))
+}
+
 pub(crate) fn single_child<'a>(
     parent: &'a Element,
     ns: &str,
@@ -83,7 +93,7 @@ pub(crate) fn single_child<'a>(
     }
 }
 
-/// The text of `rim:SlotValue/rim:Value`.
+/// The text of `rim:SlotValue/rim:Value`, white space around it removed.
 pub(crate) fn string_value(slot: &Element) -> Result<String, EdmError> {
     let value = single_child(slot_value(slot)?, RIM, "Value", slot_name(slot))?;
     let text = value.trimmed_text();
@@ -106,25 +116,39 @@ pub(crate) fn date_time_value(slot: &Element) -> Result<OffsetDateTime, EdmError
     })
 }
 
-/// `rim:SlotValue/rim:Value/rim:LocalizedString` (the first one).
-pub(crate) fn localized_value(slot: &Element) -> Result<LocalizedText, EdmError> {
-    let value = single_child(slot_value(slot)?, RIM, "Value", slot_name(slot))?;
-    let string = value.child(RIM, "LocalizedString").ok_or_else(|| {
-        EdmError::invalid(format!(
-            "the slot {} lacks a LocalizedString",
+pub(crate) fn bool_value(slot: &Element) -> Result<bool, EdmError> {
+    match string_value(slot)?.as_str() {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        other => Err(EdmError::invalid(format!(
+            "the slot {} must be true or false, not {other:?}",
             slot_name(slot)
-        ))
-    })?;
-    localized_string(string, slot)
+        ))),
+    }
 }
 
 /// Every `rim:SlotValue/rim:Value/rim:LocalizedString` (at least one).
 pub(crate) fn localized_values(slot: &Element) -> Result<Vec<LocalizedText>, EdmError> {
     let value = single_child(slot_value(slot)?, RIM, "Value", slot_name(slot))?;
-    let texts = value
-        .children_named(RIM, "LocalizedString")
-        .map(|string| localized_string(string, slot))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut texts = Vec::new();
+    for string in value.children_named(RIM, "LocalizedString") {
+        let text = string.attribute(None, "value").unwrap_or_default().trim();
+        if text.is_empty() {
+            return Err(EdmError::invalid(format!(
+                "the slot {} is empty",
+                slot_name(slot)
+            )));
+        }
+        texts.push(LocalizedText {
+            // Published samples write the language as xsi:lang, which no schema defines.
+            lang: lang(
+                string
+                    .attribute(Some(XML), "lang")
+                    .or_else(|| string.attribute(Some(XSI), "lang")),
+            ),
+            value: text.to_owned(),
+        });
+    }
     if texts.is_empty() {
         return Err(EdmError::invalid(format!(
             "the slot {} lacks a LocalizedString",
@@ -134,18 +158,12 @@ pub(crate) fn localized_values(slot: &Element) -> Result<Vec<LocalizedText>, Edm
     Ok(texts)
 }
 
-fn localized_string(string: &Element, slot: &Element) -> Result<LocalizedText, EdmError> {
-    let text = string.attribute(None, "value").unwrap_or_default().trim();
-    if text.is_empty() {
-        return Err(EdmError::invalid(format!(
-            "the slot {} is empty",
-            slot_name(slot)
-        )));
-    }
-    Ok(LocalizedText {
-        lang: string.attribute(Some(XML), "lang").map(ToOwned::to_owned),
-        value: text.to_owned(),
-    })
+/// A language code as this crate keeps it: upper case, as the EDM's LanguageCode list writes it
+/// (language codes are case-insensitive).
+pub(crate) fn lang(code: Option<&str>) -> Option<String> {
+    code.map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_ascii_uppercase)
 }
 
 /// The elements carried by an `AnyValueType` slot value, or by each `rim:Element` of a
@@ -185,293 +203,4 @@ pub(crate) fn single_sdg<'a>(slot: &'a Element, local: &str) -> Result<&'a Eleme
             slot_name(slot)
         ))),
     }
-}
-
-pub(crate) fn sdg_text(parent: &Element, local: &str, context: &str) -> Result<String, EdmError> {
-    let element = single_child(parent, SDG, local, context)?;
-    let text = element.trimmed_text();
-    if text.is_empty() {
-        return Err(EdmError::invalid(format!("{context}: {local} is empty")));
-    }
-    Ok(text.to_owned())
-}
-
-pub(crate) fn identifier(parent: &Element, context: &str) -> Result<Identifier, EdmError> {
-    let element = single_child(parent, SDG, "Identifier", context)?;
-    let value = element.trimmed_text();
-    if value.is_empty() {
-        return Err(EdmError::invalid(format!("{context}: Identifier is empty")));
-    }
-    Ok(Identifier {
-        scheme: element.attribute(None, "schemeID").map(ToOwned::to_owned),
-        value: value.to_owned(),
-    })
-}
-
-pub(crate) fn localized_child(
-    parent: &Element,
-    local: &str,
-    context: &str,
-) -> Result<LocalizedText, EdmError> {
-    let element = single_child(parent, SDG, local, context)?;
-    Ok(LocalizedText {
-        lang: element.attribute(None, "lang").map(ToOwned::to_owned),
-        value: element.trimmed_text().to_owned(),
-    })
-}
-
-pub(crate) fn single_agent(slot: &Element) -> Result<Agent, EdmError> {
-    agent(single_sdg(slot, "Agent")?, slot_name(slot))
-}
-
-/// An agent from an element of `sdg:AgentType` (`sdg:Agent`, `sdg:IssuingAuthority`).
-pub(crate) fn agent(agent: &Element, context: &str) -> Result<Agent, EdmError> {
-    Ok(Agent {
-        identifier: identifier(agent, context)?,
-        name: localized_child(agent, "Name", context)?,
-    })
-}
-
-/// The `sdg:Title`s of an element (at least one).
-pub(crate) fn titles(parent: &Element, context: &str) -> Result<Vec<LocalizedText>, EdmError> {
-    let titles: Vec<LocalizedText> = parent
-        .children_named(SDG, "Title")
-        .map(|t| LocalizedText {
-            lang: t.attribute(None, "lang").map(ToOwned::to_owned),
-            value: t.trimmed_text().to_owned(),
-        })
-        .collect();
-    if titles.is_empty() {
-        return Err(EdmError::invalid(format!("{context}: Title is missing")));
-    }
-    Ok(titles)
-}
-
-/// A form of evidence from an element of `sdg:DistributionType`.
-pub(crate) fn distribution(element: &Element, context: &str) -> Result<Distribution, EdmError> {
-    Ok(Distribution {
-        format: sdg_text(element, "Format", context)?,
-        conforms_to: element
-            .child(SDG, "ConformsTo")
-            .map(|c| c.trimmed_text().to_owned()),
-    })
-}
-
-/// The `sdg:Person` carried by a slot (the subject of a request).
-pub(crate) fn natural_person(slot: &Element) -> Result<NaturalPerson, EdmError> {
-    natural_person_element(single_sdg(slot, "Person")?, "NaturalPerson")
-}
-
-/// A natural person from an element of `sdg:PersonType` (`sdg:Person`, `sdg:NaturalPerson`).
-pub(crate) fn natural_person_element(
-    person: &Element,
-    context: &str,
-) -> Result<NaturalPerson, EdmError> {
-    let identifier = match person.child(SDG, "Identifier") {
-        Some(_) => Some(identifier(person, context)?),
-        None => None,
-    };
-    if let Some(id) = &identifier
-        && id.scheme.as_deref() == Some(TAX_ID_SCHEME)
-    {
-        id.value
-            .parse::<TaxId>()
-            .map_err(|e| EdmError::invalid(format!("{context}: Identifier: {e}")))?;
-    }
-    let born = sdg_text(person, "DateOfBirth", context)?;
-    let date_of_birth = Date::parse(&born, DATE).map_err(|_| {
-        EdmError::invalid(format!(
-            "{context}: DateOfBirth must be a date like 1970-03-01, not {born:?}"
-        ))
-    })?;
-    Ok(NaturalPerson {
-        level_of_assurance: person
-            .child(SDG, "LevelOfAssurance")
-            .map(|e| e.trimmed_text().to_owned()),
-        identifier,
-        family_name: sdg_text(person, "FamilyName", context)?,
-        given_name: sdg_text(person, "GivenName", context)?,
-        date_of_birth,
-    })
-}
-
-/// The `sdg:LegalPerson` carried by a slot (the subject of a request).
-pub(crate) fn legal_person(slot: &Element) -> Result<LegalPerson, EdmError> {
-    legal_person_element(single_sdg(slot, "LegalPerson")?, "LegalPerson")
-}
-
-/// A legal person from an element of `sdg:LegalPersonType`.
-pub(crate) fn legal_person_element(org: &Element, context: &str) -> Result<LegalPerson, EdmError> {
-    Ok(LegalPerson {
-        identifier: identifier(org, context)?,
-        legal_name: sdg_text(org, "LegalName", context)?,
-    })
-}
-pub(crate) fn slot_typed(out: &mut Writer, name: &str, value_type: &str, value: &str) {
-    out.push_str(r#"<rim:Slot name=""#);
-    out.push_str(name);
-    out.push_str(r#""><rim:SlotValue xsi:type=""#);
-    out.push_str(value_type);
-    out.push_str(r#""><rim:Value>"#);
-    out.text(name, value);
-    out.push_str("</rim:Value></rim:SlotValue></rim:Slot>");
-}
-
-pub(crate) fn slot_string(out: &mut Writer, name: &str, value: &str) {
-    slot_typed(out, name, "rim:StringValueType", value);
-}
-
-pub(crate) fn slot_localized(out: &mut Writer, name: &str, text: &LocalizedText) {
-    slot_localized_all(out, name, std::slice::from_ref(text));
-}
-
-/// An `InternationalStringValueType` slot with one `rim:LocalizedString` per text.
-pub(crate) fn slot_localized_all(out: &mut Writer, name: &str, texts: &[LocalizedText]) {
-    out.push_str(r#"<rim:Slot name=""#);
-    out.push_str(name);
-    out.push_str(r#""><rim:SlotValue xsi:type="rim:InternationalStringValueType"><rim:Value>"#);
-    out.within(
-        || name.to_owned(),
-        |out| {
-            for text in texts {
-                out.push_str("<rim:LocalizedString");
-                if let Some(lang) = &text.lang {
-                    out.push_str(r#" xml:lang=""#);
-                    out.attr("@xml:lang", lang);
-                    out.push('"');
-                }
-                out.push_str(r#" value=""#);
-                out.attr("@value", &text.value);
-                out.push_str(r#""/>"#);
-            }
-        },
-    );
-    out.push_str("</rim:Value></rim:SlotValue></rim:Slot>");
-}
-
-/// A `DateTimeValueType` slot, written in RFC 3339.
-pub(crate) fn slot_date_time(out: &mut Writer, name: &str, value: OffsetDateTime) {
-    slot_typed(out, name, "rim:DateTimeValueType", &date_time_text(value));
-}
-
-/// A date and time in RFC 3339 (`xs:dateTime` with its offset).
-pub(crate) fn date_time_text(value: OffsetDateTime) -> String {
-    value.format(&Rfc3339).unwrap_or_else(|_| value.to_string())
-}
-
-/// A date as `xs:date` (`1970-03-01`).
-pub(crate) fn date_text(value: Date) -> String {
-    value.format(DATE).unwrap_or_default()
-}
-
-pub(crate) fn slot_agent(out: &mut Writer, name: &str, agent: &Agent) {
-    out.push_str(r#"<rim:Slot name=""#);
-    out.push_str(name);
-    out.push_str(r#""><rim:SlotValue xsi:type="rim:AnyValueType">"#);
-    out.within(
-        || name.to_owned(),
-        |out| agent_element(out, "sdg:Agent", agent),
-    );
-    out.push_str("</rim:SlotValue></rim:Slot>");
-}
-
-/// An agent slot in the collection form of the response's `EvidenceProvider` (a `Set` of one).
-pub(crate) fn slot_agent_set(out: &mut Writer, name: &str, agent: &Agent) {
-    out.push_str(r#"<rim:Slot name=""#);
-    out.push_str(name);
-    out.push_str(r#""><rim:SlotValue xsi:type="rim:CollectionValueType" collectionType="urn:oasis:names:tc:ebxml-regrep:CollectionType:Set"><rim:Element xsi:type="rim:AnyValueType">"#);
-    out.within(
-        || name.to_owned(),
-        |out| agent_element(out, "sdg:Agent", agent),
-    );
-    out.push_str("</rim:Element></rim:SlotValue></rim:Slot>");
-}
-
-/// An element of `sdg:AgentType` under this tag (`sdg:Agent`, `sdg:IssuingAuthority`).
-pub(crate) fn agent_element(out: &mut Writer, tag: &str, agent: &Agent) {
-    element(out, tag, |out| {
-        identifier_element(out, &agent.identifier);
-        localized_element(out, "sdg:Name", &agent.name);
-    });
-}
-
-/// An element of `sdg:PersonType` under this tag (`sdg:Person`, `sdg:NaturalPerson`).
-pub(crate) fn natural_person_write(out: &mut Writer, tag: &str, person: &NaturalPerson) {
-    element(out, tag, |out| {
-        if let Some(loa) = &person.level_of_assurance {
-            simple_element(out, "sdg:LevelOfAssurance", loa);
-        }
-        if let Some(id) = &person.identifier {
-            identifier_element(out, id);
-        }
-        simple_element(out, "sdg:FamilyName", &person.family_name);
-        simple_element(out, "sdg:GivenName", &person.given_name);
-        simple_element(out, "sdg:DateOfBirth", &date_text(person.date_of_birth));
-    });
-}
-
-/// An element of `sdg:DistributionType` under this tag (`sdg:DistributedAs`, `sdg:Distribution`).
-pub(crate) fn distribution_write(out: &mut Writer, tag: &str, distribution: &Distribution) {
-    element(out, tag, |out| {
-        simple_element(out, "sdg:Format", &distribution.format);
-        if let Some(conforms_to) = &distribution.conforms_to {
-            simple_element(out, "sdg:ConformsTo", conforms_to);
-        }
-    });
-}
-
-/// An `sdg:LegalPerson`.
-pub(crate) fn legal_person_write(out: &mut Writer, org: &LegalPerson) {
-    element(out, "sdg:LegalPerson", |out| {
-        identifier_element(out, &org.identifier);
-        simple_element(out, "sdg:LegalName", &org.legal_name);
-    });
-}
-
-pub(crate) fn identifier_element(out: &mut Writer, id: &Identifier) {
-    out.push_str("<sdg:Identifier");
-    if let Some(scheme) = &id.scheme {
-        out.push_str(r#" schemeID=""#);
-        out.attr("sdg:Identifier/@schemeID", scheme);
-        out.push('"');
-    }
-    out.push('>');
-    out.text("sdg:Identifier", &id.value);
-    out.push_str("</sdg:Identifier>");
-}
-
-pub(crate) fn localized_element(out: &mut Writer, tag: &str, text: &LocalizedText) {
-    out.push('<');
-    out.push_str(tag);
-    if let Some(lang) = &text.lang {
-        out.push_str(r#" lang=""#);
-        out.within(|| tag.to_owned(), |out| out.attr("@lang", lang));
-        out.push('"');
-    }
-    out.push('>');
-    out.text(tag, &text.value);
-    out.push_str("</");
-    out.push_str(tag);
-    out.push('>');
-}
-
-pub(crate) fn simple_element(out: &mut Writer, tag: &str, value: &str) {
-    out.push('<');
-    out.push_str(tag);
-    out.push('>');
-    out.text(tag, value);
-    out.push_str("</");
-    out.push_str(tag);
-    out.push('>');
-}
-
-/// `<tag>`, what `content` writes, `</tag>`; a refusal inside is named under `tag`.
-pub(crate) fn element(out: &mut Writer, tag: &str, content: impl FnOnce(&mut Writer)) {
-    out.push('<');
-    out.push_str(tag);
-    out.push('>');
-    out.within(|| tag.to_owned(), content);
-    out.push_str("</");
-    out.push_str(tag);
-    out.push('>');
 }

@@ -10,7 +10,7 @@ use once_pki::ca::{Ca, NodeCredentials, Validity};
 use once_pki::files::read_certs_from_pem;
 use once_xml::dsig::{self, DsigError, Placement, Signer};
 use once_xml::request::EvidenceRequest;
-use once_xml::{EdmCode, EdmError, Limits, schema_dir};
+use once_xml::{EdmCode, EdmError, Limits, Profile, schema_dir};
 use tempfile::TempDir;
 
 /// A federation CA and one node's credentials, in a temporary directory.
@@ -149,7 +149,7 @@ fn a_signed_request_validates_verifies_with_xmlsec1_and_still_parses() {
     let request = sample_request();
     let signed = pki
         .signer()
-        .sign(&request.to_xml(), Placement::Slot)
+        .sign(&request.to_xml_as(Profile::De), Placement::Slot)
         .expect("sign");
     assert_eq!(signed.matches("<ds:Signature ").count(), 1);
     let slot = signed.find(r#"<rim:Slot name="Signature">"#).expect("slot");
@@ -260,7 +260,7 @@ const TEMPLATE: &str = r#"<Signature xmlns="http://www.w3.org/2000/09/xmldsig#">
 fn documents_signed_by_xmlsec1_verify_with_ours() {
     let pki = Pki::new();
 
-    let request = sample_request().to_xml();
+    let request = sample_request().to_xml_as(Profile::De);
     let template = replace_once(
         &request,
         "<query:ResponseOption",
@@ -292,7 +292,7 @@ fn documents_signed_by_xmlsec1_verify_with_ours() {
 #[test]
 fn signature_wrapping_and_profile_violations_are_refused() {
     let pki = Pki::new();
-    let request = sample_request().to_xml();
+    let request = sample_request().to_xml_as(Profile::De);
     let signed = pki.signer().sign(&request, Placement::Slot).expect("sign");
     verify(&signed, Placement::Slot).expect("the original verifies");
     let body = signed
@@ -471,7 +471,7 @@ fn the_limits_of_the_reader_apply() {
     let pki = Pki::new();
     let signed = pki
         .signer()
-        .sign(&sample_request().to_xml(), Placement::Slot)
+        .sign(&sample_request().to_xml_as(Profile::De), Placement::Slot)
         .expect("sign");
     let small = Limits {
         max_bytes: 1000,

@@ -6,7 +6,7 @@ use std::path::Path;
 use once_xml::c14n::{self, C14nError};
 use once_xml::multipart::{self, MultipartLimits};
 use once_xml::request::{EvidenceRequest, Subject};
-use once_xml::{EdmCode, Limits, tree};
+use once_xml::{EdmCode, Limits, Profile, tree};
 
 /// `multipart`: a part whose `Content-ID` itself starts with `cid:`. A reference starting with
 /// `cid:` is a `cid:` URL (RFC 2392), so the bare id does not find the part; in brackets or as its
@@ -87,7 +87,7 @@ fn request_carriage_return_survives_a_round_trip() {
         panic!("a natural person")
     };
     assert_eq!(person.family_name, "Smith\rJones\nJr");
-    let written = request.to_xml();
+    let written = request.to_xml_as(Profile::De);
     assert!(written.contains("Smith&#13;Jones\nJr"), "{written}");
     let again = EvidenceRequest::from_xml(written.as_bytes(), &Limits::default()).expect("again");
     assert_eq!(again, request);

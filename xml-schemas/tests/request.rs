@@ -1,124 +1,51 @@
 //! The evidence request codec against real messages, libxml2 (xmllint) and hostile input.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use common::{read, xmllint};
 use once_xml::request::{
-    Agent, Distribution, EvidenceRequest, EvidenceType, Identifier, LocalizedText, MEMBER_SCHEME,
-    NaturalPerson, Requirement, Subject, TAX_ID_SCHEME,
+    AgentClassification, EdmVersion, EvidenceRequest, LocalizedText, PersonIdentifier, Procedure,
+    Subject,
 };
-use once_xml::{EdmCode, Limits, schema_dir};
+use once_xml::{EdmCode, Limits, Profile};
 use time::macros::{date, datetime};
 
 fn sample(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/samples")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// Validates XML with libxml2's xmllint against the driver schema; the independent referee.
-fn xmllint(xml: &str) -> Result<(), String> {
-    let dir = tempfile::tempdir().expect("tmp");
-    let file: PathBuf = dir.path().join("message.xml");
-    std::fs::write(&file, xml).expect("write");
-    let output = Command::new("xmllint")
-        .arg("--noout")
-        .arg("--nonet")
-        .arg("--schema")
-        .arg(schema_dir().join("once-exchange.xsd"))
-        .arg(&file)
-        .output()
-        .expect("xmllint is installed (Debian package libxml2-utils)");
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&output.stderr).into_owned())
-    }
+    read(&format!("samples/{name}"))
 }
 
 fn german_request() -> EvidenceRequest {
-    EvidenceRequest {
-        id: "urn:uuid:0b6b8b1e-3d0c-4b8e-9a57-6c1f1f3f6a01".into(),
-        specification_identifier: "oots-edm:v1.0".into(),
-        issue_date_time: datetime!(2026-11-23 09:00:00 UTC),
-        procedure: LocalizedText {
-            lang: Some("de".into()),
-            value: "Antrag auf Elterngeld".into(),
-        },
-        possibility_for_preview: false,
-        explicit_request_given: true,
-        preview_location: None,
-        legal_basis: Some("§ 9 BEEG".into()),
-        requirements: vec![Requirement {
-            identifier: "urn:once:requirement:proof-of-residence".into(),
-            name: LocalizedText {
-                lang: Some("de".into()),
-                value: "Nachweis des Wohnsitzes & <Meldeadresse>".into(),
-            },
-        }],
-        requester: Agent {
-            identifier: Identifier {
-                scheme: Some(MEMBER_SCHEME.into()),
-                value: "DE-HB:LAND:elterngeld".into(),
-            },
-            name: LocalizedText {
-                lang: Some("de".into()),
-                value: "Elterngeldstelle Bremen".into(),
-            },
-        },
-        provider: Agent {
-            identifier: Identifier {
-                scheme: Some(MEMBER_SCHEME.into()),
-                value: "DE-HB:KOMMUNE:04011000".into(),
-            },
-            name: LocalizedText {
-                lang: Some("de".into()),
-                value: "Stadt Bremen, Meldebehörde".into(),
-            },
-        },
-        subject: Subject::NaturalPerson(NaturalPerson {
-            level_of_assurance: Some("High".into()),
-            identifier: Some(Identifier {
-                scheme: Some(TAX_ID_SCHEME.into()),
-                value: "86095742719".into(),
-            }),
-            family_name: "Müller-Lüdenscheidt".into(),
-            given_name: "Jürgen".into(),
-            date_of_birth: date!(1988 - 02 - 29),
-        }),
-        evidence_type: EvidenceType {
-            identifier: "urn:once:evidence-type:residence-certificate".into(),
-            classification: "ResidenceCertificate".into(),
-            titles: vec![LocalizedText {
-                lang: Some("de".into()),
-                value: "Meldebescheinigung".into(),
-            }],
-            distributions: vec![Distribution {
-                format: "application/xml".into(),
-                conforms_to: Some("urn:once:xsd:residence-certificate:1".into()),
-            }],
-        },
-    }
+    common::request(Some(common::tax_id()))
 }
 
 #[test]
 fn reads_the_commissions_birth_certificate_request() {
     let request =
         EvidenceRequest::from_xml(&sample("birth_request.xml"), &Limits::default()).expect("parse");
-    assert_eq!(request.id, "4ffb5281-179d-4578-adf2-39fd13ccc797");
-    assert_eq!(request.specification_identifier, "oots-edm:v1.0");
+    // Read in the form OOTS writes it, whichever form the sample has (a bare UUID).
+    assert_eq!(request.id, "urn:uuid:4ffb5281-179d-4578-adf2-39fd13ccc797");
+    assert_eq!(request.version, EdmVersion::V1_0);
     assert_eq!(
         request.issue_date_time,
         datetime!(2022-05-19 17:08:10.872 UTC)
     );
-    assert_eq!(request.procedure.value, "Requesting a birth certificate");
-    assert_eq!(request.procedure.lang.as_deref(), Some("en"));
+    // Free text, not a code of the Procedures list; the language read in upper case.
+    assert_eq!(
+        request.procedure,
+        Some(Procedure::Text(LocalizedText::new(
+            "EN",
+            "Requesting a birth certificate"
+        )))
+    );
     assert!(!request.possibility_for_preview);
     assert!(request.explicit_request_given);
-    assert_eq!(request.requirements[0].name.value, "Proof of Birth");
+    assert_eq!(request.requirements[0].names[0].value, "Proof of Birth");
     assert_eq!(request.requester.identifier.value, "DK22233223");
     assert_eq!(request.requester.identifier.scheme.as_deref(), Some("0096"));
+    assert_eq!(
+        request.requester.classification,
+        Some(AgentClassification::IntermediaryPlatform)
+    );
     assert_eq!(
         request.provider.name.value,
         "Civil Registration Office Berlin I"
@@ -132,6 +59,10 @@ fn reads_the_commissions_birth_certificate_request() {
     );
     assert_eq!(person.date_of_birth, date!(1970 - 03 - 01));
     assert_eq!(person.tax_id(), None, "an eIDAS identifier is not a tax id");
+    assert_eq!(
+        person.identifier,
+        Some(PersonIdentifier::Eidas("DK/DE/123456".into()))
+    );
     assert_eq!(request.evidence_type.classification, "CertificateOfBirth");
     assert_eq!(request.evidence_type.titles.len(), 2);
 }
@@ -166,7 +97,7 @@ fn samples_round_trip_into_xml_that_still_validates() {
         xmllint(&String::from_utf8(sample(name)).expect("utf-8"))
             .unwrap_or_else(|e| panic!("{name} itself: {e}"));
         let request = EvidenceRequest::from_xml(&sample(name), &Limits::default()).expect(name);
-        let written = request.to_xml();
+        let written = request.to_xml_as(Profile::De);
         xmllint(&written).unwrap_or_else(|e| panic!("{name} rewritten: {e}\n{written}"));
         let again =
             EvidenceRequest::from_xml(written.as_bytes(), &Limits::default()).expect("reparse");
@@ -177,7 +108,7 @@ fn samples_round_trip_into_xml_that_still_validates() {
 #[test]
 fn a_german_request_validates_and_round_trips() {
     let request = german_request();
-    let xml = request.to_xml();
+    let xml = request.to_xml_as(Profile::De);
     xmllint(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
     let parsed = EvidenceRequest::from_xml(xml.as_bytes(), &Limits::default()).expect("parse");
     assert_eq!(parsed, request);
@@ -198,13 +129,13 @@ struct Case {
 }
 
 fn edit(from: &str, to: &str) -> Vec<u8> {
-    let xml = german_request().to_xml();
+    let xml = german_request().to_xml_as(Profile::De);
     assert!(xml.contains(from), "the valid request contains {from:?}");
     xml.replacen(from, to, 1).into_bytes()
 }
 
 fn without_slot(name: &str) -> Vec<u8> {
-    let xml = german_request().to_xml();
+    let xml = german_request().to_xml_as(Profile::De);
     let start = xml
         .find(&format!("<rim:Slot name=\"{name}\">"))
         .expect("slot present");
@@ -213,7 +144,7 @@ fn without_slot(name: &str) -> Vec<u8> {
 }
 
 fn duplicated_slot(name: &str) -> Vec<u8> {
-    let xml = german_request().to_xml();
+    let xml = german_request().to_xml_as(Profile::De);
     let start = xml
         .find(&format!("<rim:Slot name=\"{name}\">"))
         .expect("slot present");
@@ -222,7 +153,7 @@ fn duplicated_slot(name: &str) -> Vec<u8> {
 }
 
 fn malformed_cases() -> Vec<Case> {
-    let valid = german_request().to_xml();
+    let valid = german_request().to_xml_as(Profile::De);
     let body = valid.trim_start_matches(r#"<?xml version="1.0" encoding="UTF-8"?>"#);
     let mut cases = vec![
         Case {
@@ -267,7 +198,7 @@ fn malformed_cases() -> Vec<Case> {
         Case { name: "not XML", input: b"{\"evidence\": true}".to_vec(), detail: "text before the root element" },
         Case { name: "empty body", input: Vec::new(), detail: "no root element" },
         Case { name: "truncated", input: valid.as_bytes()[..valid.find("<query:Query ").expect("query")].to_vec(), detail: "ends inside an element" },
-        Case { name: "truncated inside a tag", input: valid.as_bytes()[..valid.len() / 2].to_vec(), detail: "not well-formed" },
+        Case { name: "truncated inside a tag", input: valid.as_bytes()[..valid.find("<sdg:FamilyName").expect("name") + 8].to_vec(), detail: "not well-formed" },
         Case { name: "mismatched end tag", input: edit("</sdg:GivenName>", "</sdg:FamilyName>"), detail: "not well-formed" },
         Case {
             name: "wrong namespace on the root",
@@ -289,6 +220,33 @@ fn malformed_cases() -> Vec<Case> {
         Case { name: "duplicated attribute", input: edit("<rim:Slot name=\"Procedure\">", "<rim:Slot name=\"Procedure\" name=\"Procedure\">"), detail: "bad attribute" },
         Case { name: "duplicated slot", input: duplicated_slot("EvidenceRequester"), detail: "the slot EvidenceRequester is given twice" },
         Case { name: "duplicated query slot", input: duplicated_slot("NaturalPerson"), detail: "the slot NaturalPerson is given twice" },
+        Case { name: "text after the root", input: format!("{valid}trailing").into_bytes(), detail: "after the root element" },
+    ];
+    cases.extend(content_cases());
+    // Procedure and Requirements are only recommended (R-EDM-REQ-S007, S011): see
+    // `a_request_without_the_recommended_slots_is_read`.
+    for slot in [
+        "SpecificationIdentifier",
+        "IssueDateTime",
+        "PossibilityForPreview",
+        "ExplicitRequestGiven",
+        "EvidenceRequester",
+        "EvidenceProvider",
+    ] {
+        let detail: &'static str =
+            Box::leak(format!("the mandatory slot {slot} is missing").into_boxed_str());
+        cases.push(Case {
+            name: Box::leak(format!("missing {slot}").into_boxed_str()),
+            input: without_slot(slot),
+            detail,
+        });
+    }
+    cases
+}
+
+/// Well-formed requests whose content breaks a rule of the reader.
+fn content_cases() -> Vec<Case> {
+    vec![
         Case {
             name: "invalid tax id check digit",
             input: edit("86095742719", "86095742718"),
@@ -308,29 +266,12 @@ fn malformed_cases() -> Vec<Case> {
             detail: "both a NaturalPerson and a LegalPerson",
         },
         Case { name: "no query", input: edit("<query:Query queryDefinition=\"DocumentQuery\">", "<query:Queery queryDefinition=\"DocumentQuery\">").pipe_replace("</query:Query>", "</query:Queery>"), detail: "lacks its Query element" },
-        Case { name: "agent carries a person", input: edit("<sdg:Agent><sdg:Identifier schemeID=\"urn:once:member\">DE-HB:LAND", "<sdg:Person><sdg:Identifier schemeID=\"urn:once:member\">DE-HB:LAND").pipe_replace("</sdg:Name></sdg:Agent></rim:SlotValue></rim:Slot><rim:Slot name=\"EvidenceProvider\">", "</sdg:Name></sdg:Person></rim:SlotValue></rim:Slot><rim:Slot name=\"EvidenceProvider\">"), detail: "must carry an sdg:Agent" },
-        Case { name: "no distribution", input: edit("<sdg:DistributedAs><sdg:Format>application/xml</sdg:Format><sdg:ConformsTo>urn:once:xsd:residence-certificate:1</sdg:ConformsTo></sdg:DistributedAs>", ""), detail: "DistributedAs is missing" },
-        Case { name: "text after the root", input: format!("{valid}trailing").into_bytes(), detail: "after the root element" },
-    ];
-    for slot in [
-        "SpecificationIdentifier",
-        "IssueDateTime",
-        "Procedure",
-        "PossibilityForPreview",
-        "ExplicitRequestGiven",
-        "Requirements",
-        "EvidenceRequester",
-        "EvidenceProvider",
-    ] {
-        let detail: &'static str =
-            Box::leak(format!("the mandatory slot {slot} is missing").into_boxed_str());
-        cases.push(Case {
-            name: Box::leak(format!("missing {slot}").into_boxed_str()),
-            input: without_slot(slot),
-            detail,
-        });
-    }
-    cases
+        Case { name: "agent carries a person", input: edit("<sdg:Agent><sdg:Identifier schemeID=\"urn:oasis:names:tc:ebcore:partyid-type:unregistered:once-member\">DE-HB:LAND", "<sdg:Person><sdg:Identifier schemeID=\"urn:oasis:names:tc:ebcore:partyid-type:unregistered:once-member\">DE-HB:LAND").pipe_replace("</sdg:Classification></sdg:Agent></rim:Element></rim:SlotValue></rim:Slot><rim:Slot name=\"EvidenceProvider\">", "</sdg:Classification></sdg:Person></rim:Element></rim:SlotValue></rim:Slot><rim:Slot name=\"EvidenceProvider\">"), detail: "must carry an sdg:Agent" },
+        Case { name: "unknown version", input: edit("<rim:Value>oots-edm:v1.0</rim:Value>", "<rim:Value>oots-edm:v3.0</rim:Value>"), detail: "SpecificationIdentifier \"oots-edm:v3.0\" is not a version this node reads" },
+        Case { name: "unknown level of assurance", input: edit("<sdg:LevelOfAssurance>High</sdg:LevelOfAssurance>", "<sdg:LevelOfAssurance>Medium</sdg:LevelOfAssurance>"), detail: "LevelOfAssurance must be Low, Substantial or High" },
+        Case { name: "empty requirement name list", input: edit("<sdg:Name lang=\"DE\">Nachweis des Wohnsitzes</sdg:Name>", ""), detail: "Requirement: Name is missing" },
+        Case { name: "no distribution", input: edit(&format!("<sdg:DistributedAs><sdg:Format>application/xml</sdg:Format><sdg:ConformsTo>{}</sdg:ConformsTo></sdg:DistributedAs>", common::DATA_MODEL), ""), detail: "DistributedAs is missing" },
+    ]
 }
 
 trait PipeReplace {
@@ -348,7 +289,7 @@ impl PipeReplace for Vec<u8> {
 #[test]
 fn malformed_requests_get_the_specific_error_and_valid_ones_still_parse() {
     let cases = malformed_cases();
-    assert!(cases.len() >= 40, "{} cases", cases.len());
+    assert!(cases.len() >= 42, "{} cases", cases.len());
     let limits = Limits::default();
     for case in &cases {
         let err = EvidenceRequest::from_xml(&case.input, &limits).expect_err(case.name);
@@ -361,7 +302,29 @@ fn malformed_requests_get_the_specific_error_and_valid_ones_still_parse() {
             case.detail
         );
         // The parser holds no state: the next valid request is read as before.
-        EvidenceRequest::from_xml(german_request().to_xml().as_bytes(), &limits)
+        EvidenceRequest::from_xml(german_request().to_xml_as(Profile::De).as_bytes(), &limits)
             .expect("valid after malformed");
     }
+}
+
+#[test]
+fn a_request_without_the_recommended_slots_is_read() {
+    let mut xml = String::from_utf8(without_slot("Procedure")).expect("utf-8");
+    let start = xml
+        .find("<rim:Slot name=\"Requirements\">")
+        .expect("requirements");
+    let end = start + xml[start..].find("</rim:Slot>").expect("end") + "</rim:Slot>".len();
+    xml.replace_range(start..end, "");
+    let read = EvidenceRequest::from_xml(xml.as_bytes(), &Limits::default()).expect("read");
+    assert_eq!(
+        read,
+        EvidenceRequest {
+            procedure: None,
+            requirements: Vec::new(),
+            ..german_request()
+        }
+    );
+    // And is written without them.
+    let again = read.to_xml_as(Profile::De);
+    assert!(!again.contains("Procedure") && !again.contains("Requirements"));
 }

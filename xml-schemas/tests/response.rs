@@ -14,14 +14,14 @@ use once_xml::evidence::{
 };
 use once_xml::multipart::{self, MultipartLimits, Part};
 use once_xml::request::{
-    Agent, Distribution, Identifier, LocalizedText, MEMBER_SCHEME, NaturalPerson, Subject,
-    TAX_ID_SCHEME,
+    Agent, AgentClassification, Distribution, EdmVersion, Identifier, LocalizedText, MEMBER_SCHEME,
+    NaturalPerson, PersonIdentifier, Subject,
 };
 use once_xml::response::{
     ErrorResponse, EvidenceItem, EvidenceResponse, Exception, Response, SEVERITY_PREVIEW_REQUIRED,
     Severity, Sha256Hex, reason,
 };
-use once_xml::{EdmCode, Limits, schema_dir};
+use once_xml::{EdmCode, Limits, Profile, schema_dir};
 use time::macros::{date, datetime};
 
 fn sample(name: &str) -> Vec<u8> {
@@ -55,16 +55,10 @@ fn xmllint(documents: &[(&str, String)]) -> Result<(), String> {
 }
 
 fn member(id: &str, name: &str) -> Agent {
-    Agent {
-        identifier: Identifier {
-            scheme: Some(MEMBER_SCHEME.into()),
-            value: id.into(),
-        },
-        name: LocalizedText {
-            lang: Some("de".into()),
-            value: name.into(),
-        },
-    }
+    Agent::new(
+        Identifier::new(MEMBER_SCHEME, id),
+        LocalizedText::new("DE", name),
+    )
 }
 
 fn person() -> Person {
@@ -142,13 +136,13 @@ fn item(document: &EvidenceDocument, content_id: &str) -> EvidenceItem {
     let kind = document.kind();
     EvidenceItem {
         id: format!("urn:uuid:{content_id}"),
-        evidence_id: document.evidence_id().to_owned(),
+        // The evidence document says `urn:uuid:…`; the EDM names the evidence by the bare UUID.
+        evidence_id: once_xml::ids::bare_uuid(document.evidence_id()).to_owned(),
         subject: Subject::NaturalPerson(NaturalPerson {
             level_of_assurance: None,
-            identifier: Some(Identifier {
-                scheme: Some(TAX_ID_SCHEME.into()),
-                value: "86095742719".into(),
-            }),
+            identifier: Some(PersonIdentifier::TaxId(
+                "86095742719".parse().expect("tax id"),
+            )),
             family_name: "Müller-Lüdenscheidt".into(),
             given_name: "Jürgen".into(),
             date_of_birth: date!(1988 - 02 - 29),
@@ -156,10 +150,11 @@ fn item(document: &EvidenceDocument, content_id: &str) -> EvidenceItem {
         issuing_authority: member("DE-HB:KOMMUNE:04011000", "Stadt Bremen"),
         classification: kind.classification().into(),
         titles: kind.titles(),
+        descriptions: Vec::new(),
         issuing_date: date!(2026 - 11 - 23),
         distribution: Distribution {
-            format: kind.media_type().into(),
             conforms_to: Some(kind.namespace().into()),
+            ..Distribution::new(kind.media_type())
         },
         evidence_digest: Some(Sha256Hex::from_digest([0x5a; 32])),
         repository_item_ref: multipart::cid_url(content_id),
@@ -170,11 +165,15 @@ fn item(document: &EvidenceDocument, content_id: &str) -> EvidenceItem {
 fn evidence_response(items: Vec<EvidenceItem>) -> EvidenceResponse {
     EvidenceResponse {
         request_id: "urn:uuid:0b6b8b1e-3d0c-4b8e-9a57-6c1f1f3f6a01".into(),
-        response_id: "urn:uuid:7a1c7a52-3f0e-4d43-9c1b-0d6f0b0e9e11".into(),
-        specification_identifier: "oots-edm:v1.0".into(),
+        response_id: "7a1c7a52-3f0e-4d43-9c1b-0d6f0b0e9e11".into(),
+        version: EdmVersion::V1_0,
         issue_date_time: datetime!(2026-11-23 09:00:04 UTC),
         requester: member("DE-HB:LAND:elterngeld", "Elterngeldstelle Bremen"),
-        provider: member("DE-HB:KOMMUNE:04011000", "Stadt Bremen"),
+        // The role is what the slot says: read back as written.
+        provider: Agent {
+            classification: Some(AgentClassification::EvidenceProvider),
+            ..member("DE-HB:KOMMUNE:04011000", "Stadt Bremen")
+        },
         request_digest: Some(Sha256Hex::from_digest([0xc3; 32])),
         evidence: items,
     }
@@ -183,9 +182,12 @@ fn evidence_response(items: Vec<EvidenceItem>) -> EvidenceResponse {
 fn error_response(exception: Exception) -> ErrorResponse {
     ErrorResponse {
         request_id: "urn:uuid:0b6b8b1e-3d0c-4b8e-9a57-6c1f1f3f6a01".into(),
-        response_id: "urn:uuid:7a1c7a52-3f0e-4d43-9c1b-0d6f0b0e9e12".into(),
-        specification_identifier: "oots-edm:v1.0".into(),
-        provider: member("DE-HB:KOMMUNE:04011000", "Stadt Bremen"),
+        response_id: "7a1c7a52-3f0e-4d43-9c1b-0d6f0b0e9e12".into(),
+        version: EdmVersion::V1_0,
+        provider: Agent {
+            classification: Some(AgentClassification::ErrorProvider),
+            ..member("DE-HB:KOMMUNE:04011000", "Stadt Bremen")
+        },
         requester: member("DE-HB:LAND:elterngeld", "Elterngeldstelle Bremen"),
         exception,
     }
@@ -198,7 +200,12 @@ fn reads_the_commissions_evidence_response() {
     else {
         panic!("a successful response")
     };
-    assert_eq!(response.request_id, "bc2842c1-6625-450d-a7c6-7d692230b753");
+    // Read in the form OOTS writes it, whichever form the sample has (a bare UUID).
+    assert_eq!(
+        response.request_id,
+        "urn:uuid:bc2842c1-6625-450d-a7c6-7d692230b753"
+    );
+    assert_eq!(response.version, EdmVersion::V1_0);
     assert_eq!(response.response_id, "5af62cce-debe-11ec-9d64-0242ac120002");
     assert_eq!(
         response.issue_date_time,
@@ -250,7 +257,10 @@ fn reads_the_commissions_preview_exception() {
     else {
         panic!("an error response")
     };
-    assert_eq!(response.request_id, "4ffb5281-179d-4578-adf2-39fd13ccc797");
+    assert_eq!(
+        response.request_id,
+        "urn:uuid:4ffb5281-179d-4578-adf2-39fd13ccc797"
+    );
     assert_eq!(response.response_id, "530ad1e2-5eaf-4a9a-8192-227432eea95d");
     assert_eq!(response.provider.identifier.value, "DE7657587001");
     assert_eq!(response.requester.identifier.value, "NL22233223");
@@ -273,7 +283,8 @@ fn reads_the_commissions_preview_exception() {
         .iter()
         .map(|t| t.lang.as_deref().unwrap_or("?"))
         .collect();
-    assert_eq!(languages, ["nl", "ro", "en"]);
+    // Language codes are read in upper case, as the EDM's code list writes them.
+    assert_eq!(languages, ["NL", "RO", "EN"]);
     assert_eq!(
         exception.preview_description[2].value,
         "Please select your diploma."
@@ -286,7 +297,7 @@ fn samples_round_trip_into_xml_that_still_validates() {
     let mut written = Vec::new();
     for name in ["oots_response.xml", "oots_exception_preview.xml"] {
         let response = Response::from_xml(&sample(name), &Limits::default()).expect(name);
-        let xml = response.to_xml();
+        let xml = response.to_xml_as(Profile::De);
         let again = Response::from_xml(xml.as_bytes(), &Limits::default()).expect("reparse");
         assert_eq!(again, response, "{name}");
         written.push((name, xml));
@@ -309,7 +320,7 @@ fn responses_and_evidence_validate_with_xmllint() {
         .collect();
     let mut written: Vec<(String, String)> = vec![(
         "evidence-response".into(),
-        Response::Evidence(evidence_response(items)).to_xml(),
+        Response::Evidence(evidence_response(items)).to_xml_as(Profile::De),
     )];
     for code in EdmCode::ALL {
         let exception = Exception::new(
@@ -318,18 +329,24 @@ fn responses_and_evidence_validate_with_xmllint() {
             datetime!(2026-11-23 09:00:05 UTC),
         )
         .with_reason(reason::SUBJECT_NOT_FOUND);
-        written.push((format!("error-{code}"), error_response(exception).to_xml()));
+        written.push((
+            format!("error-{code}"),
+            error_response(exception).to_xml_as(Profile::De),
+        ));
     }
     let mut preview = Exception::preview_required(
         "https://node.example/preview?request=urn:uuid:0b6b8b1e&lang=de",
         datetime!(2026-11-23 09:00:05 UTC),
     )
     .with_reason(reason::PREVIEW_PENDING);
-    preview.preview_description = vec![LocalizedText {
-        lang: Some("de".into()),
-        value: "Bitte prüfen Sie die Nachweise, bevor sie übermittelt werden.".into(),
-    }];
-    written.push(("error-preview".into(), error_response(preview).to_xml()));
+    preview.preview_description = vec![LocalizedText::new(
+        "DE",
+        "Bitte prüfen Sie die Nachweise, bevor sie übermittelt werden.",
+    )];
+    written.push((
+        "error-preview".into(),
+        error_response(preview).to_xml_as(Profile::De),
+    ));
     for document in &documents {
         written.push((document.kind().root_element().into(), document.to_xml()));
     }
@@ -347,7 +364,7 @@ fn responses_and_evidence_validate_with_xmllint() {
     for (name, xml) in &written {
         if name.starts_with("evidence-response") || name.starts_with("error-") {
             let response = Response::from_xml(xml.as_bytes(), &Limits::default()).expect(name);
-            assert_eq!(response.to_xml(), *xml, "{name}");
+            assert_eq!(response.to_xml_as(Profile::De), *xml, "{name}");
         } else {
             let document =
                 EvidenceDocument::from_xml(xml.as_bytes(), &Limits::default()).expect(name);
@@ -367,7 +384,7 @@ fn xmllint_refuses_what_the_schemas_forbid() {
         "",
         datetime!(2026-11-23 09:00:05 UTC),
     ))
-    .to_xml()
+    .to_xml_as(Profile::De)
     .replace("rs:TimeoutExceptionType", "rs:SlowExceptionType");
     assert!(xmllint(&[("bad-document", bad_document)]).is_err());
     assert!(xmllint(&[("bad-response", bad_response)]).is_err());
@@ -410,7 +427,7 @@ fn a_response_travels_with_its_evidence_in_multipart_related() {
             body: xml.as_bytes(),
         })
         .collect();
-    let xml = response.to_xml();
+    let xml = response.to_xml_as(Profile::De);
     let (content_type, body) = multipart::build(&[7; 24], xml.as_bytes(), &parts).expect("build");
 
     let message =
@@ -504,9 +521,11 @@ fn signed_responses_and_evidence_still_read_and_validate() {
         .with_reason(reason::SUBJECT_NOT_FOUND),
     );
     let signed_response = signer
-        .sign(&response.to_xml(), Placement::Slot)
+        .sign(&response.to_xml_as(Profile::De), Placement::Slot)
         .expect("sign");
-    let signed_error = signer.sign(&error.to_xml(), Placement::Slot).expect("sign");
+    let signed_error = signer
+        .sign(&error.to_xml_as(Profile::De), Placement::Slot)
+        .expect("sign");
     let signed_document = signer.sign(&bytes[0], Placement::LastChild).expect("sign");
     let limits = Limits::default();
     for xml in [&signed_response, &signed_error] {

@@ -18,10 +18,10 @@ use once_xml::evidence::{
     ResidenceCertificate,
 };
 use once_xml::level::Level;
-use once_xml::request::{EvidenceRequest, Subject};
+use once_xml::request::{EvidenceRequest, LocalizedText, Procedure, Subject};
 use once_xml::response::{ErrorResponse, EvidenceResponse};
 use once_xml::text::{InvalidText, Reason};
-use once_xml::{EdmCode, Limits, c14n, tree};
+use once_xml::{EdmCode, Limits, Profile, c14n, tree};
 use time::macros::{date, datetime};
 
 fn sample(name: &str) -> Vec<u8> {
@@ -109,72 +109,76 @@ fn lossy_reads(xml: &str) {
 fn a_request_with_a_control_character_is_refused_naming_the_field() {
     let mut request =
         EvidenceRequest::from_xml(&sample("birth_request.xml"), &Limits::default()).expect("read");
-    let clean = request.try_to_xml().expect("a clean request is written");
-    assert_eq!(clean, request.to_xml());
+    let clean = request
+        .try_to_xml_as(Profile::De)
+        .expect("a clean request is written");
+    assert_eq!(clean, request.to_xml_as(Profile::De));
     let Subject::NaturalPerson(person) = &mut request.subject else {
         panic!("a natural person")
     };
     person.family_name = "Smi\u{1}th".into();
     assert_eq!(
-        refused(request.try_to_xml()),
+        refused(request.try_to_xml_as(Profile::De)),
         ("NaturalPerson/sdg:Person/sdg:FamilyName".into(), '\u{1}', 4)
     );
-    lossy_reads(&request.to_xml());
+    lossy_reads(&request.to_xml_as(Profile::De));
 
     let mut request =
         EvidenceRequest::from_xml(&sample("birth_request.xml"), &Limits::default()).expect("read");
-    request.procedure.value = "\u{FFFE}".into();
+    request.procedure = Some(Procedure::Text(LocalizedText::new("EN", "\u{FFFE}")));
     assert_eq!(
-        refused(request.try_to_xml()),
+        refused(request.try_to_xml_as(Profile::De)),
         ("Procedure/@value".into(), '\u{FFFE}', 1)
     );
-    request.procedure.value = "ok".into();
+    request.procedure = Some(Procedure::Text(LocalizedText::new("EN", "ok")));
     request.id = "id\u{B}".into();
     assert_eq!(
-        refused(request.try_to_xml()),
+        refused(request.try_to_xml_as(Profile::De)),
         ("QueryRequest/@id".into(), '\u{B}', 3)
     );
     request.id = "urn:uuid:1".into();
-    request.requirements[0].name.value = "a\u{0}".into();
+    request.requirements[0].names[0].value = "a\u{0}".into();
     assert_eq!(
-        refused(request.try_to_xml()),
+        refused(request.try_to_xml_as(Profile::De)),
         (
             "Requirements[0]/sdg:Requirement/sdg:Name".into(),
             '\u{0}',
             2
         )
     );
-    lossy_reads(&request.to_xml());
+    lossy_reads(&request.to_xml_as(Profile::De));
 }
 
 #[test]
 fn responses_with_a_control_character_are_refused_naming_the_field() {
     let mut response =
         EvidenceResponse::from_xml(&sample("oots_response.xml"), &Limits::default()).expect("read");
-    response.try_to_xml().expect("a clean response is written");
+    response
+        .try_to_xml_as(Profile::De)
+        .expect("a clean response is written");
     response.evidence[1].issuing_authority.name.value = "Amt \u{FFFF}".into();
     assert_eq!(
-        refused(response.try_to_xml()),
+        refused(response.try_to_xml_as(Profile::De)),
         (
-            "RegistryObject[1]/sdg:IssuingAuthority/sdg:Name".into(),
+            "RegistryObject[1]/EvidenceMetadata/sdg:Evidence/sdg:IssuingAuthority/sdg:Name".into(),
             '\u{FFFF}',
             5
         )
     );
-    lossy_reads(&response.to_xml());
+    lossy_reads(&response.to_xml_as(Profile::De));
 
     let mut error =
         ErrorResponse::from_xml(&sample("oots_exception_preview.xml"), &Limits::default())
             .expect("read");
     error
-        .try_to_xml()
+        .try_to_xml_as(Profile::De)
         .expect("a clean error response is written");
     error.exception.message = "failed:\u{1B}[31m".into();
     assert_eq!(
-        refused(error.try_to_xml()),
+        refused(error.try_to_xml_as(Profile::De)),
         ("rs:Exception/@message".into(), '\u{1B}', 8)
     );
-    lossy_reads(&error.to_xml());
+    lossy_reads(&error.to_xml_as(Profile::De));
 }
 
 #[test]

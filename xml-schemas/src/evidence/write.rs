@@ -3,7 +3,7 @@
 use time::OffsetDateTime;
 
 use super::{EvidenceDocument, IssuingAuthority, Municipality, Person};
-use crate::slots::{date_text, date_time_text, element, simple_element};
+use crate::slots::write::{date_text, date_time_text, element, simple_element};
 use crate::write::Writer;
 
 /// The document as XML that validates against its XSD.

@@ -3,29 +3,38 @@
 
 use time::OffsetDateTime;
 
-use super::{IGNORED_SLOTS, STATUS_FAILURE, request_id, root_start, status};
+use super::STATUS_FAILURE;
+use super::read::{request_id, response_id, status, version};
+use super::write::{head, root_start};
 use crate::ns::{RIM, RS, XSI};
-use crate::request::{Agent, LocalizedText};
-use crate::slots::{
-    Slots, date_time_value, localized_values, single_agent, single_child, slot_agent,
-    slot_date_time, slot_localized_all, slot_string, string_value,
+use crate::profile::{Profile, Target};
+use crate::sdg::{Agent, AgentClassification, LocalizedText};
+use crate::slots::sdg_read::single_agent;
+use crate::slots::write::{
+    agent_element, slot_any, slot_date_time, slot_localized_all, slot_string,
 };
+use crate::slots::{Slots, date_time_value, localized_values, single_child, string_value};
 use crate::text::InvalidText;
 use crate::tree::{self, Element, Limits};
+use crate::version::EdmVersion;
 use crate::write::Writer;
 use crate::{EdmCode, EdmError};
 
 /// Severity of an ordinary error (ebRS; also the schema's default).
 pub const SEVERITY_ERROR: &str = "urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:Error";
-/// Severity of the exception that asks the user to preview the evidence first (OOTS TDD, EDM
-/// error response).
+/// Severity of the exception that asks the user to preview the evidence first, as the EDM 1.0
+/// ErrorSeverity code list writes it (R-EDM-ERR-C014).
 pub const SEVERITY_PREVIEW_REQUIRED: &str =
+    "urn:sr.oots.tech.europa.eu:codes:ErrorSeverity:EDMErrorResponse:PreviewRequired";
+/// The same severity as the later versions write it (the Semantic Repository's new host).
+pub const SEVERITY_PREVIEW_REQUIRED_EC: &str =
     "urn:sr.oots.tech.ec.europa.eu:codes:ErrorSeverity:EDMErrorResponse:PreviewRequired";
 /// The severity of pre-final OOTS samples (`oots_exception_preview.xml`); read, never written.
 const SEVERITY_DRAFT_FAILURE: &str = "FAILURE";
 
 /// Machine-readable reasons for the `Reason` slot of an exception, where one EDM code covers
-/// several causes. A provider may send any other reason.
+/// several causes. A provider may send any other reason. The slot is an extension of the German
+/// profile, written in [`Profile::De`] only.
 pub mod reason {
     /// More than one person in the register matches the subject.
     pub const AMBIGUOUS_SUBJECT: &str = "AmbiguousSubject";
@@ -50,13 +59,13 @@ pub mod reason {
 /// A failed answer: why there is no evidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorResponse {
-    /// The id of the request answered (`@requestId`).
+    /// The id of the request answered (`@requestId`), kept and written as `urn:uuid:<UUID>`.
     pub request_id: String,
-    /// `EvidenceResponseIdentifier`.
+    /// `EvidenceResponseIdentifier`, a UUID kept and written bare.
     pub response_id: String,
-    /// `SpecificationIdentifier`.
-    pub specification_identifier: String,
-    /// `ErrorProvider`: who answers with the error.
+    /// The EDM version (`SpecificationIdentifier`): the request's.
+    pub version: EdmVersion,
+    /// `ErrorProvider`: who answers with the error (`ERRP`).
     pub provider: Agent,
     /// `EvidenceRequester`.
     pub requester: Agent,
@@ -76,11 +85,12 @@ pub enum Severity {
 }
 
 impl Severity {
-    /// The URN written in `@severity`.
-    pub fn urn(self) -> &'static str {
-        match self {
-            Severity::Error => SEVERITY_ERROR,
-            Severity::PreviewRequired => SEVERITY_PREVIEW_REQUIRED,
+    /// The URN written in `@severity` in `version`.
+    pub fn urn(self, version: EdmVersion) -> &'static str {
+        match (self, version) {
+            (Severity::Error, _) => SEVERITY_ERROR,
+            (Severity::PreviewRequired, EdmVersion::V1_0) => SEVERITY_PREVIEW_REQUIRED,
+            (Severity::PreviewRequired, _) => SEVERITY_PREVIEW_REQUIRED_EC,
         }
     }
 }
@@ -94,16 +104,18 @@ pub struct Exception {
     pub message: String,
     /// `@detail`: what exactly, for the requester's operator (empty: none).
     pub detail: String,
-    /// `@severity`.
+    /// `@severity`. [`Severity::PreviewRequired`] is written only with EDM:ERR:0002 and a
+    /// `preview_location`, as the EDM allows it; otherwise [`Severity::Error`] is.
     pub severity: Severity,
     /// `Timestamp`.
     pub timestamp: OffsetDateTime,
-    /// `Reason`: a machine-readable cause where the code covers several (see [`reason`]).
+    /// `Reason`: a machine-readable cause where the code covers several (see [`reason`]);
+    /// written in [`Profile::De`] only.
     pub reason: Option<String>,
     /// `PreviewLocation`: where the user previews the evidence (required with
-    /// [`Severity::PreviewRequired`]).
+    /// [`Severity::PreviewRequired`], written only with it).
     pub preview_location: Option<String>,
-    /// `PreviewDescription`, in languages (empty: none).
+    /// `PreviewDescription`, in languages (empty: none; written only with a preview).
     pub preview_description: Vec<LocalizedText>,
 }
 
@@ -148,6 +160,14 @@ impl Exception {
             ..self
         }
     }
+
+    /// The preview location, if this exception asks for a preview as the EDM allows: severity
+    /// PreviewRequired, code EDM:ERR:0002 and a location.
+    fn preview(&self) -> Option<&str> {
+        (self.severity == Severity::PreviewRequired && self.code == EdmCode::Authorization)
+            .then_some(self.preview_location.as_deref())
+            .flatten()
+    }
 }
 
 impl ErrorResponse {
@@ -169,77 +189,99 @@ impl ErrorResponse {
                 "a QueryResponse with status Failure carries no RegistryObjectList",
             ));
         }
-        let slots = Slots::of_except(root, IGNORED_SLOTS)?;
+        let slots = Slots::of(root)?;
         Ok(ErrorResponse {
             request_id: request_id(root)?,
-            response_id: string_value(slots.require("EvidenceResponseIdentifier")?)?,
-            specification_identifier: string_value(slots.require("SpecificationIdentifier")?)?,
+            response_id: response_id(&slots)?,
+            version: version(&slots)?,
             provider: single_agent(slots.require("ErrorProvider")?)?,
             requester: single_agent(slots.require("EvidenceRequester")?)?,
             exception: exception(single_child(root, RS, "Exception", "QueryResponse")?)?,
         })
     }
 
-    /// Writes the response as XML; a character XML 1.0 does not allow is refused with the field
-    /// it is in (see [`EvidenceRequest::try_to_xml`](crate::request::EvidenceRequest::try_to_xml)).
-    pub fn try_to_xml(&self) -> Result<String, InvalidText> {
-        self.write().finish()
+    /// Writes the response as XML in `profile`; a character XML 1.0 does not allow is refused
+    /// with the field it is in (see
+    /// [`EvidenceRequest::try_to_xml_as`](crate::request::EvidenceRequest::try_to_xml_as)).
+    pub fn try_to_xml_as(&self, profile: Profile) -> Result<String, InvalidText> {
+        self.write(profile).finish()
     }
 
-    /// Writes the response as XML; a character XML 1.0 does not allow is written as U+FFFD.
-    /// Prefer [`ErrorResponse::try_to_xml`], or check every text with [`crate::text`] first.
-    pub fn to_xml(&self) -> String {
-        self.write().into_lossy()
+    /// Writes the response as XML in `profile`; a character XML 1.0 does not allow is written
+    /// as U+FFFD. Prefer [`ErrorResponse::try_to_xml_as`].
+    pub fn to_xml_as(&self, profile: Profile) -> String {
+        self.write(profile).into_lossy()
     }
 
-    fn write(&self) -> Writer {
+    fn write(&self, profile: Profile) -> Writer {
+        let t = Target {
+            profile,
+            version: self.version,
+        };
         let mut out = Writer::with_capacity(2048);
         root_start(&mut out, STATUS_FAILURE, &self.request_id);
-        slot_string(
-            &mut out,
-            "SpecificationIdentifier",
-            &self.specification_identifier,
-        );
-        slot_string(&mut out, "EvidenceResponseIdentifier", &self.response_id);
-        slot_agent(&mut out, "ErrorProvider", &self.provider);
-        slot_agent(&mut out, "EvidenceRequester", &self.requester);
-        let exception = &self.exception;
-        out.push_str(r#"<rs:Exception xsi:type=""#);
-        out.push_str(exception.code.exception_type());
-        out.push_str(r#"" code=""#);
-        out.push_str(exception.code.code());
-        out.push_str(r#"" severity=""#);
-        out.push_str(exception.severity.urn());
-        out.push_str(r#"" message=""#);
-        out.attr("rs:Exception/@message", &exception.message);
-        out.push('"');
-        if !exception.detail.is_empty() {
-            out.push_str(r#" detail=""#);
-            out.attr("rs:Exception/@detail", &exception.detail);
-            out.push('"');
-        }
-        out.push('>');
-        out.within(
-            || "rs:Exception".into(),
-            |out| {
-                slot_date_time(out, "Timestamp", exception.timestamp);
-                if let Some(reason) = &exception.reason {
-                    slot_string(out, "Reason", reason);
-                }
-                if let Some(location) = &exception.preview_location {
-                    slot_string(out, "PreviewLocation", location);
-                }
-                if !exception.preview_description.is_empty() {
-                    slot_localized_all(out, "PreviewDescription", &exception.preview_description);
-                }
-            },
-        );
-        out.push_str("</rs:Exception></query:QueryResponse>\n");
+        head(&mut out, t, &self.response_id);
+        slot_any(&mut out, "ErrorProvider", |out| {
+            agent_element(
+                out,
+                "sdg:Agent",
+                &self.provider,
+                Some(AgentClassification::ErrorProvider),
+            );
+        });
+        slot_any(&mut out, "EvidenceRequester", |out| {
+            agent_element(out, "sdg:Agent", &self.requester, None);
+        });
+        exception_write(&mut out, &self.exception, t);
+        out.push_str("</query:QueryResponse>\n");
         out
     }
 }
 
-pub(super) fn exception(element: &Element) -> Result<Exception, EdmError> {
+fn exception_write(out: &mut Writer, exception: &Exception, t: Target) {
+    let preview = exception.preview();
+    let severity = match preview {
+        Some(_) => Severity::PreviewRequired,
+        None => Severity::Error,
+    };
+    out.push_str(r#"<rs:Exception xsi:type=""#);
+    out.push_str(exception.code.exception_type());
+    out.push_str(r#"" code=""#);
+    out.push_str(exception.code.code());
+    out.push_str(r#"" severity=""#);
+    out.push_str(severity.urn(t.version));
+    out.push_str(r#"" message=""#);
+    out.attr("rs:Exception/@message", &exception.message);
+    out.push('"');
+    if !exception.detail.is_empty() {
+        out.push_str(r#" detail=""#);
+        out.attr("rs:Exception/@detail", &exception.detail);
+        out.push('"');
+    }
+    out.push('>');
+    out.within(
+        || "rs:Exception".into(),
+        |out| {
+            slot_date_time(out, "Timestamp", exception.timestamp);
+            if let Some(reason) = exception
+                .reason
+                .as_ref()
+                .filter(|_| t.profile.extension_slots())
+            {
+                slot_string(out, "Reason", reason);
+            }
+            if let Some(location) = preview {
+                slot_string(out, "PreviewLocation", location);
+                if !exception.preview_description.is_empty() {
+                    slot_localized_all(out, "PreviewDescription", &exception.preview_description);
+                }
+            }
+        },
+    );
+    out.push_str("</rs:Exception>");
+}
+
+fn exception(element: &Element) -> Result<Exception, EdmError> {
     let declared = element
         .attribute(Some(XSI), "type")
         .ok_or_else(|| EdmError::invalid("the Exception lacks its xsi:type"))?;
@@ -260,26 +302,14 @@ pub(super) fn exception(element: &Element) -> Result<Exception, EdmError> {
             )));
         }
     }
-    let slots = Slots::of_except(element, IGNORED_SLOTS)?;
+    let slots = Slots::of(element)?;
     let preview_location = slots.get("PreviewLocation").map(string_value).transpose()?;
-    let severity = match element.attribute(None, "severity").map(str::trim) {
-        None | Some(SEVERITY_ERROR) => Severity::Error,
-        Some(SEVERITY_PREVIEW_REQUIRED) => Severity::PreviewRequired,
-        // Pre-final samples mark the preview exception with this word instead of the URN.
-        Some(SEVERITY_DRAFT_FAILURE) if preview_location.is_some() => Severity::PreviewRequired,
-        Some(SEVERITY_DRAFT_FAILURE) => Severity::Error,
-        Some(other) => {
-            return Err(EdmError::invalid(format!(
-                "the Exception severity must be {SEVERITY_ERROR} or {SEVERITY_PREVIEW_REQUIRED}, not {other:?}"
-            )));
-        }
-    };
+    let severity = severity(element, preview_location.is_some())?;
     if severity == Severity::PreviewRequired && preview_location.is_none() {
         return Err(EdmError::invalid(
             "an Exception of severity PreviewRequired carries the slot PreviewLocation",
         ));
     }
-    let reason = slots.get("Reason").map(string_value).transpose()?;
     Ok(Exception {
         code,
         message: element
@@ -295,7 +325,7 @@ pub(super) fn exception(element: &Element) -> Result<Exception, EdmError> {
             .to_owned(),
         severity,
         timestamp: date_time_value(slots.require("Timestamp")?)?,
-        reason,
+        reason: slots.get("Reason").map(string_value).transpose()?,
         preview_location,
         preview_description: slots
             .get("PreviewDescription")
@@ -303,4 +333,20 @@ pub(super) fn exception(element: &Element) -> Result<Exception, EdmError> {
             .transpose()?
             .unwrap_or_default(),
     })
+}
+
+/// The severity, as any version writes it.
+fn severity(element: &Element, has_preview_location: bool) -> Result<Severity, EdmError> {
+    match element.attribute(None, "severity").map(str::trim) {
+        None | Some(SEVERITY_ERROR) => Ok(Severity::Error),
+        Some(SEVERITY_PREVIEW_REQUIRED | SEVERITY_PREVIEW_REQUIRED_EC) => {
+            Ok(Severity::PreviewRequired)
+        }
+        // Pre-final samples mark the preview exception with this word instead of the URN.
+        Some(SEVERITY_DRAFT_FAILURE) if has_preview_location => Ok(Severity::PreviewRequired),
+        Some(SEVERITY_DRAFT_FAILURE) => Ok(Severity::Error),
+        Some(other) => Err(EdmError::invalid(format!(
+            "the Exception severity must be {SEVERITY_ERROR} or {SEVERITY_PREVIEW_REQUIRED}, not {other:?}"
+        ))),
+    }
 }

@@ -13,7 +13,6 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::EdmError;
 use crate::level::Level;
-use crate::response::Sha256Hex;
 use crate::slots::write::{date_time_text, simple_element};
 use crate::text::{self, InvalidText};
 use crate::tree::{self, Element, Limits};
@@ -504,10 +503,10 @@ pub(crate) fn https_url(text: &str) -> bool {
         && !text.contains(char::is_whitespace)
 }
 
+/// A SHA-256 digest as 64 lowercase hex digits; anything else is `None`.
 pub(crate) fn sha256(text: &str) -> Option<String> {
-    text.parse::<Sha256Hex>()
-        .ok()
-        .map(|h| h.as_str().to_owned())
+    (text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        .then(|| text.to_owned())
 }
 
 pub(crate) fn date_time(text: &str) -> Option<OffsetDateTime> {

@@ -7,9 +7,10 @@
 //! business rules (`schematron/edm-1.0/`, EDM-REQ/RESP/ERR, S and C) without an error-level
 //! finding; what only a national exchange can carry is left out, never sent abroad:
 //! the `LegalBasis` slot, a German tax identification number as the person's identifier, a
-//! procedure given as free text instead of a code of the OOTS Procedures list, the `Reason` of
-//! an exception, and the `RequestDigest` and `EvidenceDigest` that bind a response to its
-//! request and evidence (those travel in the transport envelope on an OOTS exchange).
+//! procedure given as free text instead of a code of the OOTS Procedures list, and the `Reason`
+//! of an exception. Neither profile binds a response to its request and evidence inside the
+//! EDM document: the transport's envelope does (the national envelope's detached signature,
+//! AS4 on the EU network).
 //!
 //! `De` writes the same messages plus exactly the deviations in [`DE_DEVIATIONS`], each where
 //! OOTS has no field for what a German exchange needs. Its messages fail the EDM 1.0 rules
@@ -83,21 +84,30 @@ pub const DE_DEVIATIONS: [Deviation; 7] = [
               the evidence to the person it asked about",
     },
     Deviation {
-        key: "request-digest",
-        what: "the response's `RequestDigest` slot (SHA-256 of the request message)",
-        breaks: &[],
-        against_the_text_of: &["R-EDM-RESP-S016"],
-        why: "binds the signed response to the request it answers; OOTS does this in the \
-              transport (AS4) envelope, which a national exchange does not have",
+        key: "national-evidence-type",
+        what: "a national evidence type: the node's own URN as `EvidenceTypeClassification` \
+               (`urn:once:evidence-type:…`) and its evidence namespace as the distribution's \
+               `ConformsTo` (`urn:once:evidence:…`), in request and response",
+        breaks: &[
+            "R-EDM-REQ-C027",
+            "R-EDM-REQ-C034",
+            "R-EDM-RESP-C017",
+            "R-EDM-RESP-C022",
+        ],
+        against_the_text_of: &[],
+        why: "national evidence types (a German income certificate for parental allowance) have \
+              no Semantic Repository entry; the node names them as its registers do and maps \
+              them to SR URIs where `[[oots.evidence_types]]` gives one (then `Oots`)",
     },
     Deviation {
-        key: "evidence-digest",
-        what: "the `EvidenceDigest` slot of each registry object (SHA-256 of the evidence part)",
-        breaks: &[],
+        key: "no-level-of-assurance",
+        what: "a natural person asked about without `LevelOfAssurance`",
+        breaks: &["R-EDM-REQ-C036"],
         against_the_text_of: &[],
-        why: "binds the evidence parts of the multipart message to the signed response; the EDM \
-              defines no slot but `EvidenceMetadata` on a registry object (TDD 4.5.2), no 1.0 \
-              rule tests it",
+        why: "a national request is made by an authority for its procedure (a case worker \
+              deciding an application), often without the person signing in with an eIDAS \
+              means; the requester sends the level only when it knows one. `Oots` requests \
+              always carry it (the node refuses to send one without)",
     },
     Deviation {
         key: "reason",
@@ -149,8 +159,7 @@ impl Profile {
         self == Profile::De
     }
 
-    /// Whether the extension slots of the node (`LegalBasis`, `Reason`, `RequestDigest`,
-    /// `EvidenceDigest`) are written.
+    /// Whether the extension slots of the node (`LegalBasis`, `Reason`) are written.
     pub(crate) fn extension_slots(self) -> bool {
         self.deviates()
     }

@@ -8,21 +8,15 @@
 //! validates against `schemas/once-exchange.xsd`, and in [`Profile::Oots`] passes the EDM 1.0
 //! business rules.
 //!
-//! Two slots are this node's, not the Commission's, and written in [`Profile::De`] only:
-//! `RequestDigest` on the response binds it to the request it answers (the SHA-256 of the
-//! request message as received), `EvidenceDigest` on each evidence item binds the evidence part
-//! of the multipart message (the SHA-256 of its bytes), so a signature over the response covers
-//! the evidence too. On an OOTS exchange the transport envelope binds them instead, so both
-//! read as `Option`; [`EvidenceResponse::check_binding`] insists on them.
+//! The binding of a response to the request it answers and to its evidence parts is the
+//! transport's: the national envelope's detached signature names the request it answers and
+//! covers every part (see `once_xml::dsig::detached`), as AS4 does on the EU network. Old
+//! messages that still carry this node's former `RequestDigest` and `EvidenceDigest` slots are
+//! read, the slots ignored like any unknown slot.
 
-use std::fmt;
-use std::str::FromStr;
-
-use sha2::{Digest, Sha256};
 use time::{Date, OffsetDateTime};
 
 use crate::EdmError;
-use crate::multipart::Multipart;
 use crate::profile::{Profile, Target};
 use crate::sdg::{Agent, Distribution, LocalizedText, Subject};
 use crate::text::InvalidText;
@@ -44,55 +38,6 @@ pub const STATUS_SUCCESS: &str = "urn:oasis:names:tc:ebxml-regrep:ResponseStatus
 /// `status` of a response that carries an exception.
 pub const STATUS_FAILURE: &str = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Failure";
 
-/// A SHA-256 digest as lowercase hex (64 characters), the form of the `RequestDigest` and
-/// `EvidenceDigest` slots.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Sha256Hex(String);
-
-impl Sha256Hex {
-    /// The SHA-256 of these bytes.
-    pub fn of(bytes: &[u8]) -> Sha256Hex {
-        Sha256Hex::from_digest(Sha256::digest(bytes).into())
-    }
-
-    /// The hex form of a digest computed elsewhere.
-    pub fn from_digest(digest: [u8; 32]) -> Sha256Hex {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut text = String::with_capacity(64);
-        for byte in digest {
-            text.push(char::from(HEX[usize::from(byte >> 4)]));
-            text.push(char::from(HEX[usize::from(byte & 0x0f)]));
-        }
-        Sha256Hex(text)
-    }
-
-    /// The 64 hex digits.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl FromStr for Sha256Hex {
-    type Err = EdmError;
-
-    /// Exactly 64 lowercase hex digits; anything else is refused.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-            Ok(Sha256Hex(s.to_owned()))
-        } else {
-            Err(EdmError::invalid(format!(
-                "a SHA-256 digest is 64 lowercase hex digits, not {s:?}"
-            )))
-        }
-    }
-}
-
-impl fmt::Display for Sha256Hex {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// A successful answer: the evidence, with its metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvidenceResponse {
@@ -108,9 +53,6 @@ pub struct EvidenceResponse {
     pub requester: Agent,
     /// `EvidenceProvider` (`EP`).
     pub provider: Agent,
-    /// `RequestDigest`: the SHA-256 of the request message as the provider received it;
-    /// written in [`Profile::De`] only.
-    pub request_digest: Option<Sha256Hex>,
     /// The evidence (`rim:RegistryObjectList`), at least one.
     pub evidence: Vec<EvidenceItem>,
 }
@@ -138,9 +80,6 @@ pub struct EvidenceItem {
     /// `sdg:Distribution`: the media type of the evidence and what it conforms to (a
     /// transformation is not written here).
     pub distribution: Distribution,
-    /// `EvidenceDigest`: the SHA-256 of the evidence part's bytes; written in [`Profile::De`]
-    /// only.
-    pub evidence_digest: Option<Sha256Hex>,
     /// `rim:RepositoryItemRef/@xlink:href`: `cid:` and the content id of the evidence part. The
     /// EDM 1.0 rules admit only lower-case letters and digits between `cid:` and the `@`
     /// (R-EDM-RESP-C042: `^cid:[a-z0-9]*@[a-z0-9]*`), so no hyphenated UUID.
@@ -236,52 +175,6 @@ impl EvidenceResponse {
                 version: self.version,
             },
         )
-    }
-
-    /// Checks that this response answers `request` (the request message as the requester sent
-    /// it) and that `message` carries its evidence unchanged: `RequestDigest` is the SHA-256 of
-    /// `request`, and for every item the part its `cid:` reference names exists and has the
-    /// SHA-256 in its `EvidenceDigest`. A missing digest is refused: without it the signature
-    /// over the response would not cover the request or the evidence. (A response written in
-    /// [`Profile::Oots`] carries no digests: its transport envelope binds it instead.)
-    pub fn check_binding(&self, request: &[u8], message: &Multipart<'_>) -> Result<(), EdmError> {
-        match &self.request_digest {
-            None => {
-                return Err(EdmError::invalid(
-                    "the response lacks its RequestDigest slot",
-                ));
-            }
-            Some(digest) if *digest != Sha256Hex::of(request) => {
-                return Err(EdmError::invalid(
-                    "the RequestDigest of the response is not the SHA-256 of the request sent",
-                ));
-            }
-            Some(_) => {}
-        }
-        for item in &self.evidence {
-            let part = message.get(&item.repository_item_ref).ok_or_else(|| {
-                EdmError::invalid(format!(
-                    "the evidence {} refers to {}, which is not a part of the message",
-                    item.id, item.repository_item_ref
-                ))
-            })?;
-            match &item.evidence_digest {
-                None => {
-                    return Err(EdmError::invalid(format!(
-                        "the evidence {} lacks its EvidenceDigest slot",
-                        item.id
-                    )));
-                }
-                Some(digest) if *digest != Sha256Hex::of(part.body) => {
-                    return Err(EdmError::invalid(format!(
-                        "the EvidenceDigest of the evidence {} is not the SHA-256 of the part {}",
-                        item.id, item.repository_item_ref
-                    )));
-                }
-                Some(_) => {}
-            }
-        }
-        Ok(())
     }
 }
 

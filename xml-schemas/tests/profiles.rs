@@ -34,6 +34,9 @@ struct Case {
     message: Message,
     deviations: &'static [&'static str],
     defects: &'static [&'static str],
+    /// The profiles it is written in: national messages (a national evidence type) in `De`
+    /// only, the others in both.
+    profiles: &'static [Profile],
 }
 
 enum Message {
@@ -143,6 +146,15 @@ fn case(
         message,
         deviations,
         defects,
+        profiles: &Profile::ALL,
+    }
+}
+
+/// `case` as a national message, written in `De` only.
+fn national(case: Case) -> Case {
+    Case {
+        profiles: &[Profile::De],
+        ..case
     }
 }
 
@@ -166,6 +178,35 @@ fn response_case(
 
 const GERMAN_REQUEST: &[&str] = &["legal-basis", "procedure-text"];
 const GERMAN_REQUEST_IDNR: &[&str] = &["legal-basis", "procedure-text", "idnr-request"];
+
+const GERMAN_REQUEST_NATIONAL: &[&str] = &[
+    "legal-basis",
+    "procedure-text",
+    "idnr-request",
+    "national-evidence-type",
+];
+
+/// The node's own evidence type: its URN as classification, its evidence namespace as data model.
+const NATIONAL_TYPE: &str = "urn:once:evidence-type:residence-certificate";
+const NATIONAL_MODEL: &str = "urn:once:evidence:residence-certificate:1";
+
+/// A request for the node's own evidence type, as a German node sends it nationally.
+fn national_evidence_type_request() -> EvidenceRequest {
+    let mut request = request(Some(tax_id()));
+    request.evidence_type.classification = NATIONAL_TYPE.into();
+    request.evidence_type.distribution.conforms_to = Some(NATIONAL_MODEL.into());
+    request
+}
+
+/// The answer to [`national_evidence_type_request`].
+fn national_evidence_type_response() -> once_xml::response::EvidenceResponse {
+    let mut response = evidence_response(Some(tax_id()));
+    for item in &mut response.evidence {
+        item.classification = NATIONAL_TYPE.into();
+        item.distribution.conforms_to = Some(NATIONAL_MODEL.into());
+    }
+    response
+}
 
 fn cases() -> Vec<Case> {
     let legal_person = Subject::LegalPerson(LegalPerson {
@@ -210,19 +251,19 @@ fn cases() -> Vec<Case> {
         response_case(
             "response-eidas",
             Response::Evidence(evidence_response(Some(eidas_id()))),
-            &["request-digest", "evidence-digest"],
+            &[],
             &[],
         ),
         response_case(
             "response-idnr",
             Response::Evidence(evidence_response(Some(tax_id()))),
-            &["request-digest", "evidence-digest", "idnr-response"],
+            &["idnr-response"],
             &[],
         ),
         response_case(
             "response-no-identifier",
             Response::Evidence(evidence_response(None)),
-            &["request-digest", "evidence-digest"],
+            &[],
             &[],
         ),
         response_case(
@@ -232,9 +273,36 @@ fn cases() -> Vec<Case> {
                 r.evidence[0].subject = legal_person;
                 r
             }),
-            &["request-digest", "evidence-digest"],
+            &[],
             &[],
         ),
+        national(request_case(
+            "request-national-evidence-type",
+            national_evidence_type_request(),
+            GERMAN_REQUEST_NATIONAL,
+        )),
+        national(request_case(
+            "request-no-level-of-assurance",
+            {
+                let mut r = request(Some(tax_id()));
+                if let Subject::NaturalPerson(person) = &mut r.subject {
+                    person.level_of_assurance = None;
+                }
+                r
+            },
+            &[
+                "legal-basis",
+                "procedure-text",
+                "idnr-request",
+                "no-level-of-assurance",
+            ],
+        )),
+        national(response_case(
+            "response-national-evidence-type",
+            Response::Evidence(national_evidence_type_response()),
+            &["idnr-response", "national-evidence-type"],
+            &[],
+        )),
         response_case(
             "error-preview-required",
             Response::Error(preview_required()),
@@ -258,15 +326,22 @@ fn cases() -> Vec<Case> {
     cases
 }
 
+/// Whether a written message shows the deviation `key`.
+fn shows(key: &str, xml: &str) -> bool {
+    match key {
+        "no-level-of-assurance" => !xml.contains("<sdg:LevelOfAssurance>"),
+        key => xml.contains(marker(key)),
+    }
+}
+
 /// What marks a deviation in a written message.
 fn marker(key: &str) -> &'static str {
     match key {
         "legal-basis" => r#"<rim:Slot name="LegalBasis">"#,
         "procedure-text" => r#"value="Antrag auf Elterngeld""#,
         "idnr-request" | "idnr-response" => TAX_ID,
-        "request-digest" => r#"<rim:Slot name="RequestDigest">"#,
-        "evidence-digest" => r#"<rim:Slot name="EvidenceDigest">"#,
         "reason" => r#"<rim:Slot name="Reason">"#,
+        "national-evidence-type" => "urn:once:evidence-type:residence-certificate",
         other => panic!("no marker for the deviation {other}"),
     }
 }
@@ -281,11 +356,11 @@ fn oots_passes_the_edm_rules_and_de_fails_exactly_its_deviations() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let mut files: Vec<PathBuf> = Vec::new();
     for case in &cases {
-        for profile in Profile::ALL {
+        for &profile in case.profiles {
             let xml = case.message.write(profile);
             for key in case.deviations {
                 assert_eq!(
-                    xml.contains(marker(key)),
+                    shows(key, &xml),
                     profile == Profile::De,
                     "{} in {profile:?}: the deviation {key}\n{xml}",
                     case.name
@@ -301,7 +376,7 @@ fn oots_passes_the_edm_rules_and_de_fails_exactly_its_deviations() {
         .unwrap_or_else(|e| panic!("the Schematron check could not run: {e}"));
     let mut reports = reports.into_iter();
     for case in &cases {
-        for profile in Profile::ALL {
+        for &profile in case.profiles {
             let Some(report) = reports.next() else {
                 panic!("no report for {}", case.name);
             };
@@ -317,7 +392,12 @@ fn oots_passes_the_edm_rules_and_de_fails_exactly_its_deviations() {
             if profile == Profile::De {
                 for key in case.deviations {
                     let d = deviation(key).unwrap_or_else(|| panic!("no deviation {key}"));
-                    expected.extend(ids(d.breaks));
+                    // A deviation of request and response breaks the rules of the kind at hand.
+                    let kind = match case.message {
+                        Message::Request(_) => "-REQ-",
+                        Message::Response(_) => "-RESP-",
+                    };
+                    expected.extend(ids(d.breaks.iter().filter(|rule| rule.contains(kind))));
                 }
             }
             let errors: Vec<String> = report.errors().map(ToString::to_string).collect();
@@ -374,7 +454,9 @@ fn de_messages_read_back_unchanged_in_every_version() {
             );
             xmllint(&xml).unwrap_or_else(|e| panic!("{} {version}: {e}\n{xml}", case.name));
             // What Oots writes reads too.
-            message.read(&message.write(Profile::Oots));
+            if case.profiles.contains(&Profile::Oots) {
+                message.read(&message.write(Profile::Oots));
+            }
         }
     }
 }

@@ -19,7 +19,7 @@ use once_xml::request::{
 };
 use once_xml::response::{
     ErrorResponse, EvidenceItem, EvidenceResponse, Exception, Response, SEVERITY_PREVIEW_REQUIRED,
-    Severity, Sha256Hex, reason,
+    Severity, reason,
 };
 use once_xml::{EdmCode, Limits, Profile, schema_dir};
 use time::macros::{date, datetime};
@@ -156,7 +156,6 @@ fn item(document: &EvidenceDocument, content_id: &str) -> EvidenceItem {
             conforms_to: Some(kind.namespace().into()),
             ..Distribution::new(kind.media_type())
         },
-        evidence_digest: Some(Sha256Hex::from_digest([0x5a; 32])),
         repository_item_ref: multipart::cid_url(content_id),
         repository_item_title: Some(kind.root_element().into()),
     }
@@ -174,7 +173,6 @@ fn evidence_response(items: Vec<EvidenceItem>) -> EvidenceResponse {
             classification: Some(AgentClassification::EvidenceProvider),
             ..member("DE-HB:KOMMUNE:04011000", "Stadt Bremen")
         },
-        request_digest: Some(Sha256Hex::from_digest([0xc3; 32])),
         evidence: items,
     }
 }
@@ -214,10 +212,6 @@ fn reads_the_commissions_evidence_response() {
     assert_eq!(response.provider.identifier.value, "DE7657587001");
     assert_eq!(response.provider.identifier.scheme.as_deref(), Some("0204"));
     assert_eq!(response.requester.name.value, "University of Amsterdam");
-    assert_eq!(
-        response.request_digest, None,
-        "the Commission knows no RequestDigest"
-    );
     assert_eq!(response.evidence.len(), 2);
     let first = &response.evidence[0];
     assert_eq!(first.id, "555555-740e-4b64-80f0-2462462462");
@@ -242,7 +236,6 @@ fn reads_the_commissions_evidence_response() {
         first.repository_item_title.as_deref(),
         Some("SecondaryEducationCompletion")
     );
-    assert_eq!(first.evidence_digest, None);
     assert_eq!(
         response.evidence[1].repository_item_ref,
         "cid:attachment100002@example.oots.eu"
@@ -390,24 +383,10 @@ fn xmllint_refuses_what_the_schemas_forbid() {
     assert!(xmllint(&[("bad-response", bad_response)]).is_err());
 }
 
-/// The request a response answers, as its bytes travelled.
-const REQUEST: &[u8] =
-    b"<query:QueryRequest id=\"urn:uuid:0b6b8b1e-3d0c-4b8e-9a57-6c1f1f3f6a01\"/>";
-
-/// A response with its evidence bound by digests, as a provider builds it.
-fn bound_response(documents: &[(EvidenceDocument, &str)]) -> (EvidenceResponse, Vec<String>) {
+/// A response with its evidence documents, as a provider builds it.
+fn response_with(documents: &[(EvidenceDocument, &str)]) -> (EvidenceResponse, Vec<String>) {
     let bytes: Vec<String> = documents.iter().map(|(d, _)| d.to_xml()).collect();
-    let mut response = evidence_response(
-        documents
-            .iter()
-            .zip(&bytes)
-            .map(|((d, id), xml)| EvidenceItem {
-                evidence_digest: Some(Sha256Hex::of(xml.as_bytes())),
-                ..item(d, id)
-            })
-            .collect(),
-    );
-    response.request_digest = Some(Sha256Hex::of(REQUEST));
+    let response = evidence_response(documents.iter().map(|(d, id)| item(d, id)).collect());
     (response, bytes)
 }
 
@@ -417,7 +396,7 @@ fn a_response_travels_with_its_evidence_in_multipart_related() {
         (residence(), "residence@once"),
         (income(), "income/2025%@once"),
     ];
-    let (response, bytes) = bound_response(&documents);
+    let (response, bytes) = response_with(&documents);
     let parts: Vec<Part<'_>> = bytes
         .iter()
         .zip(&documents)
@@ -434,7 +413,6 @@ fn a_response_travels_with_its_evidence_in_multipart_related() {
         multipart::parse(&content_type, &body, &MultipartLimits::default()).expect("parse");
     let received =
         EvidenceResponse::from_xml(message.root().body, &Limits::default()).expect("response");
-    received.check_binding(REQUEST, &message).expect("bound");
     for (item, (expected, _)) in received.evidence.iter().zip(&documents) {
         let part = message
             .get(&item.repository_item_ref)
@@ -446,55 +424,6 @@ fn a_response_travels_with_its_evidence_in_multipart_related() {
             Some(document.kind())
         );
     }
-
-    // Another request, a changed evidence part, a missing part, a missing digest: all refused.
-    let other_request = received.check_binding(b"<query:QueryRequest id=\"other\"/>", &message);
-    assert!(
-        other_request
-            .expect_err("other request")
-            .detail
-            .contains("RequestDigest")
-    );
-    let tampered = String::from_utf8(body.clone()).expect("utf-8").replacen(
-        "<Postcode>28195</Postcode>",
-        "<Postcode>28199</Postcode>",
-        1,
-    );
-    let tampered = multipart::parse(
-        &content_type,
-        tampered.as_bytes(),
-        &MultipartLimits::default(),
-    )
-    .expect("still well-formed");
-    let error = received
-        .check_binding(REQUEST, &tampered)
-        .expect_err("tampered");
-    assert!(
-        error.detail.contains("EvidenceDigest of the evidence"),
-        "{}",
-        error.detail
-    );
-    let (only_root, root_body) = multipart::build(&[7; 24], xml.as_bytes(), &[]).expect("build");
-    let only_root =
-        multipart::parse(&only_root, &root_body, &MultipartLimits::default()).expect("parse");
-    let error = received
-        .check_binding(REQUEST, &only_root)
-        .expect_err("no parts");
-    assert!(
-        error.detail.contains("not a part of the message"),
-        "{}",
-        error.detail
-    );
-    let mut undigested = received.clone();
-    undigested.evidence[1].evidence_digest = None;
-    let error = undigested
-        .check_binding(REQUEST, &message)
-        .expect_err("no digest");
-    assert!(
-        error.detail.contains("lacks its EvidenceDigest"),
-        "{}",
-        error.detail
-    );
 }
 
 #[test]
@@ -511,7 +440,7 @@ fn signed_responses_and_evidence_still_read_and_validate() {
         .to_vec();
     let signer = Signer::from_pkcs8_pem(&creds.signing_key_pem, vec![certificate]).expect("signer");
 
-    let (response, bytes) = bound_response(&[(residence(), "residence@once")]);
+    let (response, bytes) = response_with(&[(residence(), "residence@once")]);
     let error = error_response(
         Exception::new(
             EdmCode::ObjectNotFound,

@@ -2,7 +2,7 @@
 
 use time::Date;
 
-use super::{EvidenceItem, EvidenceResponse, STATUS_SUCCESS, Sha256Hex};
+use super::{EvidenceItem, EvidenceResponse, STATUS_SUCCESS};
 use crate::EdmError;
 use crate::ids;
 use crate::ns::{QUERY, RIM, RS, SDG, XSI};
@@ -11,9 +11,7 @@ use crate::slots::sdg_read::{
     agent, distribution, legal_person_element, localized_all, localized_some,
     natural_person_element, principal, sdg_text, single_agent, sr_text,
 };
-use crate::slots::{
-    DATE, Slots, date_time_value, single_child, single_sdg, slot_name, string_value,
-};
+use crate::slots::{DATE, Slots, date_time_value, single_child, single_sdg, string_value};
 use crate::tree::Element;
 use crate::version::EdmVersion;
 
@@ -56,7 +54,6 @@ pub(super) fn evidence_response(root: &Element) -> Result<EvidenceResponse, EdmE
             slots.require("EvidenceProvider")?,
             AgentClassification::EvidenceProvider,
         )?,
-        request_digest: slots.get("RequestDigest").map(digest_value).transpose()?,
         evidence,
     })
 }
@@ -121,12 +118,6 @@ pub(super) fn version(slots: &Slots<'_>) -> Result<EdmVersion, EdmError> {
     string_value(slots.require("SpecificationIdentifier")?)?.parse()
 }
 
-fn digest_value(slot: &Element) -> Result<Sha256Hex, EdmError> {
-    string_value(slot)?.parse().map_err(|e: EdmError| {
-        EdmError::invalid(format!("the slot {}: {}", slot_name(slot), e.detail))
-    })
-}
-
 fn evidence_item(object: &Element) -> Result<EvidenceItem, EdmError> {
     let id = object
         .attribute(None, "id")
@@ -173,7 +164,6 @@ fn evidence_item(object: &Element) -> Result<EvidenceItem, EdmError> {
             single_child(evidence, SDG, "Distribution", context)?,
             "EvidenceMetadata: Distribution",
         )?,
-        evidence_digest: slots.get("EvidenceDigest").map(digest_value).transpose()?,
         repository_item_ref: href.to_owned(),
         repository_item_title: reference
             .attribute(Some(XLINK), "title")

@@ -33,13 +33,6 @@ pub(super) fn evidence_response(response: &EvidenceResponse, t: Target) -> Write
     slot_any(&mut out, "EvidenceRequester", |out| {
         agent_element(out, "sdg:Agent", &response.requester, None);
     });
-    if let Some(digest) = response
-        .request_digest
-        .as_ref()
-        .filter(|_| t.profile.extension_slots())
-    {
-        slot_string(&mut out, "RequestDigest", digest.as_str());
-    }
     out.push_str("<rim:RegistryObjectList>");
     let packaged = t.version.packaged_response();
     if packaged {
@@ -67,13 +60,6 @@ fn evidence_item(out: &mut Writer, item: &EvidenceItem, t: Target) {
     slot_any(out, "EvidenceMetadata", |out| {
         element(out, "sdg:Evidence", |out| evidence_metadata(out, item, t));
     });
-    if let Some(digest) = item
-        .evidence_digest
-        .as_ref()
-        .filter(|_| t.profile.extension_slots())
-    {
-        slot_string(out, "EvidenceDigest", digest.as_str());
-    }
     if t.version.packaged_response() {
         out.push_str(r#"<rim:Classification id="urn:uuid:"#);
         out.push_str(&ids::derived_uuid(&["classification", &item.id]));

@@ -10,9 +10,7 @@ use once_xml::request::{
     Identifier, LevelOfAssurance, LocalizedText, MEMBER_SCHEME, NaturalPerson, PersonIdentifier,
     Procedure, ProcedureCode, Requirement, Subject,
 };
-use once_xml::response::{
-    ErrorResponse, EvidenceItem, EvidenceResponse, Exception, Sha256Hex, reason,
-};
+use once_xml::response::{ErrorResponse, EvidenceItem, EvidenceResponse, Exception, reason};
 use once_xml::{EdmCode, schema_dir};
 use time::macros::{date, datetime};
 
@@ -204,7 +202,6 @@ pub fn evidence_response(identifier: Option<PersonIdentifier>) -> EvidenceRespon
         issue_date_time: datetime!(2026-11-23 09:00:01.25 +01:00),
         requester: requester_named(),
         provider: provider_as(AgentClassification::EvidenceProvider),
-        request_digest: Some(Sha256Hex::from_digest([0xab; 32])),
         evidence: vec![EvidenceItem {
             id: "urn:uuid:5e0d7e8c-4a4b-4f7e-8f59-0a3f1f2b9c01".into(),
             evidence_id: "16c7f1a2-0d55-4a43-b1a8-2f2b3c4d5e6f".into(),
@@ -215,7 +212,6 @@ pub fn evidence_response(identifier: Option<PersonIdentifier>) -> EvidenceRespon
             descriptions: vec![LocalizedText::new("EN", "Where a person lives.")],
             issuing_date: date!(2026 - 11 - 23),
             distribution: distribution(),
-            evidence_digest: Some(Sha256Hex::from_digest([0x01; 32])),
             repository_item_ref: "cid:evidence1@once".into(),
             repository_item_title: Some("Residence certificate".into()),
         }],

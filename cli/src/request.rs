@@ -19,9 +19,16 @@ pub(super) struct RequestArgs {
     /// Evidence type, e.g. urn:once:evidence-type:residence-certificate.
     #[arg(long)]
     evidence_type: String,
-    /// The person's identification number (tax id), if known.
+    /// The person's identification number (tax id), if known; sent in the national profile only.
     #[arg(long)]
     tax_id: Option<String>,
+    /// The person's eIDAS unique identifier `XX/YY/…`, as their eID authentication gave it.
+    #[arg(long)]
+    eidas_id: Option<String>,
+    /// The level of assurance of the person's authentication (Low, Substantial, High); required
+    /// when the provider speaks the oots profile.
+    #[arg(long)]
+    level_of_assurance: Option<String>,
     /// Family name.
     #[arg(long)]
     family_name: String,
@@ -31,7 +38,8 @@ pub(super) struct RequestArgs {
     /// Date of birth, YYYY-MM-DD.
     #[arg(long)]
     date_of_birth: String,
-    /// The procedure the evidence is for.
+    /// The procedure the evidence is for: as agreed in the provider's access rules; a code of
+    /// the OOTS Procedures list (e.g. S1) when the provider speaks the oots profile.
     #[arg(long)]
     procedure: String,
     /// The legal basis of the request.
@@ -66,6 +74,8 @@ pub(super) async fn run(args: RequestArgs) -> Result<(), CliError> {
         evidence_type: args.evidence_type,
         subject: SubjectInput {
             tax_id: args.tax_id,
+            eidas_id: args.eidas_id,
+            level_of_assurance: args.level_of_assurance,
             family_name: args.family_name,
             given_name: args.given_name,
             date_of_birth: args.date_of_birth,

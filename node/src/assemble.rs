@@ -16,6 +16,7 @@ use once_xml::Limits;
 use crate::config::{Config, CrlExpiredPolicy};
 use crate::db::DbPool;
 use crate::exchange::checkpoint::CheckpointSigner;
+use crate::exchange::dialect::Dialect;
 use crate::exchange::discovery::Discovery;
 use crate::exchange::logbook::Logbook;
 use crate::exchange::metrics::ExchangeMetrics;
@@ -33,6 +34,8 @@ const DEFAULT_PREVIEW_ATTEMPTS: i32 = 5;
 pub struct Parts {
     /// This node in messages.
     pub identity: Identity,
+    /// What this node calls things in each profile.
+    pub dialect: Dialect,
     /// Signs this node's messages and checks other members'.
     pub signed: SignedMessages,
     /// The message log.
@@ -88,11 +91,17 @@ impl Parts {
         let tracer = Tracer::configured(config.telemetry.as_ref(), config.member_id.as_str())?;
         let metrics = Arc::new(Metrics::node());
         let exchange_metrics = ExchangeMetrics::new(&metrics);
+        let identity = Identity {
+            member: config.member_id.clone(),
+            name: config.display_name().to_owned(),
+        };
         Ok(Parts {
-            identity: Identity {
-                member: config.member_id.clone(),
-                name: config.display_name().to_owned(),
-            },
+            dialect: Dialect::new(
+                identity.clone(),
+                config.oots.clone(),
+                config.exchange.profile,
+            ),
+            identity,
             signed,
             logbook,
             client,
@@ -107,6 +116,7 @@ impl Parts {
     pub fn provider(&self, config: &Config, pool: &DbPool) -> Provider {
         Provider::new(ProviderParts {
             identity: self.identity.clone(),
+            dialect: self.dialect.clone(),
             signed: self.signed.clone(),
             logbook: self.logbook.clone(),
             pool: pool.clone(),
@@ -129,6 +139,7 @@ impl Parts {
         let transport: Arc<dyn Transport> = self.transport.clone();
         Requester::new(RequesterParts {
             identity: self.identity.clone(),
+            dialect: self.dialect.clone(),
             signed: self.signed.clone(),
             transport,
             logbook: self.logbook.clone(),

@@ -12,11 +12,12 @@ use once_node::operations::import::{self, Format};
 use once_pki::MemberId;
 use once_pki::ca::node_files;
 use once_pki::files::{read_certs, read_key};
+use once_xml::Profile;
 use once_xml::dsig::Signer;
 use once_xml::multipart::Part;
 use once_xml::request::{
-    Agent, Distribution, EvidenceRequest, EvidenceType, Identifier, LocalizedText, MEMBER_SCHEME,
-    NaturalPerson, Requirement, Subject, TAX_ID_SCHEME,
+    Agent, Distribution, EdmVersion, EvidenceRequest, EvidenceType, Identifier, LocalizedText,
+    MEMBER_SCHEME, NaturalPerson, PersonIdentifier, Procedure, Requirement, Subject,
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -82,19 +83,20 @@ pub fn member_signer(dir: &Path) -> anyhow::Result<Signer> {
 
 /// An agent with a member id.
 pub fn agent(member: &str) -> Agent {
-    Agent {
-        identifier: Identifier {
+    Agent::new(
+        Identifier {
             scheme: Some(MEMBER_SCHEME.into()),
             value: member.into(),
         },
-        name: LocalizedText {
+        LocalizedText {
             lang: None,
             value: member.into(),
         },
-    }
+    )
 }
 
-/// A residence-certificate request from `requester` to `provider` about the given person.
+/// A residence-certificate request of the national profile from `requester` to `provider` about
+/// the given person (a `tax_id` that is no valid identification number is left out).
 pub fn request(
     requester: &str,
     provider: &str,
@@ -109,25 +111,24 @@ pub fn request(
     };
     EvidenceRequest {
         id: uuid::Uuid::new_v4().to_string(),
-        specification_identifier: "oots-edm:v1.0".into(),
+        version: EdmVersion::default(),
         issue_date_time: OffsetDateTime::now_utc(),
-        procedure: text(PROCEDURE),
+        procedure: Some(Procedure::Text(text(PROCEDURE))),
         possibility_for_preview: false,
         explicit_request_given: true,
         preview_location: None,
         legal_basis: Some(LEGAL_BASIS.into()),
         requirements: vec![Requirement {
             identifier: LEGAL_BASIS.into(),
-            name: text("Proof of residence"),
+            names: vec![text("Proof of residence")],
         }],
         requester: agent(requester),
         provider: agent(provider),
         subject: Subject::NaturalPerson(NaturalPerson {
             level_of_assurance: None,
-            identifier: tax_id.map(|id| Identifier {
-                scheme: Some(TAX_ID_SCHEME.into()),
-                value: id.into(),
-            }),
+            identifier: tax_id
+                .and_then(|id| id.parse().ok())
+                .map(PersonIdentifier::TaxId),
             family_name: family_name.into(),
             given_name: given_name.into(),
             date_of_birth: import::parse_date(born).expect("date"),
@@ -136,11 +137,10 @@ pub fn request(
             identifier: uuid::Uuid::new_v4().to_string(),
             classification: RESIDENCE.into(),
             titles: vec![text("Residence certificate")],
-            distributions: vec![Distribution {
-                format: "application/xml".into(),
-                conforms_to: None,
-            }],
+            descriptions: Vec::new(),
+            distribution: Distribution::new("application/xml"),
         },
+        representative: None,
     }
 }
 
@@ -176,7 +176,7 @@ pub fn seal(signer: &Signer, sender: &str, request: &EvidenceRequest) -> Sealed 
         signer,
         sender,
         &request.provider.identifier.value,
-        request.to_xml().as_bytes(),
+        request.to_xml_as(Profile::De).as_bytes(),
         &[],
     )
 }

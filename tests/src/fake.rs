@@ -14,7 +14,7 @@ use once_xml::dsig::Signer;
 use once_xml::multipart;
 use once_xml::request::EvidenceRequest;
 use once_xml::response::{ErrorResponse, Exception, Response};
-use once_xml::{EdmCode, Limits};
+use once_xml::{EdmCode, Limits, Profile};
 
 /// What the fake provider does wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,7 +122,7 @@ async fn answer(fake: web::Data<Fake>, request: HttpRequest, body: web::Bytes) -
     let response = Response::Error(ErrorResponse {
         request_id: asked.id.clone(),
         response_id: uuid::Uuid::new_v4().to_string(),
-        specification_identifier: "oots-edm:v1.0".into(),
+        version: asked.version,
         provider: crate::exchange::agent(&fake.member),
         requester: asked.requester.clone(),
         exception: Exception::new(
@@ -137,7 +137,7 @@ async fn answer(fake: web::Data<Fake>, request: HttpRequest, body: web::Bytes) -
     ) else {
         return HttpResponse::BadRequest().finish();
     };
-    let document = response.to_xml();
+    let document = response.to_xml_as(Profile::De);
     let outgoing = Outgoing {
         document: document.as_bytes(),
         attachments: &[],

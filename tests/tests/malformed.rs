@@ -21,6 +21,7 @@ use once_tests::exchange::{
     population_register, seal_document,
 };
 use once_tests::{Backend, TestFederation};
+use once_xml::Profile;
 use once_xml::dsig::Signer;
 use once_xml::multipart::{self, Part};
 use once_xml::request::EvidenceRequest;
@@ -40,6 +41,7 @@ const VALID_EVERY: usize = 10;
 
 const EDM_AUTHENTICATION: &str = "EDM:ERR:0001";
 const EDM_INVALID: &str = "EDM:ERR:0003";
+const EDM_AUTHORIZATION: &str = "EDM:ERR:0002";
 
 const XML: &str = "application/xml";
 
@@ -210,7 +212,7 @@ fn cases(signer: &Signer, foreign: &Signer) -> Vec<Case> {
 
 /// A valid request about Jürgen, as XML text.
 fn valid() -> String {
-    juergen().to_xml()
+    juergen().to_xml_as(Profile::De)
 }
 
 /// `document` sealed as the requester seals it for the provider.
@@ -404,9 +406,9 @@ fn reader_cases(signer: &Signer) -> Vec<Case> {
         sealed(
             "duplicate attribute",
             replace_once(
-                &req.to_xml(),
-                &format!(r#"id="{}""#, req.id),
-                &format!(r#"id="{}" id="other""#, req.id),
+                &req.to_xml_as(Profile::De),
+                &format!(r#"id="{}""#, once_xml::ids::urn_uuid(&req.id)),
+                &format!(r#"id="{}" id="other""#, once_xml::ids::urn_uuid(&req.id)),
             )
             .as_bytes(),
             "bad attribute",
@@ -420,9 +422,9 @@ fn reader_cases(signer: &Signer) -> Vec<Case> {
         sealed(
             "20 000 attributes",
             replace_once(
-                &req.to_xml(),
-                &format!(r#"id="{}""#, req.id),
-                &format!(r#"id="{}"{attributes}"#, req.id),
+                &req.to_xml_as(Profile::De),
+                &format!(r#"id="{}""#, once_xml::ids::urn_uuid(&req.id)),
+                &format!(r#"id="{}"{attributes}"#, once_xml::ids::urn_uuid(&req.id)),
             )
             .as_bytes(),
             "more than 32 attributes",
@@ -475,7 +477,13 @@ fn envelope_cases(signer: &Signer, foreign: &Signer) -> Vec<Case> {
         Case::sealed(
             "a signed part dropped",
             transplant_signature(
-                &seal_document(signer, REQUESTER, PROVIDER, document.as_bytes(), &attachment),
+                &seal_document(
+                    signer,
+                    REQUESTER,
+                    PROVIDER,
+                    document.as_bytes(),
+                    &attachment,
+                ),
                 &seal_as_requester(signer, document.as_bytes()),
             ),
         )
@@ -568,17 +576,29 @@ fn codec_cases(signer: &Signer) -> Vec<Case> {
     let req = juergen();
     cases.push(semantic(
         "missing request id",
-        replace_once(&req.to_xml(), &format!(r#" id="{}""#, req.id), ""),
+        replace_once(
+            &req.to_xml_as(Profile::De),
+            &format!(r#" id="{}""#, once_xml::ids::urn_uuid(&req.id)),
+            "",
+        ),
         "lacks its id attribute",
     ));
     // The mandatory Procedure slot removed.
     let xml = valid();
     let procedure = slot_range(&xml, "Procedure");
-    cases.push(semantic(
-        "Procedure slot missing",
-        format!("{}{}", &xml[..procedure.start], &xml[procedure.end..]),
-        "mandatory slot Procedure is missing",
-    ));
+    // Without a Procedure slot (only recommended in EDM 1.0, R-EDM-REQ-S007): read, and
+    // refused because no access rule allows a request without a procedure.
+    cases.push(
+        Case {
+            code: EDM_AUTHORIZATION,
+            ..semantic(
+                "Procedure slot missing",
+                format!("{}{}", &xml[..procedure.start], &xml[procedure.end..]),
+                "for procedure \"\"",
+            )
+        }
+        .reason(reason::NO_ACCESS_RULE),
+    );
     // The Procedure slot given twice.
     cases.push(semantic(
         "Procedure slot twice",
@@ -654,7 +674,7 @@ fn codec_cases(signer: &Signer) -> Vec<Case> {
         .expect("format");
     cases.push(semantic(
         "IssueDateTime not a date",
-        replace_once(&req.to_xml(), &issued, "yesterday"),
+        replace_once(&req.to_xml_as(Profile::De), &issued, "yesterday"),
         "date and time with offset",
     ));
     // A boolean slot that is neither true nor false.
@@ -670,7 +690,7 @@ fn codec_cases(signer: &Signer) -> Vec<Case> {
     cases.push(
         semantic(
             "wrong EvidenceProvider",
-            juergen_request(REQUESTER, "DE-HB:KOMMUNE:04012000").to_xml(),
+            juergen_request(REQUESTER, "DE-HB:KOMMUNE:04012000").to_xml_as(Profile::De),
             "is not this node",
         )
         .reason(reason::PROVIDER_MISMATCH),
@@ -680,7 +700,7 @@ fn codec_cases(signer: &Signer) -> Vec<Case> {
     cases.push(
         Case::sealed(
             "wrong EvidenceRequester",
-            seal_as_requester(signer, spoofed.to_xml().as_bytes()),
+            seal_as_requester(signer, spoofed.to_xml_as(Profile::De).as_bytes()),
         )
         .unauthenticated("is not the member that sent the request")
         .reason(reason::REQUESTER_MISMATCH),
@@ -691,7 +711,7 @@ fn codec_cases(signer: &Signer) -> Vec<Case> {
     cases.push(
         semantic(
             "IssueDateTime in the future",
-            future.to_xml(),
+            future.to_xml_as(Profile::De),
             "from the provider's clock",
         )
         .reason(reason::STALE_ISSUE_DATE_TIME),

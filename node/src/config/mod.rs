@@ -21,7 +21,7 @@ pub use template::render_node_toml;
 mod oots;
 mod template;
 
-pub use oots::{OotsConfig, OotsEvidenceType, OotsMember, Profile};
+pub use oots::{OotsConfig, OotsEvidenceType, OotsMember, Profile, is_sr};
 
 /// The top-level fields; environment variables naming anything else are not configuration.
 const TOP_LEVEL_FIELDS: &[&str] = &[

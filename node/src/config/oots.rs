@@ -30,6 +30,29 @@ pub enum Profile {
 const EAS_PREFIX: &str = "urn:cef.eu:names:identifier:EAS:";
 const UNREGISTERED_PREFIX: &str = "urn:oasis:names:tc:ebcore:partyid-type:unregistered";
 
+/// The Semantic Repository, in the form of EDM 1.0 (later versions' URIs are compared in it).
+const SR: &str = "https://sr.oots.tech.europa.eu/";
+
+/// Whether `uri` is a Semantic Repository URI in `folder` (`requirements/`, …), under either
+/// host of the SR.
+pub fn is_sr(uri: &str, folder: &str) -> bool {
+    once_xml::sr::canonical(uri.trim())
+        .strip_prefix(SR)
+        .and_then(|rest| rest.strip_prefix(folder))
+        .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace))
+}
+
+fn check_sr(field: &str, uri: &str, folder: &str) -> Result<(), ConfigError> {
+    if is_sr(uri, folder) {
+        Ok(())
+    } else {
+        Err(ConfigError::new(
+            field,
+            format!("{uri:?} is not a Semantic Repository URI {SR}{folder}…"),
+        ))
+    }
+}
+
 /// The EDM versions this node writes.
 pub const SPECIFICATIONS: [&str; 3] = ["oots-edm:v1.0", "oots-edm:v1.1", "oots-edm:v1.2"];
 
@@ -77,6 +100,12 @@ pub struct OotsEvidenceType {
     /// `https://sr.oots.tech.europa.eu/distributions/<scheme>`, if any.
     #[serde(default)]
     pub conforms_to: Option<String>,
+    /// The Semantic Repository requirement an OOTS request for it names,
+    /// `https://sr.oots.tech.europa.eu/requirements/<UUID>`; a provider's access rules name it
+    /// as the legal basis of OOTS requesters. Without it, a request in the `oots` profile must
+    /// give a requirement URI as its `legal_basis`.
+    #[serde(default)]
+    pub requirement: Option<String>,
 }
 
 /// Another member's OOTS agent identifier.
@@ -120,9 +149,16 @@ impl OotsConfig {
                     ),
                 ));
             }
-            check_text(&field("classification"), &t.classification)?;
+            check_sr(
+                &field("classification"),
+                &t.classification,
+                "evidencetypeclassifications/",
+            )?;
             if let Some(conforms_to) = &t.conforms_to {
-                check_text(&field("conforms_to"), conforms_to)?;
+                check_sr(&field("conforms_to"), conforms_to, "distributions/")?;
+            }
+            if let Some(requirement) = &t.requirement {
+                check_sr(&field("requirement"), requirement, "requirements/")?;
             }
         }
         for (i, m) in self.members.iter().enumerate() {
@@ -212,7 +248,13 @@ mod tests {
                 classification:
                     "https://sr.oots.tech.europa.eu/evidencetypeclassifications/DE/2c3b5f5a-0d8e-4c2f-9a41-5d1f3b1e7c11"
                         .into(),
-                conforms_to: None,
+                conforms_to: Some(
+                    "https://sr.oots.tech.europa.eu/distributions/once-residence-certificate-1".into(),
+                ),
+                requirement: Some(
+                    "https://sr.oots.tech.europa.eu/requirements/0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
+                        .into(),
+                ),
             }],
             members: vec![OotsMember {
                 member: "AT:GOV:familienbeihilfe".parse().expect("member"),
@@ -227,7 +269,7 @@ mod tests {
         let known = ["urn:once:evidence-type:residence-certificate"];
         assert_eq!(config().check(&known), Ok(()));
         type Spoil = fn(&mut OotsConfig);
-        let cases: [(&str, Spoil); 5] = [
+        let cases: [(&str, Spoil); 8] = [
             ("oots.agent_scheme", |c| {
                 c.agent_scheme = "urn:once:member".into()
             }),
@@ -237,6 +279,16 @@ mod tests {
             }),
             ("oots.evidence_types[0].evidence_type", |c| {
                 c.evidence_types[0].evidence_type = "urn:x".into()
+            }),
+            ("oots.evidence_types[0].classification", |c| {
+                c.evidence_types[0].classification = "urn:once:evidence-type:x".into()
+            }),
+            ("oots.evidence_types[0].conforms_to", |c| {
+                c.evidence_types[0].conforms_to =
+                    Some("https://sr.oots.tech.europa.eu/requirements/x".into())
+            }),
+            ("oots.evidence_types[0].requirement", |c| {
+                c.evidence_types[0].requirement = Some("§ 9 BEEG".into())
             }),
             ("oots.members[0].agent_id", |c| {
                 c.members[0].agent_id = " ".into()

@@ -141,6 +141,18 @@ impl Kit {
     }
 }
 
+/// What `member` (named `name`) calls things, without OOTS participation, national by default.
+pub(crate) fn dialect(member: &str, name: &str) -> crate::exchange::dialect::Dialect {
+    crate::exchange::dialect::Dialect::new(
+        crate::exchange::Identity {
+            member: member.parse().expect("member id"),
+            name: name.into(),
+        },
+        None,
+        crate::config::Profile::De,
+    )
+}
+
 /// A member of the kit's federation.
 pub(crate) struct Member {
     /// Signs as the member, checks others against the kit's CA.

@@ -4,9 +4,11 @@
 
 use diesel::Connection;
 use once_pki::MemberId;
+use once_xml::Profile;
 use once_xml::evidence::EvidenceKind;
-use once_xml::request::{Distribution, Identifier, LegalPerson, SPECIFICATION_IDENTIFIER, Subject};
-use once_xml::response::{ErrorResponse, EvidenceItem, EvidenceResponse, Response, Sha256Hex};
+use once_xml::ids;
+use once_xml::request::{Agent, Distribution, EdmVersion, LegalPerson, Subject};
+use once_xml::response::{ErrorResponse, EvidenceItem, EvidenceResponse, Response};
 use once_xml::text::InvalidText;
 use time::OffsetDateTime;
 
@@ -15,10 +17,10 @@ use crate::db::log::{Direction, Kind, OUTCOME_EVIDENCE};
 use crate::db::{self, DbError, previews, replay};
 use crate::exchange::logbook::{LogEntry, append_all_within};
 use crate::exchange::transport::{Outgoing, Part, SealError, Transport};
-use crate::exchange::{member_agent, sha256};
 
-/// The content id of the evidence part.
-const EVIDENCE_CONTENT_ID: &str = "evidence-1@once";
+/// The content id of the evidence part (lower-case letters and digits before the `@`, as the
+/// EDM rules want a `cid:` reference).
+const EVIDENCE_CONTENT_ID: &str = "evidence1@once";
 
 /// An answer document before it is signed: its XML, the evidence beside it, its outcome, and the
 /// approved preview it delivers.
@@ -44,13 +46,14 @@ impl Provider {
             .request_id
             .clone()
             .unwrap_or_else(|| format!("unparsed-{}", uuid::Uuid::new_v4()));
+        let (profile, version) = self.profile_of(known);
         let unsigned = match outcome {
             Outcome::Evidence {
                 document,
                 kind,
                 preview,
             } => Unsigned {
-                xml: self.evidence_response(peer, known, &request_id, &document, kind),
+                xml: self.evidence_response(peer, known, &request_id, kind),
                 evidence: Some(document),
                 outcome: OUTCOME_EVIDENCE.to_owned(),
                 consumed_preview: preview,
@@ -59,12 +62,12 @@ impl Provider {
                 xml: Response::Error(ErrorResponse {
                     request_id: request_id.clone(),
                     response_id: uuid::Uuid::new_v4().to_string(),
-                    specification_identifier: SPECIFICATION_IDENTIFIER.to_owned(),
-                    provider: self.identity.agent(),
-                    requester: requester(known, peer),
+                    version,
+                    provider: self.dialect.me(profile),
+                    requester: self.requester(known, peer, profile),
                     exception: refusal.exception(OffsetDateTime::now_utc()),
                 })
-                .try_to_xml(),
+                .try_to_xml_as(profile),
                 evidence: None,
                 outcome: refusal.code.code().to_owned(),
                 consumed_preview: None,
@@ -125,52 +128,69 @@ impl Provider {
         }
     }
 
-    /// The evidence response binding the request (its digest) and the evidence (its digest and
-    /// its part).
+    /// The profile and version of the answer: the request's, or the node's default when the
+    /// request could not be read.
+    fn profile_of(&self, known: &Known) -> (Profile, EdmVersion) {
+        known.profile.unwrap_or_else(|| {
+            let profile = self.dialect.default_profile();
+            (profile, self.dialect.version(profile))
+        })
+    }
+
+    /// The requester as the request named it, or the peer.
+    fn requester(&self, known: &Known, peer: &MemberId, profile: Profile) -> Agent {
+        known
+            .requester
+            .clone()
+            .unwrap_or_else(|| self.dialect.peer(profile, peer, peer.as_str()))
+    }
+
+    /// The evidence response: one item of `kind` about the request's subject, its evidence in
+    /// the part [`EVIDENCE_CONTENT_ID`]. The envelope's signature binds the response to the
+    /// request and covers the evidence part.
     fn evidence_response(
         &self,
         peer: &MemberId,
         known: &Known,
         request_id: &str,
-        document: &[u8],
         kind: EvidenceKind,
     ) -> Result<String, InvalidText> {
+        let (profile, version) = self.profile_of(known);
         let now = OffsetDateTime::now_utc();
+        let named = self.dialect.evidence_type(profile, kind);
+        let mut distribution = Distribution::new(kind.media_type());
+        distribution.conforms_to = named.as_ref().and_then(|n| n.conforms_to.clone());
         let response = EvidenceResponse {
             request_id: request_id.to_owned(),
             response_id: uuid::Uuid::new_v4().to_string(),
-            specification_identifier: SPECIFICATION_IDENTIFIER.to_owned(),
+            version,
             issue_date_time: now,
-            requester: requester(known, peer),
-            provider: self.identity.agent(),
-            request_digest: known.request_digest.map(Sha256Hex::from_digest),
+            requester: self.requester(known, peer, profile),
+            provider: self.dialect.me(profile),
             evidence: vec![EvidenceItem {
-                id: format!("urn:uuid:{}", uuid::Uuid::new_v4()),
+                id: ids::urn_uuid(&uuid::Uuid::new_v4().to_string()).into_owned(),
                 evidence_id: uuid::Uuid::new_v4().to_string(),
                 // Evidence is only delivered after the request was read, subject included.
                 subject: known.subject.clone().unwrap_or_else(|| {
                     Subject::LegalPerson(LegalPerson {
-                        identifier: Identifier {
-                            scheme: None,
-                            value: String::new(),
-                        },
+                        level_of_assurance: None,
+                        legal_person_identifier: None,
+                        identifier: None,
                         legal_name: String::new(),
                     })
                 }),
-                issuing_authority: self.identity.agent(),
-                classification: kind.classification().to_owned(),
+                issuing_authority: self.dialect.me(profile),
+                classification: named
+                    .map_or_else(|| kind.classification().to_owned(), |n| n.classification),
                 titles: kind.titles(),
+                descriptions: Vec::new(),
                 issuing_date: now.date(),
-                distribution: Distribution {
-                    format: kind.media_type().to_owned(),
-                    conforms_to: Some(kind.namespace().to_owned()),
-                },
-                evidence_digest: Some(Sha256Hex::from_digest(sha256(document))),
+                distribution,
                 repository_item_ref: format!("cid:{EVIDENCE_CONTENT_ID}"),
                 repository_item_title: Some(kind.titles()[0].value.clone()),
             }],
         };
-        Response::Evidence(response).try_to_xml()
+        Response::Evidence(response).try_to_xml_as(profile)
     }
 
     /// Commits the request and the answer to the message log in one transaction, with the
@@ -237,12 +257,4 @@ impl Provider {
         })
         .await
     }
-}
-
-/// The requester as the request named it, or the peer.
-fn requester(known: &Known, peer: &MemberId) -> once_xml::request::Agent {
-    known
-        .requester
-        .clone()
-        .unwrap_or_else(|| member_agent(peer, peer.as_str()))
 }

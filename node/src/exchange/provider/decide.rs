@@ -74,7 +74,12 @@ pub(super) fn decide(
             .tax_id()
             .map(|id| digest(&id.to_string()))
             .unwrap_or_default(),
-        Subject::LegalPerson(org) => digest(&org.identifier.value),
+        Subject::LegalPerson(org) => digest(
+            org.legal_person_identifier
+                .as_deref()
+                .or(org.identifier.as_ref().map(|i| i.value.as_str()))
+                .unwrap_or(&org.legal_name),
+        ),
     };
     let refused = |refusal: Refusal, fresh: bool| Decision {
         subject_digest: requested_digest.clone(),
@@ -148,13 +153,16 @@ fn authorize(
     registers: &[Register],
 ) -> Result<Option<Refusal>, DbError> {
     let classification = input.kind.classification();
+    // The requester reads the evidence type as it asked for it (a Semantic Repository URI on
+    // an OOTS exchange), not by this node's own name.
+    let asked = input.request.evidence_type.classification.trim();
     if registers.is_empty() {
         return Ok(Some(Refusal::new(
             EdmCode::InvalidRequest,
-            format!("this provider keeps no register for evidence type {classification}"),
+            format!("this provider keeps no register for evidence type {asked}"),
         )));
     }
-    let procedure = &input.request.procedure.value;
+    let procedure = &super::procedure(input.request);
     let basis = legal_basis(input.request);
     if rules::find(conn, input.peer, classification, procedure, &basis)?.is_some() {
         return Ok(None);
@@ -168,7 +176,7 @@ fn authorize(
         EdmCode::Authorization,
         Reason::NoAccessRule,
         format!(
-            "no access rule allows {} to receive {classification} for procedure {procedure:?} on legal basis {basis:?}",
+            "no access rule allows {} to receive {asked} for procedure {procedure:?} on legal basis {basis:?}",
             input.peer
         ),
     )))
@@ -280,7 +288,6 @@ fn resumed_preview(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exchange::Identity;
     use crate::exchange::requester::{EvidenceQuery, SubjectInput};
     use crate::exchange::testkit::{Kit, RESIDENCE, RESIDENTS_CSV};
     use once_xml::request::{Identifier, LegalPerson};
@@ -297,6 +304,8 @@ mod tests {
                 family_name: family.into(),
                 given_name: given.into(),
                 date_of_birth: born.into(),
+                eidas_id: None,
+                level_of_assurance: None,
             },
             procedure: "Elterngeld".into(),
             legal_basis: "§ 9 BEEG".into(),
@@ -306,15 +315,17 @@ mod tests {
             provider: None,
             trace: None,
         };
-        let requester = Identity {
-            member: REQUESTER.parse().expect("member"),
-            name: "Elterngeldstelle".into(),
-        };
-        query.check().expect("query").to_request(
-            &requester,
-            &PROVIDER.parse().expect("member"),
-            None,
-        )
+        let dialect = crate::exchange::testkit::dialect(REQUESTER, "Elterngeldstelle");
+        query
+            .check()
+            .expect("query")
+            .to_request(
+                &dialect,
+                once_xml::Profile::De,
+                &PROVIDER.parse().expect("member"),
+                None,
+            )
+            .expect("request")
     }
 
     fn juergen() -> EvidenceRequest {
@@ -413,10 +424,12 @@ mod tests {
         let kit = kit(true).await;
         let mut company = juergen();
         company.subject = Subject::LegalPerson(LegalPerson {
-            identifier: Identifier {
+            level_of_assurance: None,
+            legal_person_identifier: None,
+            identifier: Some(Identifier {
                 scheme: None,
                 value: "HRB 1".into(),
-            },
+            }),
             legal_name: "Firma".into(),
         });
         assert_eq!(

@@ -10,10 +10,10 @@ use once_xml::evidence::EvidenceKind;
 use once_xml::request::EvidenceRequest;
 use time::OffsetDateTime;
 
-use super::{Known, Provider, legal_basis};
+use super::{Known, Provider, legal_basis, procedure};
 use crate::exchange::outcome::{Reason, Refusal};
+use crate::exchange::sha256;
 use crate::exchange::transport::Transport;
-use crate::exchange::{agent_member, sha256};
 
 /// A request that passed the envelope: what to decide on.
 #[derive(Debug)]
@@ -70,6 +70,7 @@ impl Provider {
         known.request_digest = Some(sha256(opened.document));
         let request = EvidenceRequest::from_xml(opened.document, self.signed.limits())?;
         known.learn(&request);
+        known.profile = Some((self.dialect.profile_of(&request), request.version));
         let now = OffsetDateTime::now_utc();
         let kind = self.check_request(&request, peer, now)?;
         Ok(Accepted { request, kind, now })
@@ -83,7 +84,7 @@ impl Provider {
         peer: &MemberId,
         now: OffsetDateTime,
     ) -> Result<EvidenceKind, Refusal> {
-        if agent_member(&request.requester).as_ref() != Some(peer) {
+        if self.dialect.member_of(&request.requester).as_ref() != Some(peer) {
             return Err(Refusal::because(
                 EdmCode::Authentication,
                 Reason::RequesterMismatch,
@@ -93,7 +94,7 @@ impl Provider {
                 ),
             ));
         }
-        if agent_member(&request.provider).as_ref() != Some(&self.identity.member) {
+        if self.dialect.member_of(&request.provider).as_ref() != Some(&self.identity.member) {
             return Err(Refusal::because(
                 EdmCode::InvalidRequest,
                 Reason::ProviderMismatch,
@@ -114,15 +115,17 @@ impl Provider {
                 ),
             ));
         }
-        EvidenceKind::from_classification(&request.evidence_type.classification).ok_or_else(|| {
-            Refusal::new(
-                EdmCode::InvalidRequest,
-                format!(
-                    "unknown evidence type {:?}",
-                    request.evidence_type.classification
-                ),
-            )
-        })
+        self.dialect
+            .kind_of(&request.evidence_type.classification)
+            .ok_or_else(|| {
+                Refusal::new(
+                    EdmCode::InvalidRequest,
+                    format!(
+                        "unknown evidence type {:?}",
+                        request.evidence_type.classification
+                    ),
+                )
+            })
     }
 }
 
@@ -133,7 +136,7 @@ impl Known {
         self.requester = Some(request.requester.clone());
         self.subject = Some(request.subject.clone());
         self.evidence_type = request.evidence_type.classification.clone();
-        self.procedure = request.procedure.value.clone();
+        self.procedure = procedure(request);
         self.legal_basis = legal_basis(request);
     }
 }

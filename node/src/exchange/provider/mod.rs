@@ -28,15 +28,17 @@ use std::time::Instant;
 use once_pki::MemberId;
 use once_runtime::signed::SignedMessages;
 use once_xml::EdmCode;
+use once_xml::Profile;
 use once_xml::dsig::Placement;
 use once_xml::evidence::{EvidenceKind, IssuingAuthority};
-use once_xml::request::{Agent, EvidenceRequest, Subject};
+use once_xml::request::{Agent, EdmVersion, EvidenceRequest, Procedure, Subject};
 use time::OffsetDateTime;
 
 use crate::config::PreviewConfig;
 use crate::db::registers::Record;
 use crate::db::{self, DbError, DbPool, previews, replay};
 use crate::exchange::Identity;
+use crate::exchange::dialect::Dialect;
 use crate::exchange::logbook::Logbook;
 use crate::exchange::metrics::{ExchangeMetrics, Role};
 use crate::exchange::outcome::Refusal;
@@ -54,6 +56,7 @@ pub const PRUNE_SECONDS: u64 = 30;
 #[derive(Debug)]
 pub struct Provider {
     identity: Identity,
+    dialect: Dialect,
     signed: SignedMessages,
     logbook: Arc<Logbook>,
     pool: DbPool,
@@ -67,6 +70,8 @@ pub struct Provider {
 pub struct ProviderParts {
     /// This node in messages.
     pub identity: Identity,
+    /// What this node calls things in each profile.
+    pub dialect: Dialect,
     /// Checks requests and signs answers and evidence.
     pub signed: SignedMessages,
     /// The message log.
@@ -146,6 +151,9 @@ struct Known {
     record_request: bool,
     /// SHA-256 of the request document, bound into the answer's envelope.
     request_digest: Option<[u8; 32]>,
+    /// The profile and version of the request, which the answer keeps (the node's default
+    /// until a request was read).
+    profile: Option<(Profile, EdmVersion)>,
 }
 
 /// What the request leads to.
@@ -169,6 +177,7 @@ impl Provider {
     pub fn new(parts: ProviderParts) -> Provider {
         Provider {
             identity: parts.identity,
+            dialect: parts.dialect,
             signed: parts.signed,
             logbook: parts.logbook,
             pool: parts.pool,
@@ -375,6 +384,15 @@ impl Provider {
             tracing::error!(error = %e, "signing the evidence failed");
             Outcome::Fault(ProviderFault::Unsigned)
         })
+    }
+}
+
+/// The procedure of a request as access rules name it: the OOTS code, or the national text.
+pub fn procedure(request: &EvidenceRequest) -> String {
+    match &request.procedure {
+        Some(Procedure::Code(code)) => code.as_str().to_owned(),
+        Some(Procedure::Text(text)) => text.value.clone(),
+        _ => String::new(),
     }
 }
 

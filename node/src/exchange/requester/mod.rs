@@ -20,6 +20,7 @@ pub use query::{CheckedQuery, EvidenceQuery, SubjectInput};
 use crate::config::ProviderConfig;
 use crate::db::log::{Direction, Kind, OUTCOME_EVIDENCE};
 use crate::exchange::Identity;
+use crate::exchange::dialect::{self, Dialect};
 use crate::exchange::discovery::Discovery;
 use crate::exchange::logbook::{LogEntry, Logbook};
 use crate::exchange::metrics::{ExchangeMetrics, Role};
@@ -29,6 +30,7 @@ use crate::exchange::transport::{Destination, Outgoing, Received, Transport};
 #[derive(Debug)]
 pub struct Requester {
     identity: Identity,
+    dialect: Dialect,
     signed: SignedMessages,
     transport: Arc<dyn Transport>,
     logbook: Arc<Logbook>,
@@ -43,6 +45,8 @@ pub struct Requester {
 pub struct RequesterParts {
     /// This node in messages.
     pub identity: Identity,
+    /// What this node calls things in each profile.
+    pub dialect: Dialect,
     /// Signs requests and checks answers.
     pub signed: SignedMessages,
     /// Carries requests to providers.
@@ -64,6 +68,7 @@ impl Requester {
     pub fn new(parts: RequesterParts) -> Requester {
         let RequesterParts {
             identity,
+            dialect,
             signed,
             transport,
             logbook,
@@ -74,6 +79,7 @@ impl Requester {
         } = parts;
         Requester {
             identity,
+            dialect,
             signed,
             transport,
             logbook,
@@ -118,10 +124,17 @@ impl Requester {
         let checked = query.check()?;
         let provider = self.choose(query).await?;
         *chosen = Some(provider.member.to_string());
-        let request =
-            checked.to_request(&self.identity, &provider.member, provider.name.as_deref());
+        let profile = provider
+            .profile
+            .map_or(self.dialect.default_profile(), dialect::profile);
+        let request = checked.to_request(
+            &self.dialect,
+            profile,
+            &provider.member,
+            provider.name.as_deref(),
+        )?;
         let document = request
-            .try_to_xml()
+            .try_to_xml_as(profile)
             .map_err(|e| RequestError::Invalid(e.to_string()))?
             .into_bytes();
         let sealed = self
@@ -152,6 +165,7 @@ impl Requester {
         };
         let provider = self.repinned(provider, query, &received).await;
         let sent = Sent {
+            dialect: &self.dialect,
             provider: &provider,
             request: &request,
             requester: &self.identity.member,

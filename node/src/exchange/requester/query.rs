@@ -3,10 +3,12 @@
 
 use once_pki::MemberId;
 use once_runtime::telemetry::TraceContext;
+use once_xml::Profile;
 use once_xml::evidence::EvidenceKind;
+use once_xml::ids;
 use once_xml::request::{
-    Distribution, EvidenceRequest, EvidenceType, Identifier, LocalizedText, NaturalPerson,
-    Requirement, SPECIFICATION_IDENTIFIER, Subject, TAX_ID_SCHEME,
+    Distribution, EvidenceRequest, EvidenceType, LevelOfAssurance, LocalizedText, NaturalPerson,
+    PersonIdentifier, Procedure, ProcedureCode, Requirement, Subject,
 };
 use once_xml::taxid::TaxId;
 use once_xml::text;
@@ -14,8 +16,9 @@ use serde::Deserialize;
 use time::{Date, OffsetDateTime};
 
 use super::RequestError;
+use crate::config::is_sr;
+use crate::exchange::dialect::Dialect;
 use crate::exchange::matching::parse_date;
-use crate::exchange::{Identity, member_agent};
 
 /// Longest text accepted in a name, the procedure or the legal basis, in bytes.
 const MAX_TEXT: usize = 512;
@@ -63,6 +66,15 @@ pub struct SubjectInput {
     pub given_name: String,
     /// Date of birth, `YYYY-MM-DD`.
     pub date_of_birth: String,
+    /// The person's eIDAS unique identifier `XX/YY/…` (nationality of the eID, destination
+    /// country, identifier), as the person's eID authentication gave it; sent in the `oots`
+    /// profile (the identification number never is).
+    #[serde(default)]
+    pub eidas_id: Option<String>,
+    /// The level of assurance of the person's authentication: `Low`, `Substantial` or `High`;
+    /// required in the `oots` profile.
+    #[serde(default)]
+    pub level_of_assurance: Option<String>,
 }
 
 /// A query whose every field was checked.
@@ -72,6 +84,10 @@ pub struct CheckedQuery {
     pub kind: EvidenceKind,
     /// The person's identification number, if given.
     pub tax_id: Option<TaxId>,
+    /// The person's eIDAS identifier, if given.
+    pub eidas_id: Option<String>,
+    /// The level of assurance of the person's authentication, if given.
+    pub level_of_assurance: Option<LevelOfAssurance>,
     /// Family name, trimmed.
     pub family_name: String,
     /// Given name(s), trimmed.
@@ -97,6 +113,11 @@ impl EvidenceQuery {
         for (field, value) in [
             ("evidence_type", self.evidence_type.clone()),
             ("subject.tax_id", optional(&self.subject.tax_id)),
+            ("subject.eidas_id", optional(&self.subject.eidas_id)),
+            (
+                "subject.level_of_assurance",
+                optional(&self.subject.level_of_assurance),
+            ),
             ("subject.family_name", self.subject.family_name.clone()),
             ("subject.given_name", self.subject.given_name.clone()),
             ("subject.date_of_birth", self.subject.date_of_birth.clone()),
@@ -137,9 +158,27 @@ impl EvidenceQuery {
         };
         let date_of_birth = parse_date(subject.date_of_birth.trim())
             .map_err(|e| invalid(format!("subject.date_of_birth: {e}")))?;
+        let eidas_id = subject
+            .eidas_id
+            .as_deref()
+            .map(|id| eidas_identifier(id.trim()))
+            .transpose()?;
+        let level_of_assurance = subject
+            .level_of_assurance
+            .as_deref()
+            .map(|level| {
+                LevelOfAssurance::from_code(level.trim()).ok_or_else(|| {
+                    invalid(format!(
+                        "subject.level_of_assurance {level:?} is not Low, Substantial or High"
+                    ))
+                })
+            })
+            .transpose()?;
         Ok(CheckedQuery {
             kind,
             tax_id,
+            eidas_id,
+            level_of_assurance,
             family_name: text("subject.family_name", &subject.family_name)?,
             given_name: text("subject.given_name", &subject.given_name)?,
             date_of_birth,
@@ -151,58 +190,119 @@ impl EvidenceQuery {
     }
 }
 
+/// An eIDAS unique identifier: `XX/YY/…`, two country codes and the identifier, which the EDM
+/// rules want to begin with at least nine letters or digits (R-EDM-REQ-C039: `ES/AT/02635542Y`).
+fn eidas_identifier(id: &str) -> Result<String, RequestError> {
+    let mut parts = id.splitn(3, '/');
+    let country = |c: Option<&str>| {
+        c.is_some_and(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()))
+    };
+    let (from, to, rest) = (parts.next(), parts.next(), parts.next());
+    let identifier = |r: &str| r.len() >= 9 && r.bytes().take(9).all(|b| b.is_ascii_alphanumeric());
+    if country(from) && country(to) && rest.is_some_and(identifier) {
+        Ok(id.to_owned())
+    } else {
+        Err(RequestError::Invalid(format!(
+            "subject.eidas_id {id:?} is not an eIDAS identifier XX/YY/… (two country codes in capitals, then the identifier, beginning with at least nine letters or digits, e.g. ES/AT/02635542Y)"
+        )))
+    }
+}
+
 impl CheckedQuery {
-    /// The evidence request this node sends for the query to `provider`.
+    /// The evidence request this node sends for the query to `provider`, in `profile`.
     pub fn to_request(
         &self,
-        requester: &Identity,
+        dialect: &Dialect,
+        profile: Profile,
         provider: &MemberId,
         provider_name: Option<&str>,
-    ) -> EvidenceRequest {
-        let text = |value: &str| LocalizedText {
-            lang: None,
-            value: value.to_owned(),
-        };
+    ) -> Result<EvidenceRequest, RequestError> {
+        let invalid = RequestError::Invalid;
         let kind = self.kind;
-        EvidenceRequest {
-            id: uuid::Uuid::new_v4().to_string(),
-            specification_identifier: SPECIFICATION_IDENTIFIER.to_owned(),
+        let named = dialect.evidence_type(profile, kind).ok_or_else(|| {
+            invalid(format!(
+                "{} has no Semantic Repository entry in [[oots.evidence_types]]; it cannot be asked for in the oots profile",
+                kind.classification()
+            ))
+        })?;
+        let title = kind.titles()[0].clone();
+        let (procedure, legal_basis, identifier, requirement) = match profile {
+            Profile::Oots => {
+                let code = ProcedureCode::new(&self.procedure).ok_or_else(|| {
+                    invalid(format!(
+                        "procedure {:?} is not a code of the OOTS Procedures list ({}); the oots profile needs one",
+                        self.procedure,
+                        ProcedureCode::ALL.join(", ")
+                    ))
+                })?;
+                if self.level_of_assurance.is_none() {
+                    return Err(invalid(
+                        "subject.level_of_assurance is required in the oots profile (Low, Substantial or High)".into(),
+                    ));
+                }
+                // An OOTS requester names its legal basis by a Semantic Repository requirement:
+                // the one given as `legal_basis`, or else the one configured for the type.
+                let requirement = if is_sr(&self.legal_basis, "requirements/") {
+                    self.legal_basis.clone()
+                } else {
+                    named.requirement.clone().ok_or_else(|| {
+                        invalid(format!(
+                            "legal_basis {:?} is not a Semantic Repository requirement (https://sr.oots.tech.europa.eu/requirements/…) and [[oots.evidence_types]] names none for {}; the oots profile needs one",
+                            self.legal_basis,
+                            kind.classification()
+                        ))
+                    })?
+                };
+                // The identification number never leaves the national profile.
+                let identifier = self.eidas_id.clone().map(PersonIdentifier::Eidas);
+                (Procedure::Code(code), None, identifier, requirement)
+            }
+            _ => (
+                Procedure::Text(LocalizedText::new("DE", self.procedure.clone())),
+                Some(self.legal_basis.clone()),
+                self.tax_id
+                    .map(PersonIdentifier::TaxId)
+                    .or_else(|| self.eidas_id.clone().map(PersonIdentifier::Eidas)),
+                self.legal_basis.clone(),
+            ),
+        };
+        let mut distribution = Distribution::new(kind.media_type());
+        distribution.conforms_to = named.conforms_to;
+        Ok(EvidenceRequest {
+            id: ids::urn_uuid(&uuid::Uuid::new_v4().to_string()).into_owned(),
+            version: dialect.version(profile),
             issue_date_time: OffsetDateTime::now_utc(),
-            procedure: text(&self.procedure),
+            procedure: Some(procedure),
             possibility_for_preview: self.preview,
             explicit_request_given: true,
             preview_location: self.preview_location.clone(),
-            legal_basis: Some(self.legal_basis.clone()),
+            legal_basis,
             requirements: vec![Requirement {
-                identifier: self.legal_basis.clone(),
-                name: text(&format!(
-                    "{} ({})",
-                    kind.titles()[0].value,
-                    self.legal_basis
-                )),
+                identifier: requirement,
+                names: vec![title],
             }],
-            requester: requester.agent(),
-            provider: member_agent(provider, provider_name.unwrap_or(provider.as_str())),
+            requester: dialect.me(profile),
+            provider: dialect.peer(
+                profile,
+                provider,
+                provider_name.unwrap_or(provider.as_str()),
+            ),
             subject: Subject::NaturalPerson(NaturalPerson {
-                level_of_assurance: None,
-                identifier: self.tax_id.as_ref().map(|id| Identifier {
-                    scheme: Some(TAX_ID_SCHEME.to_owned()),
-                    value: id.to_string(),
-                }),
+                level_of_assurance: self.level_of_assurance,
+                identifier,
                 family_name: self.family_name.clone(),
                 given_name: self.given_name.clone(),
                 date_of_birth: self.date_of_birth,
             }),
+            representative: None,
             evidence_type: EvidenceType {
                 identifier: uuid::Uuid::new_v4().to_string(),
-                classification: kind.classification().to_owned(),
+                classification: named.classification,
                 titles: kind.titles(),
-                distributions: vec![Distribution {
-                    format: kind.media_type().to_owned(),
-                    conforms_to: Some(kind.namespace().to_owned()),
-                }],
+                descriptions: Vec::new(),
+                distribution,
             },
-        }
+        })
     }
 }
 
@@ -218,6 +318,8 @@ pub(super) mod tests {
                 family_name: " Muster ".into(),
                 given_name: "Erika".into(),
                 date_of_birth: "1980-02-29".into(),
+                eidas_id: None,
+                level_of_assurance: None,
             },
             procedure: "Elterngeld".into(),
             legal_basis: "§ 1 BEEG".into(),
@@ -233,16 +335,12 @@ pub(super) mod tests {
     fn a_checked_query_is_trimmed_and_becomes_a_request_to_the_provider() {
         let checked = query().check().expect("valid");
         assert_eq!(checked.family_name, "Muster");
-        let requester = Identity {
-            member: "DE-HB:KOMMUNE:04011000".parse().expect("member"),
-            name: "Bremen".into(),
-        };
+        let dialect = crate::exchange::testkit::dialect("DE-HB:KOMMUNE:04011000", "Bremen");
         let provider: MemberId = "DE:BUND:drv".parse().expect("member");
-        let request = checked.to_request(&requester, &provider, None);
-        assert_eq!(
-            crate::exchange::agent_member(&request.provider),
-            Some(provider)
-        );
+        let request = checked
+            .to_request(&dialect, Profile::De, &provider, None)
+            .expect("request");
+        assert_eq!(dialect.member_of(&request.provider), Some(provider));
         assert_eq!(request.legal_basis.as_deref(), Some("§ 1 BEEG"));
         assert!(!request.possibility_for_preview);
     }
@@ -250,7 +348,16 @@ pub(super) mod tests {
     #[test]
     fn each_wrong_field_is_named() {
         type Spoil = fn(&mut EvidenceQuery);
-        let cases: [(&str, Spoil); 9] = [
+        let cases: [(&str, Spoil); 12] = [
+            ("subject.eidas_id", |q| {
+                q.subject.eidas_id = Some("at/DE/02635542Y".into())
+            }),
+            ("subject.eidas_id", |q| {
+                q.subject.eidas_id = Some("ES/AT/0263554".into())
+            }),
+            ("subject.level_of_assurance", |q| {
+                q.subject.level_of_assurance = Some("Very high".into())
+            }),
             ("evidence_type", |q| q.evidence_type = "urn:x".into()),
             ("subject.tax_id", |q| q.subject.tax_id = Some("123".into())),
             ("subject.date_of_birth", |q| {
@@ -276,6 +383,23 @@ pub(super) mod tests {
                 }
                 other => panic!("{field}: {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn an_eidas_identifier_is_what_the_edm_rules_accept() {
+        for good in ["ES/AT/02635542Y", "DE/AT/ABCDEFGHI-xyz"] {
+            assert_eq!(eidas_identifier(good).ok().as_deref(), Some(good));
+        }
+        for bad in [
+            "ES/AT/0263554",
+            "ES/AT/",
+            "es/AT/02635542Y",
+            "ESP/AT/02635542Y",
+            "ES-AT-02635542Y",
+            "ES/AT/0263-5542Y",
+        ] {
+            assert!(eidas_identifier(bad).is_err(), "{bad}");
         }
     }
 }

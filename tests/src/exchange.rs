@@ -245,7 +245,7 @@ pub async fn income_register(pool: &DbPool, requester: &str) -> anyhow::Result<(
 
 /// Adds `register` (of one evidence type) with the records in `csv`, and a rule that lets
 /// `requester` receive its evidence for [`PROCEDURE`] on [`LEGAL_BASIS`].
-async fn add_register(
+pub async fn add_register(
     pool: &DbPool,
     register: Register,
     csv: &str,

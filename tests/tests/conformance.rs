@@ -10,16 +10,23 @@
 //!   (`EDM_1_0_RULE_DEFECTS`, met by the refusal without preview);
 //! - `de`: no finding outside the rule ids of the documented German deviations
 //!   (`DE_DEVIATIONS`) and that defect.
+//!
+//! With `ONCE_CONFORMANCE_REPORT=<dir>` each test writes its result as a Markdown table (rule set
+//! → messages, rules fired, error-level findings by rule id) to `<dir>/<profile>.md`:
+//! `scripts/conformance` runs them and prints docs/CONFORMANCE.md's tables.
 
 use std::collections::BTreeSet;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use once_node::config::{OotsConfig, OotsEvidenceType, OotsMember, Profile, ProviderConfig};
+use once_node::config::{
+    OotsConfig, OotsEvidenceType, OotsMember, PreviewConfig, Profile, ProviderConfig,
+};
 use once_node::db::{self, log, rules};
 use once_tests::exchange::{
     PROVIDER, REQUESTER, RESIDENCE, api_key, bremen_provider, browser, start_provider,
 };
-use once_tests::{Backend, TestFederation};
+use once_tests::{Backend, TestFederation, free_port};
 use once_xml::multipart;
 use once_xml::profile::{DE_DEVIATIONS, EDM_1_0_RULE_DEFECTS};
 use once_xml::schematron::{self, Rules};
@@ -72,10 +79,20 @@ struct Setup {
 impl Setup {
     /// Provider and requester; the requester speaks `profile` to the provider.
     async fn start(profile: Profile) -> Setup {
+        let preview_port = free_port();
         let mut fed = start_provider(
             TestFederation::builder()
                 .backend(Backend::Sqlite)
-                .configure(|c| c.oots = Some(oots("04011000-buergeramt-01"))),
+                .configure(move |c| {
+                    c.oots = Some(oots("04011000-buergeramt-01"));
+                    c.preview = Some(PreviewConfig {
+                        listen: SocketAddr::from(([127, 0, 0, 1], preview_port)),
+                        public_url: format!("https://localhost:{preview_port}"),
+                        ttl_seconds: 600,
+                        max_attempts: 3,
+                        simulated_mailbox: true,
+                    });
+                }),
         )
         .await
         .expect("provider");
@@ -168,11 +185,18 @@ fn query(subject: Value, procedure: &str, legal_basis: &str) -> Value {
     })
 }
 
-/// Checks `files` with the EDM rules; every error-level rule id must be in `allowed`.
-fn check(files: &[PathBuf], allowed: &BTreeSet<&str>) -> usize {
+/// Checks `files` with the EDM rules; every error-level rule id must be in `allowed`. Writes
+/// the table of `profile` if `ONCE_CONFORMANCE_REPORT` names a directory.
+fn check(profile: &str, files: &[PathBuf], allowed: &BTreeSet<&str>) -> usize {
     let reports = schematron::check_files(files, Rules::Auto)
         .unwrap_or_else(|e| panic!("the Schematron check could not run: {e}"));
     assert_eq!(reports.len(), files.len());
+    if let Some(dir) = std::env::var_os("ONCE_CONFORMANCE_REPORT") {
+        let dir = PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).expect("report directory");
+        std::fs::write(dir.join(format!("{profile}.md")), table(&reports, allowed))
+            .expect("write the report");
+    }
     for (report, file) in reports.iter().zip(files) {
         let outside: Vec<String> = report
             .errors()
@@ -198,6 +222,56 @@ fn check(files: &[PathBuf], allowed: &BTreeSet<&str>) -> usize {
     reports.len()
 }
 
+/// Per rule set: the messages it ran over, its rules fired, and its error-level findings by
+/// rule id (each marked as a documented deviation or defect).
+fn table(reports: &[schematron::Report], allowed: &BTreeSet<&str>) -> String {
+    use std::collections::BTreeMap;
+    #[derive(Default)]
+    struct Row {
+        messages: usize,
+        fired: u32,
+        errors: BTreeMap<String, usize>,
+    }
+    let mut rows: BTreeMap<String, Row> = BTreeMap::new();
+    for report in reports {
+        for run in &report.rule_sets {
+            let row = rows.entry(run.name.clone()).or_default();
+            row.messages += 1;
+            row.fired += run.fired_rules;
+        }
+        for finding in report.errors() {
+            let row = rows.entry(finding.rule_set.clone()).or_default();
+            *row.errors.entry(finding.key()).or_default() += 1;
+        }
+    }
+    let mut out = String::from(
+        "| rule set | messages | rules fired | error-level findings |\n|---|---:|---:|---|\n",
+    );
+    for (name, row) in rows {
+        let errors = if row.errors.is_empty() {
+            "none".to_owned()
+        } else {
+            row.errors
+                .iter()
+                .map(|(id, n)| {
+                    let why = if allowed.contains(id.as_str()) {
+                        "documented"
+                    } else {
+                        "NOT documented"
+                    };
+                    format!("{id} ×{n} ({why})")
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        out.push_str(&format!(
+            "| {name} | {} | {} | {errors} |\n",
+            row.messages, row.fired
+        ));
+    }
+    out
+}
+
 fn defects() -> BTreeSet<&'static str> {
     EDM_1_0_RULE_DEFECTS.iter().map(|d| d.rule).collect()
 }
@@ -215,6 +289,12 @@ async fn the_oots_profile_passes_the_commissions_rules() {
         .ask(query(juergen_abroad(), OOTS_PROCEDURE, "§ 18 BMG"))
         .await;
     assert_eq!(status, 200, "the configured requirement: {answer}");
+    // With a preview: EDM:ERR:0002 with the preview severity and location.
+    let mut with_preview = query(juergen_abroad(), OOTS_PROCEDURE, SR_REQUIREMENT);
+    with_preview["preview"] = json!(true);
+    let (status, answer) = setup.ask(with_preview).await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(answer["status"], "preview_required", "{answer}");
     // Nobody by that name: EDM:ERR:0004.
     let mut nobody = juergen_abroad();
     nobody["family_name"] = json!("Niemand");
@@ -251,14 +331,14 @@ async fn the_oots_profile_passes_the_commissions_rules() {
     }
 
     let files = setup.sent_documents().await;
-    assert_eq!(files.len(), 8, "four requests and four answers");
+    assert_eq!(files.len(), 10, "five requests and five answers");
     for file in &files {
         let xml = std::fs::read_to_string(file).expect("read");
         for national in ["urn:once:", "LegalBasis", "65929970489", "Elterngeld\""] {
             assert!(!xml.contains(national), "{national} in {}", file.display());
         }
     }
-    assert_eq!(check(&files, &defects()), 8);
+    assert_eq!(check("oots", &files, &defects()), 10);
     setup.fed.stop().await;
 }
 
@@ -283,6 +363,6 @@ async fn the_de_profile_deviates_only_as_documented() {
     assert_eq!(files.len(), 4);
     let mut allowed = defects();
     allowed.extend(DE_DEVIATIONS.iter().flat_map(|d| d.breaks.iter().copied()));
-    assert_eq!(check(&files, &allowed), 4);
+    assert_eq!(check("de", &files, &allowed), 4);
     setup.fed.stop().await;
 }

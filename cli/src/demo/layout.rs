@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::citizens::SampleSubject;
 
 /// The version of the directory layout; a directory of another layout is not reused.
-pub(super) const FORMAT: &str = "once-demo/1";
+pub(super) const FORMAT: &str = "once-demo/2";
 /// The file scripts read.
 pub(super) const DEMO_JSON: &str = "demo.json";
 /// The register map's member id.
@@ -89,8 +89,39 @@ pub(super) const PENSION: Member = Member {
     }),
 };
 
+/// An authority of another member state: Austria's family allowance office, which asks
+/// Bremen's population register for a residence certificate over OOTS (the `oots` profile).
+pub(super) const ABROAD: Member = Member {
+    id: "AT:BUND:familienbeihilfe",
+    name: "Finanzamt Österreich, Familienbeihilfe",
+    dir: "familienbeihilfe-at",
+    contact: "familienbeihilfe@demo.once.invalid",
+    register: None,
+};
+
 /// Every member, the requester first.
-pub(super) const MEMBERS: [Member; 3] = [REQUESTER, POPULATION, PENSION];
+pub(super) const MEMBERS: [Member; 4] = [REQUESTER, POPULATION, PENSION, ABROAD];
+
+/// The cross-border exchange in OOTS terms, as an operator takes them from the Evidence Broker
+/// and the Semantic Repository (the UUIDs are the demo's own).
+pub(super) mod oots {
+    /// The residence certificate's Semantic Repository classification.
+    pub const RESIDENCE: &str = "https://sr.oots.tech.europa.eu/evidencetypeclassifications/DE/2c3b5f5a-0d8e-4c2f-9a41-5d1f3b1e7c11";
+    /// Its data model.
+    pub const RESIDENCE_MODEL: &str =
+        "https://sr.oots.tech.europa.eu/distributions/once-residence-certificate-1";
+    /// The requirement the Austrian office names, and Bremen's access rule for it.
+    pub const REQUIREMENT: &str =
+        "https://sr.oots.tech.europa.eu/requirements/0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0";
+    /// The OOTS procedure "requesting proof of residence".
+    pub const PROCEDURE: &str = "S1";
+    /// Agent identifiers: Bremen's by its Leitweg-ID (EAS 0204), Austria's by its VAT number
+    /// (EAS 9915).
+    pub const BREMEN_SCHEME: &str = "urn:cef.eu:names:identifier:EAS:0204";
+    pub const BREMEN_ID: &str = "04011000-BUERGERAMT-01";
+    pub const AUSTRIA_SCHEME: &str = "urn:cef.eu:names:identifier:EAS:9915";
+    pub const AUSTRIA_ID: &str = "ATU00000024";
+}
 
 /// Paths inside the demo directory.
 #[derive(Debug, Clone)]

@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 
 use super::citizens::SampleSubject;
 use super::layout::{
-    DemoFile, INCOME, LEGAL_BASIS, Layout, MEMBERS, Member, MemberEntry, PENSION, POPULATION,
-    PROCEDURE, REQUESTER, RESIDENCE,
+    ABROAD, DemoFile, INCOME, LEGAL_BASIS, Layout, MEMBERS, Member, MemberEntry, PENSION,
+    POPULATION, PROCEDURE, REQUESTER, RESIDENCE, oots,
 };
 use super::{Federation, Step, ok};
 use crate::CliError;
@@ -179,6 +179,19 @@ pub(super) async fn run(fed: &Federation, demo: &DemoFile) -> Result<Done, CliEr
         POPULATION.id
     ));
 
+    let abroad = entry(&ABROAD)?;
+    let answer = cross_border(&http, &abroad, &population, &subject).await?;
+    ok(format!(
+        "{} ({}) obtained a residence certificate for {} {} from {} over OOTS (EDM 1.0, the oots profile: eIDAS identifier, level of assurance High, procedure {}, Semantic Repository evidence type), signed:",
+        ABROAD.name,
+        ABROAD.id,
+        subject.given_name,
+        subject.family_name,
+        POPULATION.id,
+        oots::PROCEDURE
+    ));
+    show(&answer, &["person.family_name", "address.municipality"]);
+
     let step = "the transfers show in the citizen's transfer record";
     let residence_at = transfer(&http, &population, &subject, &residence_request, RESIDENCE)
         .await
@@ -254,51 +267,115 @@ async fn with_preview(
     pension: &MemberEntry,
     subject: &SampleSubject,
 ) -> Result<(Value, String), CliError> {
-    let step = "obtain an income certificate with the preview";
     let mut body = query(INCOME, subject, PROCEDURE);
     body["preview"] = json!(true);
-    let (status, answer) = http.ask(requester, &body).await.step(step)?;
+    let (answer, location) = previewed(
+        http,
+        (&REQUESTER, requester),
+        (&PENSION, pension),
+        subject,
+        body,
+        "an income certificate",
+    )
+    .await?;
+    if field(&answer, "tax_year").is_empty() || field(&answer, "gross_annual_income_eur").is_empty()
+    {
+        return Err(format!("the certificate has no income: {answer}"))
+            .step("obtain an income certificate after the preview");
+    }
+    Ok((answer, location))
+}
+
+/// The cross-border exchange: Austria's family allowance office asks Bremen's population
+/// register over OOTS (the `oots` profile: EAS agents, Semantic Repository evidence type, the
+/// OOTS procedure code and requirement), naming the citizen by the eIDAS identifier the German
+/// eID gave the Austrian service, with level of assurance High, and with the preview.
+async fn cross_border(
+    http: &Http,
+    abroad: &MemberEntry,
+    population: &MemberEntry,
+    subject: &SampleSubject,
+) -> Result<Value, CliError> {
+    let eidas_id = format!(
+        "DE/AT/{}",
+        &once_pki::sha256_hex(subject.tax_id.as_bytes())[..20]
+    );
+    let body = json!({
+        "evidence_type": RESIDENCE,
+        "subject": {
+            "eidas_id": eidas_id,
+            "level_of_assurance": "High",
+            "family_name": subject.family_name,
+            "given_name": subject.given_name,
+            "date_of_birth": subject.date_of_birth,
+        },
+        "procedure": oots::PROCEDURE,
+        "legal_basis": oots::REQUIREMENT,
+        "provider": POPULATION.id,
+        "preview": true,
+    });
+    let (answer, _) = previewed(
+        http,
+        (&ABROAD, abroad),
+        (&POPULATION, population),
+        subject,
+        body,
+        "a residence certificate over OOTS",
+    )
+    .await?;
+    Ok(answer)
+}
+
+/// Asks with a preview: the provider wants the citizen's approval first (202 with the preview
+/// location on its preview page), the citizen approves, the requester asks again with the
+/// location and gets the evidence. Returns the answer and the location.
+async fn previewed(
+    http: &Http,
+    (requester, requester_entry): (&Member, &MemberEntry),
+    (provider, provider_entry): (&Member, &MemberEntry),
+    subject: &SampleSubject,
+    mut body: Value,
+    what: &str,
+) -> Result<(Value, String), CliError> {
+    let step = format!("obtain {what} with the preview");
+    let (status, answer) = http.ask(requester_entry, &body).await.step(&step)?;
     if status != 202 || answer["status"] != "preview_required" {
         return Err(format!(
             "expected 202 preview_required, got HTTP {status}: {answer}"
         ))
-        .step(step);
+        .step(&step);
     }
     let location = answer["preview_location"]
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    let expected = pension.preview_url.as_deref().unwrap_or("https://");
+    let expected = provider_entry.preview_url.as_deref().unwrap_or("https://");
     if !location.starts_with(expected) {
         return Err(format!(
             "the preview location {location:?} is not on {expected}"
         ))
-        .step(step);
+        .step(&step);
     }
     ok(format!(
-        "the Elterngeld office asked for an income certificate with a preview; {} wants the citizen's approval first: {location}",
-        PENSION.id
+        "{} ({}) asked for {what} with a preview; {} wants the citizen's approval first: {location}",
+        requester.name, requester.id, provider.id
     ));
 
     let step = "the citizen approves on the preview page";
-    citizen_approves(http, pension, subject, &location)
+    citizen_approves(http, provider_entry, subject, &location)
         .await
         .step(step)?;
     ok(
         "the citizen opened the preview page, entered the one-time code from the simulated mailbox, saw the certificate and approved it",
     );
 
-    let step = "obtain the income certificate after the preview";
+    let step = format!("obtain {what} after the preview");
     body["preview_location"] = json!(location);
     let answer = http
-        .ask(requester, &body)
+        .ask(requester_entry, &body)
         .await
-        .and_then(|(status, answer)| expect_evidence(status, answer, &PENSION, subject))
-        .step(step)?;
-    if field(&answer, "tax_year").is_empty() || field(&answer, "gross_annual_income_eur").is_empty()
-    {
-        return Err(format!("the certificate has no income: {answer}")).step(step);
-    }
+        .and_then(|(status, answer)| expect_evidence(status, answer, provider, subject))
+        .step(&step)?;
     Ok((answer, location))
 }
 

@@ -11,8 +11,8 @@ use once_pki::files::{read_text, write_public};
 
 use super::citizens::{self, Population};
 use super::layout::{
-    DemoFile, FORMAT, LEGAL_BASIS, Layout, MAP_MEMBER, MEMBERS, MapEntry, Member, PENSION,
-    POPULATION, PROCEDURE, REQUESTER, RegisterEntry, member_entry,
+    ABROAD, DemoFile, FORMAT, LEGAL_BASIS, Layout, MAP_MEMBER, MEMBERS, MapEntry, Member, PENSION,
+    POPULATION, PROCEDURE, REQUESTER, RESIDENCE, RegisterEntry, member_entry, oots,
 };
 use super::{Step, ok, seconds};
 use crate::CliError;
@@ -77,7 +77,7 @@ pub(super) async fn create(layout: &Layout) -> Result<DemoFile, CliError> {
         seconds(started.elapsed())
     ));
 
-    let mut registers = vec![Vec::new(), Vec::new(), Vec::new()];
+    let mut registers = vec![Vec::new(); MEMBERS.len()];
     for (i, member) in MEMBERS.iter().enumerate() {
         if member.register.is_some() {
             registers[i].push(fill_register(layout, member, &population).await?);
@@ -86,6 +86,13 @@ pub(super) async fn create(layout: &Layout) -> Result<DemoFile, CliError> {
     ok(format!(
         "access rules: {} may receive residence certificates from {} and income certificates from {}, for the procedure {PROCEDURE:?} on the legal basis {LEGAL_BASIS:?}; nothing else",
         REQUESTER.id, POPULATION.id, PENSION.id
+    ));
+    ok(format!(
+        "across the border: {} may receive residence certificates from {} over OOTS, for the procedure {} on the requirement {}",
+        ABROAD.id,
+        POPULATION.id,
+        oots::PROCEDURE,
+        oots::REQUIREMENT
     ));
 
     let samples = population.samples(POPULATION.id, PENSION.id);
@@ -144,7 +151,13 @@ async fn set_up_members(
         )
         .await
         .step(&step)?;
+        let population_peer = MEMBERS
+            .iter()
+            .zip(member_ports)
+            .find(|(m, _)| m.id == POPULATION.id)
+            .map_or(0, |(_, p)| p.peer);
         configure_node(&layout.node_toml(member), member, *ports, map_api).step(&step)?;
+        configure_oots(&layout.node_toml(member), member, population_peer).step(&step)?;
         Config::load(&layout.node_toml(member)).step(&step)?;
         ok(format!(
             "set up {} ({}): certificates, keys, node.toml, database, API key",
@@ -325,6 +338,17 @@ async fn fill_register(
             .map_err(|e| conflict(e.to_string()))?;
         rules::add(conn, REQUESTER.id, evidence_type, PROCEDURE, LEGAL_BASIS)
             .map_err(|e| conflict(e.to_string()))?;
+        if evidence_type == super::layout::RESIDENCE {
+            // The Austrian office, for the OOTS procedure on the OOTS requirement.
+            rules::add(
+                conn,
+                ABROAD.id,
+                evidence_type,
+                oots::PROCEDURE,
+                oots::REQUIREMENT,
+            )
+            .map_err(|e| conflict(e.to_string()))?;
+        }
         Ok(())
     })
     .await
@@ -376,6 +400,54 @@ fn configure_node(path: &Path, member: &Member, ports: Ports, map_api: u16) -> R
             "[map]\nurl = \"https://localhost:{map_api}\"\nmember = \"{MAP_MEMBER}\"\npeer_url = \"https://localhost:{}\"\n",
             ports.peer
         ));
+        Ok(text)
+    })
+}
+
+/// The cross-border part of the configuration: Bremen's population register and the Austrian
+/// office as OOTS participants (`[oots]`: EAS agent identifiers, the residence certificate in
+/// Semantic Repository terms, each other as members), and the Austrian office's provider table
+/// naming Bremen with the `oots` profile.
+fn configure_oots(path: &Path, member: &Member, population_peer: u16) -> Result<(), String> {
+    let (scheme, id, country, other, other_scheme, other_id) = match member.id {
+        id if id == POPULATION.id => (
+            oots::BREMEN_SCHEME,
+            oots::BREMEN_ID,
+            "DE",
+            ABROAD.id,
+            oots::AUSTRIA_SCHEME,
+            oots::AUSTRIA_ID,
+        ),
+        id if id == ABROAD.id => (
+            oots::AUSTRIA_SCHEME,
+            oots::AUSTRIA_ID,
+            "AT",
+            POPULATION.id,
+            oots::BREMEN_SCHEME,
+            oots::BREMEN_ID,
+        ),
+        _ => return Ok(()),
+    };
+    tune(path, |mut text| {
+        text.push_str(&format!(
+            "\n[oots]\nagent_scheme = \"{scheme}\"\nagent_id = \"{id}\"\ncountry = \"{country}\"\n\n\
+             [[oots.evidence_types]]\nevidence_type = \"{RESIDENCE}\"\nclassification = \"{}\"\n\
+             conforms_to = \"{}\"\nrequirement = \"{}\"\n\n\
+             [[oots.members]]\nmember = \"{other}\"\nagent_scheme = \"{other_scheme}\"\n\
+             agent_id = \"{other_id}\"\n",
+            oots::RESIDENCE,
+            oots::RESIDENCE_MODEL,
+            oots::REQUIREMENT
+        ));
+        if member.id == ABROAD.id {
+            text.push_str(&format!(
+                "\n[[providers]]\nmember = \"{}\"\nname = \"{}\"\nurl = \"https://localhost:{population_peer}\"\n\
+                 evidence_types = [\"{RESIDENCE}\"]\njurisdictions = [\"{}\"]\nprofile = \"oots\"\n",
+                POPULATION.id,
+                POPULATION.name,
+                citizens::BREMEN
+            ));
+        }
         Ok(text)
     })
 }

@@ -53,6 +53,19 @@ fn check_sr(field: &str, uri: &str, folder: &str) -> Result<(), ConfigError> {
     }
 }
 
+/// Whether two agent identifier schemes are the same: equal, or the same EAS code, one given
+/// as the URN and the other bare (`0204`), as some implementations write it.
+pub fn same_scheme(configured: &str, given: &str) -> bool {
+    let code = |s: &str| {
+        s.trim()
+            .strip_prefix(EAS_PREFIX)
+            .unwrap_or(s.trim())
+            .to_owned()
+    };
+    configured.trim() == given.trim()
+        || (configured.trim().starts_with(EAS_PREFIX) && code(configured) == code(given))
+}
+
 /// The EDM versions this node writes.
 pub const SPECIFICATIONS: [&str; 3] = ["oots-edm:v1.0", "oots-edm:v1.1", "oots-edm:v1.2"];
 
@@ -96,8 +109,8 @@ pub struct OotsEvidenceType {
     /// Its Semantic Repository classification,
     /// `https://sr.oots.tech.europa.eu/evidencetypeclassifications/<CC>/<UUID>`.
     pub classification: String,
-    /// The Semantic Repository distribution it conforms to,
-    /// `https://sr.oots.tech.europa.eu/distributions/<scheme>`, if any.
+    /// The Semantic Repository distribution (data model) it conforms to,
+    /// `https://sr.oots.tech.europa.eu/distributions/<scheme>`; required (the evidence is XML).
     #[serde(default)]
     pub conforms_to: Option<String>,
     /// The Semantic Repository requirement an OOTS request for it names,
@@ -154,8 +167,18 @@ impl OotsConfig {
                 &t.classification,
                 "evidencetypeclassifications/",
             )?;
-            if let Some(conforms_to) = &t.conforms_to {
-                check_sr(&field("conforms_to"), conforms_to, "distributions/")?;
+            // This node's evidence is XML, and the EDM rules want the data model of XML
+            // evidence named (R-EDM-RESP-C044a).
+            match &t.conforms_to {
+                Some(conforms_to) => {
+                    check_sr(&field("conforms_to"), conforms_to, "distributions/")?
+                }
+                None => {
+                    return Err(ConfigError::new(
+                        field("conforms_to"),
+                        "is required: the evidence is XML, and the EDM rules want its data model (https://sr.oots.tech.europa.eu/distributions/…, R-EDM-RESP-C044a)",
+                    ));
+                }
             }
             if let Some(requirement) = &t.requirement {
                 check_sr(&field("requirement"), requirement, "requirements/")?;
@@ -189,8 +212,13 @@ impl OotsConfig {
     pub fn member_of(&self, scheme: &str, id: &str) -> Option<&MemberId> {
         self.members
             .iter()
-            .find(|m| m.agent_scheme == scheme.trim() && m.agent_id == id.trim())
+            .find(|m| same_scheme(&m.agent_scheme, scheme) && m.agent_id == id.trim())
             .map(|m| &m.member)
+    }
+
+    /// Whether an agent identifier names this authority's OOTS agent.
+    pub fn is_me(&self, scheme: &str, id: &str) -> bool {
+        same_scheme(&self.agent_scheme, scheme) && self.agent_id == id.trim()
     }
 
     /// The OOTS agent identifier of `member` configured in `[[oots.members]]`.
@@ -269,7 +297,10 @@ mod tests {
         let known = ["urn:once:evidence-type:residence-certificate"];
         assert_eq!(config().check(&known), Ok(()));
         type Spoil = fn(&mut OotsConfig);
-        let cases: [(&str, Spoil); 8] = [
+        let cases: [(&str, Spoil); 9] = [
+            ("oots.evidence_types[0].conforms_to", |c| {
+                c.evidence_types[0].conforms_to = None
+            }),
             ("oots.agent_scheme", |c| {
                 c.agent_scheme = "urn:once:member".into()
             }),
@@ -312,11 +343,20 @@ mod tests {
             )
             .is_none()
         );
-        let member = c.member_of("urn:cef.eu:names:identifier:EAS:9915", " AT-FB-0001 ");
-        assert_eq!(
-            member.map(MemberId::as_str),
-            Some("AT:GOV:familienbeihilfe")
-        );
+        for scheme in ["urn:cef.eu:names:identifier:EAS:9915", "9915", " 9915 "] {
+            let member = c.member_of(scheme, " AT-FB-0001 ");
+            assert_eq!(
+                member.map(MemberId::as_str),
+                Some("AT:GOV:familienbeihilfe"),
+                "{scheme}"
+            );
+        }
+        assert!(c.member_of("9916", "AT-FB-0001").is_none());
+        assert!(c.is_me("0204", "04011000-0001-12"));
+        assert!(!c.is_me(
+            "urn:oasis:names:tc:ebcore:partyid-type:unregistered:0204",
+            "04011000-0001-12"
+        ));
         assert!(
             c.member_of("urn:cef.eu:names:identifier:EAS:0204", "AT-FB-0001")
                 .is_none()

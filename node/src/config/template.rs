@@ -77,6 +77,9 @@ request_timeout_ms = 10000
 checkpoint_seconds = 60
 # How long a peer may take to send a request body (milliseconds).
 body_timeout_ms = 10000
+# The profile of the message layer requests are written in when a provider's entry names none:
+# "de" (national) or "oots" (the Commission's EDM rules; needs [oots]).
+profile = "de"
 
 # The preview page where people see their evidence before it is sent (provider side).
 # [preview]
@@ -92,6 +95,21 @@ body_timeout_ms = 10000
 # peer_url = "https://this-node.example:8443"
 # cache_seconds = 300
 
+# This authority as a participant of the EU Once-Only Technical System (see OPERATIONS.md).
+# [oots]
+# agent_scheme = "urn:cef.eu:names:identifier:EAS:0204"
+# agent_id = "04011000-BUERGERAMT-01"
+# country = "DE"
+# [[oots.evidence_types]]
+# evidence_type = "urn:once:evidence-type:residence-certificate"
+# classification = "https://sr.oots.tech.europa.eu/evidencetypeclassifications/DE/<UUID>"
+# conforms_to = "https://sr.oots.tech.europa.eu/distributions/<data model>"
+# requirement = "https://sr.oots.tech.europa.eu/requirements/<UUID>"
+# [[oots.members]]
+# member = "AT:BUND:familienbeihilfe"
+# agent_scheme = "urn:cef.eu:names:identifier:EAS:9915"
+# agent_id = "ATU00000024"
+
 # Providers this node asks for evidence when the map does not know or is not configured.
 # [[providers]]
 # member = "DE-HB:KOMMUNE:04011000"
@@ -99,6 +117,7 @@ body_timeout_ms = 10000
 # url = "https://melde.bremen.example:8443"
 # evidence_types = ["urn:once:evidence-type:residence-certificate"]
 # jurisdictions = ["04011000"]
+# profile = "oots"
 "#
     )
 }

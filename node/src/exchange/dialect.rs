@@ -138,7 +138,7 @@ impl Dialect {
             return value.parse().ok();
         }
         let oots = self.oots.as_ref()?;
-        if scheme == oots.agent_scheme && value == oots.agent_id {
+        if oots.is_me(scheme, value) {
             return Some(self.identity.member.clone());
         }
         oots.member_of(scheme, value).cloned()

@@ -139,10 +139,18 @@ impl Provider {
 
     /// The requester as the request named it, or the peer.
     fn requester(&self, known: &Known, peer: &MemberId, profile: Profile) -> Agent {
-        known
-            .requester
-            .clone()
-            .unwrap_or_else(|| self.dialect.peer(profile, peer, peer.as_str()))
+        match &known.requester {
+            // On an OOTS exchange the requester as this node knows it (its configured agent
+            // identifier, the scheme as a URN even if the request wrote a bare EAS code), named
+            // as it named itself.
+            Some(asked) if profile == Profile::Oots => {
+                let mut agent = self.dialect.peer(profile, peer, &asked.name.value);
+                agent.name = asked.name.clone();
+                agent
+            }
+            Some(asked) => asked.clone(),
+            None => self.dialect.peer(profile, peer, peer.as_str()),
+        }
     }
 
     /// The evidence response: one item of `kind` about the request's subject, its evidence in

@@ -333,7 +333,7 @@ impl Provider {
             Err(outcome) => return outcome,
         };
         match self
-            .create_preview(config, request, peer, subject_digest, signed)
+            .create_preview(config, request, peer, kind, subject_digest, signed)
             .await
         {
             Ok(location) => Outcome::Refused(Refusal::preview_required(location, None)),

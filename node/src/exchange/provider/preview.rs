@@ -4,6 +4,7 @@
 //! [`crate::exchange::preview`].
 
 use once_pki::MemberId;
+use once_xml::evidence::EvidenceKind;
 use once_xml::request::EvidenceRequest;
 use time::OffsetDateTime;
 
@@ -28,6 +29,7 @@ impl Provider {
         config: &PreviewConfig,
         request: &EvidenceRequest,
         peer: &MemberId,
+        kind: EvidenceKind,
         subject_digest: &str,
         evidence: Vec<u8>,
     ) -> Result<String, DbError> {
@@ -40,7 +42,9 @@ impl Provider {
             id: id.clone(),
             request_id: request.id.clone(),
             requester: peer.as_str().to_owned(),
-            evidence_type: request.evidence_type.classification.clone(),
+            // This node's name of the type, whatever the request called it (a Semantic
+            // Repository URI on an OOTS exchange): the resumed request is compared by it.
+            evidence_type: kind.classification().to_owned(),
             subject_digest: subject_digest.to_owned(),
             evidence,
             code_sha256: hex::encode(sha256(code.as_bytes())),

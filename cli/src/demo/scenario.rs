@@ -179,18 +179,7 @@ pub(super) async fn run(fed: &Federation, demo: &DemoFile) -> Result<Done, CliEr
         POPULATION.id
     ));
 
-    let abroad = entry(&ABROAD)?;
-    let answer = cross_border(&http, &abroad, &population, &subject).await?;
-    ok(format!(
-        "{} ({}) obtained a residence certificate for {} {} from {} over OOTS (EDM 1.0, the oots profile: eIDAS identifier, level of assurance High, procedure {}, Semantic Repository evidence type), signed:",
-        ABROAD.name,
-        ABROAD.id,
-        subject.given_name,
-        subject.family_name,
-        POPULATION.id,
-        oots::PROCEDURE
-    ));
-    show(&answer, &["person.family_name", "address.municipality"]);
+    cross_border(&http, &entry(&ABROAD)?, &population, &subject).await?;
 
     let step = "the transfers show in the citizen's transfer record";
     let residence_at = transfer(&http, &population, &subject, &residence_request, RESIDENCE)
@@ -295,7 +284,7 @@ async fn cross_border(
     abroad: &MemberEntry,
     population: &MemberEntry,
     subject: &SampleSubject,
-) -> Result<Value, CliError> {
+) -> Result<(), CliError> {
     let eidas_id = format!(
         "DE/AT/{}",
         &once_pki::sha256_hex(subject.tax_id.as_bytes())[..20]
@@ -323,7 +312,17 @@ async fn cross_border(
         "a residence certificate over OOTS",
     )
     .await?;
-    Ok(answer)
+    ok(format!(
+        "{} ({}) obtained a residence certificate for {} {} from {} over OOTS (EDM 1.0, the oots profile: eIDAS identifier, level of assurance High, procedure {}, Semantic Repository evidence type), signed:",
+        ABROAD.name,
+        ABROAD.id,
+        subject.given_name,
+        subject.family_name,
+        POPULATION.id,
+        oots::PROCEDURE
+    ));
+    show(&answer, &["person.family_name", "address.municipality"]);
+    Ok(())
 }
 
 /// Asks with a preview: the provider wants the citizen's approval first (202 with the preview

@@ -4,6 +4,46 @@ use std::net::SocketAddr;
 
 use once_pki::MemberId;
 
+/// The optional sections of `node.toml`, commented out, with example values.
+const OPTIONAL_SECTIONS: &str = r#"# The preview page where people see their evidence before it is sent (provider side).
+# [preview]
+# listen = "0.0.0.0:8444"
+# public_url = "https://preview.example.org:8444"
+# ttl_seconds = 900
+# max_attempts = 5
+
+# The register map: this node publishes its registers there and discovers providers.
+# [map]
+# url = "https://map.example:9443"
+# member = "DE:BUND:registerlandkarte"
+# peer_url = "https://this-node.example:8443"
+# cache_seconds = 300
+
+# This authority as a participant of the EU Once-Only Technical System (see OPERATIONS.md).
+# [oots]
+# agent_scheme = "urn:cef.eu:names:identifier:EAS:0204"
+# agent_id = "04011000-BUERGERAMT-01"
+# country = "DE"
+# [[oots.evidence_types]]
+# evidence_type = "urn:once:evidence-type:residence-certificate"
+# classification = "https://sr.oots.tech.europa.eu/evidencetypeclassifications/DE/<UUID>"
+# conforms_to = "https://sr.oots.tech.europa.eu/distributions/<data model>"
+# requirement = "https://sr.oots.tech.europa.eu/requirements/<UUID>"
+# [[oots.members]]
+# member = "AT:BUND:familienbeihilfe"
+# agent_scheme = "urn:cef.eu:names:identifier:EAS:9915"
+# agent_id = "ATU00000024"
+
+# Providers this node asks for evidence when the map does not know or is not configured.
+# [[providers]]
+# member = "DE-HB:KOMMUNE:04011000"
+# name = "Bürgeramt Bremen"
+# url = "https://melde.bremen.example:8443"
+# evidence_types = ["urn:once:evidence-type:residence-certificate"]
+# jurisdictions = ["04011000"]
+# profile = "oots"
+"#;
+
 /// The commented `node.toml` that `once node init` writes.
 pub fn render_node_toml(
     member_id: &MemberId,
@@ -81,43 +121,6 @@ body_timeout_ms = 10000
 # "de" (national) or "oots" (the Commission's EDM rules; needs [oots]).
 profile = "de"
 
-# The preview page where people see their evidence before it is sent (provider side).
-# [preview]
-# listen = "0.0.0.0:8444"
-# public_url = "https://preview.example.org:8444"
-# ttl_seconds = 900
-# max_attempts = 5
-
-# The register map: this node publishes its registers there and discovers providers.
-# [map]
-# url = "https://map.example:9443"
-# member = "DE:BUND:registerlandkarte"
-# peer_url = "https://this-node.example:8443"
-# cache_seconds = 300
-
-# This authority as a participant of the EU Once-Only Technical System (see OPERATIONS.md).
-# [oots]
-# agent_scheme = "urn:cef.eu:names:identifier:EAS:0204"
-# agent_id = "04011000-BUERGERAMT-01"
-# country = "DE"
-# [[oots.evidence_types]]
-# evidence_type = "urn:once:evidence-type:residence-certificate"
-# classification = "https://sr.oots.tech.europa.eu/evidencetypeclassifications/DE/<UUID>"
-# conforms_to = "https://sr.oots.tech.europa.eu/distributions/<data model>"
-# requirement = "https://sr.oots.tech.europa.eu/requirements/<UUID>"
-# [[oots.members]]
-# member = "AT:BUND:familienbeihilfe"
-# agent_scheme = "urn:cef.eu:names:identifier:EAS:9915"
-# agent_id = "ATU00000024"
-
-# Providers this node asks for evidence when the map does not know or is not configured.
-# [[providers]]
-# member = "DE-HB:KOMMUNE:04011000"
-# name = "Bürgeramt Bremen"
-# url = "https://melde.bremen.example:8443"
-# evidence_types = ["urn:once:evidence-type:residence-certificate"]
-# jurisdictions = ["04011000"]
-# profile = "oots"
-"#
+{OPTIONAL_SECTIONS}"#
     )
 }

@@ -123,17 +123,48 @@ pub fn build(
     root: &[u8],
     attachments: &[Part<'_>],
 ) -> Result<(String, Vec<u8>), MultipartError> {
-    if boundary_seed.len() < 16 {
-        return Err(MultipartError::BoundarySeedTooShort {
-            len: boundary_seed.len(),
-        });
-    }
     let root = Part {
         content_id: MESSAGE_CONTENT_ID,
         content_type: MESSAGE_CONTENT_TYPE,
         body: root,
     };
-    let parts: Vec<&Part<'_>> = std::iter::once(&root).chain(attachments).collect();
+    build_with(boundary_seed, &root, MESSAGE_CONTENT_TYPE, attachments)
+}
+
+/// The `Content-ID` [`build_soap`] gives the SOAP envelope.
+pub const SOAP_CONTENT_ID: &str = "soap-envelope@once";
+
+/// The media type of a SOAP 1.2 envelope.
+pub const SOAP_CONTENT_TYPE: &str = "application/soap+xml";
+
+/// Builds a SOAP-with-attachments body (eDelivery AS4): the SOAP 1.2 `envelope` as the root part
+/// (`application/soap+xml; charset=UTF-8`, content id [`SOAP_CONTENT_ID`]) and the `attachments`,
+/// as [`build`] does otherwise.
+pub fn build_soap(
+    boundary_seed: &[u8],
+    envelope: &[u8],
+    attachments: &[Part<'_>],
+) -> Result<(String, Vec<u8>), MultipartError> {
+    let root = Part {
+        content_id: SOAP_CONTENT_ID,
+        content_type: "application/soap+xml; charset=UTF-8",
+        body: envelope,
+    };
+    build_with(boundary_seed, &root, SOAP_CONTENT_TYPE, attachments)
+}
+
+fn build_with(
+    boundary_seed: &[u8],
+    root: &Part<'_>,
+    root_type: &str,
+    attachments: &[Part<'_>],
+) -> Result<(String, Vec<u8>), MultipartError> {
+    if boundary_seed.len() < 16 {
+        return Err(MultipartError::BoundarySeedTooShort {
+            len: boundary_seed.len(),
+        });
+    }
+    let parts: Vec<&Part<'_>> = std::iter::once(root).chain(attachments).collect();
     for (i, part) in parts.iter().enumerate() {
         if content_id_inner(part.content_id).is_none() {
             return Err(MultipartError::InvalidHeaderValue {
@@ -175,7 +206,8 @@ pub fn build(
     body.extend_from_slice(boundary.as_bytes());
     body.extend_from_slice(b"--\r\n");
     let content_type = format!(
-        "multipart/related; boundary=\"{boundary}\"; type=\"{MESSAGE_CONTENT_TYPE}\"; start=\"<{MESSAGE_CONTENT_ID}>\""
+        "multipart/related; boundary=\"{boundary}\"; type=\"{root_type}\"; start=\"<{}>\"",
+        root.content_id
     );
     Ok((content_type, body))
 }
@@ -224,6 +256,27 @@ pub fn parse<'a>(
     body: &'a [u8],
     limits: &MultipartLimits,
 ) -> Result<Multipart<'a>, MultipartError> {
+    parse_with(content_type, body, limits, false)
+}
+
+/// Reads a SOAP-with-attachments body (eDelivery AS4) as [`parse`] does, except that the root
+/// part, when the `start` parameter does not name it, may come without a `Content-ID`: nothing
+/// refers to the SOAP envelope by `cid:`, and AS4 senders leave it out. Its content id is then
+/// empty. Every other part still needs one.
+pub fn parse_soap<'a>(
+    content_type: &str,
+    body: &'a [u8],
+    limits: &MultipartLimits,
+) -> Result<Multipart<'a>, MultipartError> {
+    parse_with(content_type, body, limits, true)
+}
+
+fn parse_with<'a>(
+    content_type: &str,
+    body: &'a [u8],
+    limits: &MultipartLimits,
+    soap: bool,
+) -> Result<Multipart<'a>, MultipartError> {
     if body.len() > limits.max_body_bytes {
         return Err(MultipartError::BodyTooLarge {
             size: body.len(),
@@ -236,7 +289,8 @@ pub fn parse<'a>(
     let mut dash_boundary = b"--".to_vec();
     dash_boundary.extend_from_slice(boundary.as_bytes());
 
-    let parts = split_parts(body, &dash_boundary, limits)?;
+    let anonymous_root = soap && header.start.is_none();
+    let parts = split_parts(body, &dash_boundary, limits, anonymous_root)?;
     for (i, part) in parts.iter().enumerate() {
         if parts[..i].iter().any(|p| p.content_id == part.content_id) {
             return Err(MultipartError::DuplicateContentId {
@@ -261,6 +315,7 @@ fn split_parts<'a>(
     body: &'a [u8],
     dash_boundary: &[u8],
     limits: &MultipartLimits,
+    anonymous_root: bool,
 ) -> Result<Vec<Part<'a>>, MultipartError> {
     // The first delimiter starts the body or a line of it; anything before it is the preamble.
     let mut at = if body.starts_with(dash_boundary) {
@@ -290,7 +345,8 @@ fn split_parts<'a>(
         let next = start
             + find(&body[start..], dash_boundary).ok_or(MultipartError::NoClosingDelimiter)?;
         let end = content_end(body, start, next, number)?;
-        parts.push(part(&body[start..end], number, limits)?);
+        let anonymous = anonymous_root && number == 1;
+        parts.push(part(&body[start..end], number, limits, anonymous)?);
         at = next + dash_boundary.len();
     }
 }

@@ -121,6 +121,7 @@ pub(super) fn part<'a>(
     raw: &'a [u8],
     number: usize,
     limits: &MultipartLimits,
+    anonymous: bool,
 ) -> Result<Part<'a>, MultipartError> {
     let (headers, content) = header_section(raw, number, limits)?;
     if headers.len() > limits.max_header_bytes {
@@ -151,9 +152,17 @@ pub(super) fn part<'a>(
         .content_type
         .filter(|t| !t.is_empty())
         .ok_or(MultipartError::MissingContentType { part: number })?;
-    let content_id = headers
-        .content_id
-        .ok_or(MultipartError::MissingContentId { part: number })?;
+    let content_id = match headers.content_id {
+        Some(id) => id,
+        None if anonymous => {
+            return Ok(Part {
+                content_id: "",
+                content_type,
+                body: content,
+            });
+        }
+        None => return Err(MultipartError::MissingContentId { part: number }),
+    };
     let id = content_id
         .strip_prefix('<')
         .and_then(|id| id.strip_suffix('>'))

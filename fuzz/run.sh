@@ -16,7 +16,7 @@ if [ "$target" = import ]; then
 fi
 case "$target" in
     request | response | descriptor | c14n) dict="-dict=$fuzz/dict/xml.dict" ;;
-    multipart | import) dict="-dict=$fuzz/dict/$target.dict" ;;
+    multipart | import | as4) dict="-dict=$fuzz/dict/$target.dict" ;;
     *) dict="" ;;
 esac
 mkdir -p "$fuzz/target/corpus-work/$target" "$fuzz/target/logs/$target"

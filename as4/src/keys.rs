@@ -174,8 +174,9 @@ impl Credentials {
         Ok(out)
     }
 
-    /// Decrypts a session key transported with RSA-OAEP (SHA-256, MGF1 with SHA-256).
-    pub(crate) fn oaep_decrypt(&self, encrypted: &[u8]) -> Option<Vec<u8>> {
+    /// Decrypts a session key transported with RSA-OAEP (SHA-256, MGF1 with SHA-256); `None`
+    /// if it does not decrypt (the caller answers EBMS:0102 without saying more).
+    pub fn oaep_decrypt(&self, encrypted: &[u8]) -> Option<Vec<u8>> {
         self.decrypting
             .decrypt(rsa::Oaep::<sha2_011::Sha256>::new(), encrypted)
             .ok()

@@ -7,11 +7,16 @@
 
 use std::path::{Path, PathBuf};
 
+use once_as4::oots::{Action, EBRS_MIME_TYPE, OotsHeader, SchemedId};
+use once_as4::receive::{self, SignerCheck};
+use once_as4::send::{self, OutgoingPayload};
+use once_as4::{Certificate, EbmsCode, EbmsError, Party, signal};
 use once_pki::MemberId;
 use once_pki::ca::{Ca, Validity};
 use once_pki::files::read_certs_from_pem;
 use once_xml::EdmCode;
 use once_xml::Limits;
+use once_xml::Profile;
 use once_xml::descriptor::{NodeDescriptor, RegisterDescriptor};
 use once_xml::discovery::{DiscoveredProvider, DiscoveryOutcome, DiscoveryResponse};
 use once_xml::dsig::{Placement, Signer};
@@ -50,7 +55,7 @@ fn main() -> Result<()> {
         EvidenceRequest::from_xml(&std::fs::read(samples.join("birth_request.xml"))?, &limits)?;
     request.requester.identifier = member_identifier("DE-HB:LAND:elterngeld");
     request.provider.identifier = member_identifier(member.as_str());
-    let request_xml = request.to_xml();
+    let request_xml = request.to_xml_as(Profile::De);
     let signed_request = signer.sign(&request_xml, Placement::Slot)?;
     write(
         &corpus,
@@ -92,13 +97,13 @@ fn main() -> Result<()> {
         let response = Response::from_xml(&std::fs::read(samples.join(sample))?, &limits)?;
         responses.push((
             sample.trim_end_matches(".xml").replace('_', "-"),
-            response.to_xml(),
+            response.to_xml_as(Profile::De),
         ));
     }
     let error = Response::Error(ErrorResponse {
         request_id: request.id.clone(),
         response_id: "urn:uuid:7a1c7a52-3f0e-4d43-9c1b-0d6f0b0e9e12".into(),
-        specification_identifier: request.specification_identifier.clone(),
+        version: request.version,
         provider: request.provider.clone(),
         requester: request.requester.clone(),
         exception: Exception::new(
@@ -108,7 +113,7 @@ fn main() -> Result<()> {
         )
         .with_reason(reason::SUBJECT_NOT_FOUND),
     });
-    responses.push(("error".into(), error.to_xml()));
+    responses.push(("error".into(), error.to_xml_as(Profile::De)));
     let mut signed_responses = Vec::new();
     for (name, xml) in &responses {
         let signed = signer.sign(xml, Placement::Slot)?;
@@ -190,8 +195,120 @@ fn main() -> Result<()> {
         seed.extend_from_slice(xml.as_bytes());
         write(&corpus, "c14n", &format!("once-{name}-signed.xml"), &seed)?;
     }
+    as4_seeds(
+        &corpus,
+        signed_request.as_bytes(),
+        signed_responses[0].as_bytes(),
+        signed_documents[0].1.as_bytes(),
+    )?;
     eprintln!("seeds written under {}", corpus.display());
     Ok(())
+}
+
+/// AS4: an OOTS request and an answer with evidence, sent to and signed by the fuzz access point
+/// (`keys/`), so that they open; a receipt for the first and an error signal.
+fn as4_seeds(corpus: &Path, request: &[u8], response: &[u8], evidence: &[u8]) -> Result<()> {
+    let me = once_fuzz::as4_credentials();
+    let mut header = OotsHeader {
+        from_party: "AP_AT_01".into(),
+        to_party: "AP_DE_01".into(),
+        action: Action::ExecuteQueryRequest,
+        conversation_id: "e0a6a5b7-6b2e-4b9c-9a63-8f0c6d3a1b24".into(),
+        ref_to_message_id: None,
+        original_sender: SchemedId {
+            scheme: "urn:cef.eu:names:identifier:EAS:9914".into(),
+            id: "AT:BUND:familienbeihilfe".into(),
+        },
+        final_recipient: SchemedId {
+            scheme: "urn:cef.eu:names:identifier:EAS:9930".into(),
+            id: "DE73524311".into(),
+        },
+        exchange_id: "1a2b3c4d-0000-4000-8000-000000000002".into(),
+        specification_id: "oots-edm:v1.0".into(),
+    };
+    let at = datetime!(2026-11-23 09:00:00 UTC);
+    let payload = |content_id: &str, mime_type: &str, bytes| OutgoingPayload {
+        content_id: content_id.into(),
+        mime_type: mime_type.into(),
+        bytes,
+        compress: true,
+    };
+    let request_payloads = [payload("edm@fuzz.test", EBRS_MIME_TYPE, request)];
+    let sent = send::user_message(
+        &header.to_user_message("request-1@fuzz.test".into(), at),
+        &request_payloads,
+        me,
+        me.certificate(),
+    )?;
+    write(
+        corpus,
+        "as4",
+        "once-request.as4",
+        &with_header(&sent.content_type, &sent.body),
+    )?;
+
+    header.action = Action::ExecuteQueryResponse;
+    header.ref_to_message_id = Some("request-1@fuzz.test".into());
+    let answer_payloads = [
+        payload("edm@fuzz.test", EBRS_MIME_TYPE, response),
+        payload("evidence-1@fuzz.test", "application/xml", evidence),
+    ];
+    let answer = send::user_message(
+        &header.to_user_message("response-1@fuzz.test".into(), at),
+        &answer_payloads,
+        me,
+        me.certificate(),
+    )?;
+    write(
+        corpus,
+        "as4",
+        "once-response.as4",
+        &with_header(&answer.content_type, &answer.body),
+    )?;
+
+    let received = receive::open(
+        &sent.content_type,
+        &sent.body,
+        me,
+        &Pinned(me.certificate().clone()),
+        &receive::Limits::default(),
+    )?;
+    let receipt = signal::receipt(&received, me, "fuzz.test")?;
+    write(
+        corpus,
+        "as4",
+        "once-receipt.as4",
+        &with_header(&receipt.content_type, &receipt.body),
+    )?;
+    let refused = EbmsError {
+        code: EbmsCode::FailedDecryption,
+        detail: "the payload edm@fuzz.test does not decrypt".into(),
+        ref_to_message_id: Some("request-1@fuzz.test".into()),
+    };
+    let error = signal::error(&refused, me, "fuzz.test")?;
+    write(
+        corpus,
+        "as4",
+        "once-error.as4",
+        &with_header(&error.content_type, &error.body),
+    )?;
+    Ok(())
+}
+
+/// Accepts exactly one certificate as the signer.
+struct Pinned(Certificate);
+
+impl SignerCheck for Pinned {
+    fn check(&self, _from: &Party, certificate: &Certificate) -> std::result::Result<(), String> {
+        if certificate.der() == self.0.der() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} is not the fuzz access point",
+                certificate.subject()
+            ))
+        }
+    }
 }
 
 fn member_identifier(id: &str) -> Identifier {

@@ -41,3 +41,17 @@ pub fn descriptor_limits() -> Limits {
         ..Limits::default()
     }
 }
+
+/// The fuzz access point's key and certificate (`keys/`): a throwaway RSA-2048 pair, public on
+/// purpose, that the `as4` target opens messages with and the seeds (`examples/seeds.rs`) are
+/// signed and encrypted with, so that mutations of a seed reach decryption and decompression.
+pub fn as4_credentials() -> &'static once_as4::Credentials {
+    static CREDENTIALS: std::sync::OnceLock<once_as4::Credentials> = std::sync::OnceLock::new();
+    CREDENTIALS.get_or_init(|| {
+        once_as4::Credentials::from_pem(
+            include_str!("../keys/as4-key.pem"),
+            include_str!("../keys/as4-cert.pem"),
+        )
+        .expect("the fuzz access point's key and certificate belong together")
+    })
+}

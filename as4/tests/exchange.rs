@@ -9,6 +9,7 @@ use once_as4::receive::{self, Limits};
 use once_as4::send::{self, OutgoingPayload};
 use once_as4::signal::{self, SignalOutcome};
 use once_as4::{Certificate, EbmsCode, Party, Sent};
+use once_xml::multipart::MultipartLimits;
 
 const EDM: &[u8] = b"<query:QueryRequest xmlns:query=\"urn:oasis:names:tc:ebxml-regrep:xsd:query:4.0\" id=\"urn:uuid:4e4a9a4e-0000-4000-8000-000000000001\"/>";
 
@@ -391,4 +392,53 @@ fn the_header_written_is_valid_against_the_ebms3_header_schema() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn oversize_envelopes_bodies_and_part_counts_are_refused() {
+    let (at, de) = keys();
+    let message = sent(at, de);
+    let refuse = |body: &[u8], limits: &Limits| {
+        receive::open(
+            &message.content_type,
+            body,
+            &de.credentials,
+            &Pinned(at.certificate()),
+            limits,
+        )
+        .expect_err("refused")
+    };
+    // An envelope beyond the envelope limit (256 KiB by default): a comment in the header.
+    let padded = edit_envelope(&message, |envelope| {
+        envelope.replacen(
+            "<S12:Header>",
+            &format!("<S12:Header><!--{}-->", "x".repeat(300 * 1024)),
+            1,
+        )
+    });
+    let error = refuse(&padded, &Limits::default());
+    assert_eq!(error.code, EbmsCode::InvalidHeader, "{error}");
+    assert!(error.detail.contains("cannot be read"), "{error}");
+
+    // A body beyond the MIME limit, and more parts than allowed.
+    let small = |multipart: MultipartLimits| Limits {
+        multipart,
+        ..Limits::default()
+    };
+    let error = refuse(
+        &message.body,
+        &small(MultipartLimits {
+            max_body_bytes: message.body.len() - 1,
+            ..MultipartLimits::default()
+        }),
+    );
+    assert_eq!(error.code, EbmsCode::MimeInconsistency, "{error}");
+    let error = refuse(
+        &message.body,
+        &small(MultipartLimits {
+            max_parts: 2,
+            ..MultipartLimits::default()
+        }),
+    );
+    assert_eq!(error.code, EbmsCode::MimeInconsistency, "{error}");
 }

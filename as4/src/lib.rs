@@ -32,11 +32,13 @@ pub mod receive;
 mod scan;
 pub mod send;
 pub mod signal;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod xml;
 
 pub use error::{EbmsCode, EbmsError};
 pub use header::{PartInfo, Party, Property, UserMessage};
 pub use keys::{Certificate, Credentials, KeyError};
-pub use receive::{Limits, Payload, Received, SignerCheck};
+pub use receive::{Limits, Payload, Pinned, Received, SignerCheck};
 pub use send::{OutgoingPayload, Sent, SignedReference};
 pub use signal::{Signal, SignalOutcome};

@@ -67,6 +67,24 @@ pub trait SignerCheck {
     fn check(&self, from: &Party, certificate: &Certificate) -> Result<(), String>;
 }
 
+/// The simplest [`SignerCheck`]: exactly one certificate, the partner's, pinned.
+#[derive(Debug, Clone)]
+pub struct Pinned(pub Certificate);
+
+impl SignerCheck for Pinned {
+    fn check(&self, from: &Party, certificate: &Certificate) -> Result<(), String> {
+        if certificate.der() == self.0.der() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} is not the certificate configured for {}",
+                certificate.subject(),
+                from.id
+            ))
+        }
+    }
+}
+
 /// A payload, decrypted and decompressed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payload {

@@ -5,29 +5,13 @@
 mod common;
 
 use common::{AccessPoint, request_header};
-use once_as4::receive::{self, Limits};
+use once_as4::receive::{self, Limits, Pinned};
 use once_as4::send::{self, OutgoingPayload};
 use once_as4::signal::{self, SignalOutcome};
-use once_as4::{Certificate, EbmsCode, Party, Sent};
+use once_as4::{EbmsCode, Sent};
 use once_xml::multipart::MultipartLimits;
 
 const EDM: &[u8] = b"<query:QueryRequest xmlns:query=\"urn:oasis:names:tc:ebxml-regrep:xsd:query:4.0\" id=\"urn:uuid:4e4a9a4e-0000-4000-8000-000000000001\"/>";
-
-/// Accepts exactly one certificate for a party.
-struct Pinned(Certificate);
-
-impl receive::SignerCheck for Pinned {
-    fn check(&self, _from: &Party, certificate: &Certificate) -> Result<(), String> {
-        if certificate.der() == self.0.der() {
-            Ok(())
-        } else {
-            Err(format!(
-                "{} is not the partner's certificate",
-                certificate.subject()
-            ))
-        }
-    }
-}
 
 fn payloads(evidence: &[u8]) -> Vec<OutgoingPayload<'_>> {
     vec![
@@ -215,7 +199,7 @@ fn hostile_and_broken_messages_are_refused_with_their_ebms_codes() {
         &forged,
         &forged.body,
         EbmsCode::FailedAuthentication,
-        "not the partner's certificate",
+        "is not the certificate configured for AP_AT_01",
     );
 
     // The payloads sent in the clear (the encryption header removed).

@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use once_as4::receive::{self, Limits, SignerCheck};
+use once_as4::receive::{self, Limits, Pinned};
 use once_as4::signal::{self, SignalOutcome};
-use once_as4::{Certificate, Credentials, EbmsCode, Party};
+use once_as4::{Credentials, EbmsCode};
 use once_xml::evidence::EvidenceDocument;
 use once_xml::request::EvidenceRequest;
 use once_xml::response::Response;
@@ -34,20 +34,10 @@ fn seed(name: &str) -> (String, Vec<u8>) {
     )
 }
 
-struct Itself(Certificate);
-
-impl SignerCheck for Itself {
-    fn check(&self, _from: &Party, certificate: &Certificate) -> Result<(), String> {
-        (certificate.der() == self.0.der())
-            .then_some(())
-            .ok_or_else(|| "another signer".to_owned())
-    }
-}
-
 #[test]
 fn the_message_seeds_open_with_their_payloads() {
     let me = credentials();
-    let signers = Itself(me.certificate().clone());
+    let signers = Pinned(me.certificate().clone());
     let limits = once_xml::Limits::default();
     let (content_type, body) = seed("once-request.as4");
     let request = receive::open(&content_type, &body, &me, &signers, &Limits::default())

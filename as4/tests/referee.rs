@@ -13,28 +13,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use common::{AccessPoint, request_header};
-use once_as4::receive::{self, Limits};
+use once_as4::receive::{self, Limits, Pinned};
 use once_as4::send::{self, OutgoingPayload};
 use once_as4::signal::{self, SignalOutcome};
-use once_as4::{Certificate, EbmsCode, Party};
+use once_as4::{Certificate, EbmsCode};
 
 const EDM: &str = include_str!("../../xml-schemas/tests/samples/birth_request.xml");
-
-struct Pinned(Certificate);
-
-impl receive::SignerCheck for Pinned {
-    fn check(&self, from: &Party, certificate: &Certificate) -> Result<(), String> {
-        if certificate.der() == self.0.der() {
-            Ok(())
-        } else {
-            Err(format!(
-                "{} is not the certificate configured for {}",
-                certificate.subject(),
-                from.id
-            ))
-        }
-    }
-}
 
 /// Keys in files, for the Python side.
 struct Files {

@@ -7,10 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
-use once_as4::oots::{Action, EBRS_MIME_TYPE, OotsHeader, SchemedId};
-use once_as4::receive::{self, SignerCheck};
+use once_as4::oots::{Action, EBRS_MIME_TYPE};
+use once_as4::receive::{self, Pinned};
 use once_as4::send::{self, OutgoingPayload};
-use once_as4::{Certificate, EbmsCode, EbmsError, Party, signal};
+use once_as4::testing::sample_header;
+use once_as4::{EbmsCode, EbmsError, signal};
 use once_pki::MemberId;
 use once_pki::ca::{Ca, Validity};
 use once_pki::files::read_certs_from_pem;
@@ -209,23 +210,7 @@ fn main() -> Result<()> {
 /// (`keys/`), so that they open; a receipt for the first and an error signal.
 fn as4_seeds(corpus: &Path, request: &[u8], response: &[u8], evidence: &[u8]) -> Result<()> {
     let me = once_fuzz::as4_credentials();
-    let mut header = OotsHeader {
-        from_party: "AP_AT_01".into(),
-        to_party: "AP_DE_01".into(),
-        action: Action::ExecuteQueryRequest,
-        conversation_id: "e0a6a5b7-6b2e-4b9c-9a63-8f0c6d3a1b24".into(),
-        ref_to_message_id: None,
-        original_sender: SchemedId {
-            scheme: "urn:cef.eu:names:identifier:EAS:9914".into(),
-            id: "AT:BUND:familienbeihilfe".into(),
-        },
-        final_recipient: SchemedId {
-            scheme: "urn:cef.eu:names:identifier:EAS:9930".into(),
-            id: "DE73524311".into(),
-        },
-        exchange_id: "1a2b3c4d-0000-4000-8000-000000000002".into(),
-        specification_id: "oots-edm:v1.0".into(),
-    };
+    let mut header = sample_header("AP_AT_01", "AP_DE_01");
     let at = datetime!(2026-11-23 09:00:00 UTC);
     let payload = |content_id: &str, mime_type: &str, bytes| OutgoingPayload {
         content_id: content_id.into(),
@@ -293,22 +278,6 @@ fn as4_seeds(corpus: &Path, request: &[u8], response: &[u8], evidence: &[u8]) ->
         &with_header(&error.content_type, &error.body),
     )?;
     Ok(())
-}
-
-/// Accepts exactly one certificate as the signer.
-struct Pinned(Certificate);
-
-impl SignerCheck for Pinned {
-    fn check(&self, _from: &Party, certificate: &Certificate) -> std::result::Result<(), String> {
-        if certificate.der() == self.0.der() {
-            Ok(())
-        } else {
-            Err(format!(
-                "{} is not the fuzz access point",
-                certificate.subject()
-            ))
-        }
-    }
 }
 
 fn member_identifier(id: &str) -> Identifier {

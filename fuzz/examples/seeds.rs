@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use once_as4::oots::{Action, EBRS_MIME_TYPE};
+use once_as4::oots::{Action, EBRS_MIME_TYPE, OotsHeader};
 use once_as4::receive::{self, Pinned};
 use once_as4::send::{self, OutgoingPayload};
 use once_as4::testing::sample_header;
@@ -211,44 +211,42 @@ fn main() -> Result<()> {
 fn as4_seeds(corpus: &Path, request: &[u8], response: &[u8], evidence: &[u8]) -> Result<()> {
     let me = once_fuzz::as4_credentials();
     let mut header = sample_header("AP_AT_01", "AP_DE_01");
-    let at = datetime!(2026-11-23 09:00:00 UTC);
     let payload = |content_id: &str, mime_type: &str, bytes| OutgoingPayload {
         content_id: content_id.into(),
         mime_type: mime_type.into(),
         bytes,
         compress: true,
     };
-    let request_payloads = [payload("edm@fuzz.test", EBRS_MIME_TYPE, request)];
-    let sent = send::user_message(
-        &header.to_user_message("request-1@fuzz.test".into(), at),
-        &request_payloads,
-        me,
-        me.certificate(),
-    )?;
-    write(
-        corpus,
-        "as4",
+    let save = |name: &str, content_type: &str, body: &[u8]| {
+        write(corpus, "as4", name, &with_header(content_type, body))
+    };
+    let seal = |header: &OotsHeader, id: &str, payloads: &[OutgoingPayload<'_>], name: &str| {
+        let at = datetime!(2026-11-23 09:00:00 UTC);
+        let sent = send::user_message(
+            &header.to_user_message(id.into(), at),
+            payloads,
+            me,
+            me.certificate(),
+        )?;
+        save(name, &sent.content_type, &sent.body)?;
+        Ok::<_, Box<dyn std::error::Error>>(sent)
+    };
+    let sent = seal(
+        &header,
+        "request-1@fuzz.test",
+        &[payload("edm@fuzz.test", EBRS_MIME_TYPE, request)],
         "once-request.as4",
-        &with_header(&sent.content_type, &sent.body),
     )?;
-
     header.action = Action::ExecuteQueryResponse;
     header.ref_to_message_id = Some("request-1@fuzz.test".into());
-    let answer_payloads = [
-        payload("edm@fuzz.test", EBRS_MIME_TYPE, response),
-        payload("evidence-1@fuzz.test", "application/xml", evidence),
-    ];
-    let answer = send::user_message(
-        &header.to_user_message("response-1@fuzz.test".into(), at),
-        &answer_payloads,
-        me,
-        me.certificate(),
-    )?;
-    write(
-        corpus,
-        "as4",
+    seal(
+        &header,
+        "response-1@fuzz.test",
+        &[
+            payload("edm@fuzz.test", EBRS_MIME_TYPE, response),
+            payload("evidence-1@fuzz.test", "application/xml", evidence),
+        ],
         "once-response.as4",
-        &with_header(&answer.content_type, &answer.body),
     )?;
 
     let received = receive::open(
@@ -259,24 +257,14 @@ fn as4_seeds(corpus: &Path, request: &[u8], response: &[u8], evidence: &[u8]) ->
         &receive::Limits::default(),
     )?;
     let receipt = signal::receipt(&received, me, "fuzz.test")?;
-    write(
-        corpus,
-        "as4",
-        "once-receipt.as4",
-        &with_header(&receipt.content_type, &receipt.body),
-    )?;
+    save("once-receipt.as4", &receipt.content_type, &receipt.body)?;
     let refused = EbmsError {
         code: EbmsCode::FailedDecryption,
         detail: "the payload edm@fuzz.test does not decrypt".into(),
         ref_to_message_id: Some("request-1@fuzz.test".into()),
     };
     let error = signal::error(&refused, me, "fuzz.test")?;
-    write(
-        corpus,
-        "as4",
-        "once-error.as4",
-        &with_header(&error.content_type, &error.body),
-    )?;
+    save("once-error.as4", &error.content_type, &error.body)?;
     Ok(())
 }
 

@@ -23,6 +23,8 @@
 //! read by `once-xml`'s hardened reader (no DTD, bounded) and canonicalised by its exclusive
 //! C14N.
 
+#[cfg(feature = "demo-pki")]
+pub mod demo_pki;
 pub mod error;
 pub mod header;
 pub mod keys;

@@ -31,6 +31,18 @@ pub struct Signal {
     pub message_id: String,
 }
 
+impl std::fmt::Display for SignalError {
+    /// The code and what the partner said of it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let said = self
+            .detail
+            .as_deref()
+            .or(self.short_description.as_deref())
+            .unwrap_or_default();
+        write!(f, "{} {said}", self.code)
+    }
+}
+
 /// An error a signal reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignalError {
@@ -99,14 +111,7 @@ impl SignalOutcome {
                 "the partner refused the message: {}",
                 errors
                     .iter()
-                    .map(|e| format!(
-                        "{} {}",
-                        e.code,
-                        e.detail
-                            .as_deref()
-                            .or(e.short_description.as_deref())
-                            .unwrap_or_default()
-                    ))
+                    .map(ToString::to_string)
                     .collect::<Vec<_>>()
                     .join("; ")
             )),

@@ -1,5 +1,6 @@
 //! The `once` command line: `once pki …`, `once node …`, `once demo`.
 
+mod as4;
 mod demo;
 mod log;
 mod map;
@@ -57,6 +58,9 @@ enum Command {
     /// The message log: verify the hash chain and checkpoints, sign a checkpoint.
     #[command(subcommand)]
     Log(log::LogCommand),
+    /// eDelivery AS4: the partner access points of other member states.
+    #[command(subcommand)]
+    As4(as4::As4Command),
 }
 
 impl Cli {
@@ -133,6 +137,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Log(command) => log::run(command).await,
         Command::Request(args) => request::run(args).await,
         Command::Map(command) => map::run(command).await,
+        Command::As4(command) => as4::run(command).await,
     }
 }
 

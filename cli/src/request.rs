@@ -66,9 +66,10 @@ pub(super) async fn run(args: RequestArgs) -> Result<(), CliError> {
     let config = Config::load(&args.config)?;
     let (credentials, crl) = config.load_credentials()?;
     let pool = open_pool(&config).await?;
-    let requester = Parts::assemble(&config, &credentials, &crl, &pool)
-        .await?
-        .requester(&config);
+    let mut parts = Parts::assemble(&config, &credentials, &crl, &pool).await?;
+    // AS4 answers arrive at the running node's AS4 endpoint, not at this process.
+    parts.as4 = None;
+    let requester = parts.requester(&config);
     let query = EvidenceQuery {
         trace: None,
         evidence_type: args.evidence_type,
@@ -86,6 +87,7 @@ pub(super) async fn run(args: RequestArgs) -> Result<(), CliError> {
         preview: args.preview,
         preview_location: args.preview_location,
         provider: args.provider,
+        transport: None,
     };
     let outcome = requester.request(query).await.map_err(|e| match e {
         RequestError::Invalid(_) | RequestError::NoProvider(_) => CliError::Usage(e.to_string()),

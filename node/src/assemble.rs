@@ -23,6 +23,7 @@ use crate::exchange::metrics::ExchangeMetrics;
 use crate::exchange::preview::PreviewPage;
 use crate::exchange::provider::{Provider, ProviderParts};
 use crate::exchange::requester::{Requester, RequesterParts};
+use crate::exchange::transport::as4::As4Transport;
 use crate::exchange::transport::mtls::MtlsTransport;
 use crate::exchange::{Identity, transport::Transport};
 
@@ -44,6 +45,8 @@ pub struct Parts {
     pub client: PeerClient,
     /// The national transport.
     pub transport: Arc<MtlsTransport>,
+    /// eDelivery AS4, if `[as4]` is configured.
+    pub as4: Option<Arc<As4Transport>>,
     /// The node's counters and histograms.
     pub metrics: Arc<Metrics>,
     /// The exchange's counters, registered in `metrics` (the provider and requester share them).
@@ -88,6 +91,9 @@ impl Parts {
             config.exchange.max_message_bytes,
             timeout_ms,
         ));
+        let as4 = As4Transport::configured(config, &material.ca_certs, pool, logbook.clone())
+            .await?
+            .map(Arc::new);
         let tracer = Tracer::configured(config.telemetry.as_ref(), config.member_id.as_str())?;
         let metrics = Arc::new(Metrics::node());
         let exchange_metrics = ExchangeMetrics::new(&metrics);
@@ -106,6 +112,7 @@ impl Parts {
             logbook,
             client,
             transport,
+            as4,
             metrics,
             exchange_metrics,
             tracer,
@@ -142,6 +149,7 @@ impl Parts {
             dialect: self.dialect.clone(),
             signed: self.signed.clone(),
             transport,
+            as4: self.as4.clone(),
             logbook: self.logbook.clone(),
             providers: config.providers.clone(),
             discovery,

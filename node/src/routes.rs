@@ -3,7 +3,7 @@
 use actix_web::middleware::from_fn;
 use actix_web::web;
 
-use crate::handlers::{app, exchange, peer, preview};
+use crate::handlers::{app, as4, exchange, peer, preview};
 use crate::middleware::require_app_auth;
 use once_runtime::middleware::admit;
 
@@ -56,4 +56,14 @@ pub fn preview(cfg: &mut web::ServiceConfig) {
         .route("/preview/{id}", web::get().to(preview::page))
         .route("/preview/{id}/code", web::post().to(preview::code))
         .route("/preview/{id}/decision", web::post().to(preview::decision));
+}
+
+/// The AS4 endpoint (HTTPS without client certificates: the messages are signed).
+pub fn as4(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/as4")
+            .wrap(from_fn(admit))
+            .route(web::post().to(as4::receive)),
+    )
+    .route("/healthz", web::get().to(app::healthz));
 }

@@ -35,6 +35,8 @@ pub struct RunningNode {
     pub app_addr: SocketAddr,
     /// Where the preview page listens, if configured.
     pub preview_addr: Option<SocketAddr>,
+    /// Where the AS4 endpoint listens, if configured.
+    pub as4_addr: Option<SocketAddr>,
     state: Arc<NodeState>,
     servers: Servers,
 }
@@ -45,6 +47,7 @@ struct EndpointTls {
     peer: rustls::ServerConfig,
     application: Option<(rustls::ServerConfig, ClientCertificate)>,
     preview: Option<rustls::ServerConfig>,
+    as4: Option<rustls::ServerConfig>,
     crl_verifiers: Vec<(&'static str, Arc<PeerVerifier>)>,
 }
 
@@ -85,6 +88,7 @@ impl RunningNode {
             logbook: parts.logbook,
             client: parts.client,
             transport: parts.transport,
+            as4: parts.as4,
             tracer: parts.tracer,
             config,
         });
@@ -98,7 +102,12 @@ impl RunningNode {
             }));
         }
         let mut servers = Servers::new();
-        let (peer_addr, app_addr, preview_addr) = serve(&state, tls, &mut servers)?;
+        let Addresses {
+            peer: peer_addr,
+            application: app_addr,
+            preview: preview_addr,
+            as4: as4_addr,
+        } = serve(&state, tls, &mut servers)?;
         background(&state, &mut servers);
         servers.start();
         tracing::info!(
@@ -107,12 +116,14 @@ impl RunningNode {
             app.addr = %app_addr,
             app.tls = state.config.application.tls,
             preview.addr = ?preview_addr,
+            as4.addr = ?as4_addr,
             "node listening"
         );
         Ok(RunningNode {
             peer_addr,
             app_addr,
             preview_addr,
+            as4_addr,
             state,
             servers,
         })
@@ -249,10 +260,21 @@ fn endpoint_tls(
         ),
         None => None,
     };
+    let as4 = match &config.as4 {
+        Some(as4) => Some(crate::exchange::transport::as4::setup::server_tls(
+            as4,
+            || {
+                server_config_with(slot.clone(), no_client_auth())
+                    .map_err(|e| ConfigError::new("as4", e))
+            },
+        )?),
+        None => None,
+    };
     Ok(EndpointTls {
         peer,
         application,
         preview,
+        as4,
         crl_verifiers,
     })
 }
@@ -273,12 +295,20 @@ fn crl_state(config: &Config, crl: LoadedCrl, tls: &EndpointTls, parts: &Parts) 
     })
 }
 
-/// Binds the peer, application and (if configured) preview endpoints.
+/// Where the endpoints listen.
+struct Addresses {
+    peer: SocketAddr,
+    application: SocketAddr,
+    preview: Option<SocketAddr>,
+    as4: Option<SocketAddr>,
+}
+
+/// Binds the peer, application and (if configured) preview and AS4 endpoints.
 fn serve(
     state: &Arc<NodeState>,
     tls: EndpointTls,
     servers: &mut Servers,
-) -> Result<(SocketAddr, SocketAddr, Option<SocketAddr>), StartError> {
+) -> Result<Addresses, StartError> {
     let config = &state.config;
     let data = web::Data::from(state.clone());
     let metrics = |endpoint| HttpMetrics::data(&state.metrics, &state.tracer, endpoint);
@@ -333,7 +363,29 @@ fn serve(
         }
         _ => None,
     };
-    Ok((peer_addr, app_addr, preview_addr))
+    let as4_addr = match (&config.as4, tls.as4) {
+        (Some(as4), Some(tls)) => {
+            let (as4_data, as4_metrics) = (data.clone(), metrics("as4"));
+            let as4_admission = Admission::new(config.server.max_in_flight);
+            let endpoint = Endpoint::new("as4", "as4.listen", as4.listen, &config.server)
+                .with_tls(tls, ClientCertificate::Ignore);
+            Some(servers.serve(endpoint, move || {
+                App::new()
+                    .app_data(as4_data.clone())
+                    .app_data(as4_admission.clone())
+                    .app_data(as4_metrics.clone())
+                    .wrap(from_fn(request_span))
+                    .configure(routes::as4)
+            })?)
+        }
+        _ => None,
+    };
+    Ok(Addresses {
+        peer: peer_addr,
+        application: app_addr,
+        preview: preview_addr,
+        as4: as4_addr,
+    })
 }
 
 /// The node's background tasks: pruning, CRL and certificate watching, log checkpoints,
@@ -355,6 +407,15 @@ fn background(state: &Arc<NodeState>, servers: &mut Servers) {
             }
         }
     });
+    if let Some(as4) = &state.as4 {
+        servers.spawn(crate::exchange::transport::as4::maintain(
+            as4.clone(),
+            config
+                .as4
+                .as_ref()
+                .map_or(1, |c| c.duplicate_window_seconds),
+        ));
+    }
     servers.spawn(state.crl.clone().watch());
     servers.spawn(
         state

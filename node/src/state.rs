@@ -15,6 +15,7 @@ use crate::exchange::logbook::Logbook;
 use crate::exchange::preview::PreviewPage;
 use crate::exchange::provider::Provider;
 use crate::exchange::requester::Requester;
+use crate::exchange::transport::as4::As4Transport;
 use crate::exchange::transport::mtls::MtlsTransport;
 
 /// Shared state of one running node.
@@ -40,6 +41,8 @@ pub struct NodeState {
     pub client: PeerClient,
     /// The national transport (the peer endpoint's `POST /v1/exchange`).
     pub transport: Arc<MtlsTransport>,
+    /// eDelivery AS4 (the AS4 endpoint), if configured.
+    pub as4: Option<Arc<As4Transport>>,
     /// Answers peers' requests.
     pub provider: Provider,
     /// Asks providers for the authority's own services.

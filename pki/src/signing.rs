@@ -209,6 +209,62 @@ fn next_update(crls: &[CertificateRevocationListDer<'static>]) -> Option<u64> {
         .min()
 }
 
+/// Checks a certificate from outside the federation (an eDelivery AS4 partner's) against a
+/// trust store of its own PKI: `chain` (the certificate first, then any intermediates) chains
+/// to one of `roots` and is valid now. Such certificates rarely carry an extended key usage;
+/// one that does must allow client authentication (what eDelivery access point certificates
+/// carry) or document signing.
+pub fn verify_partner_chain(
+    chain: &[CertificateDer<'_>],
+    roots: &[CertificateDer<'_>],
+) -> Result<(), String> {
+    let (end_entity, intermediates) = chain
+        .split_first()
+        .ok_or_else(|| "no certificate given".to_owned())?;
+    let cert = EndEntityCert::try_from(end_entity)
+        .map_err(|e| format!("the certificate cannot be read: {e:?}"))?;
+    let anchors: Vec<TrustAnchor<'_>> = roots
+        .iter()
+        .filter_map(|r| webpki::anchor_from_trusted_cert(r).ok())
+        .collect();
+    if anchors.is_empty() {
+        return Err("the trust store holds no usable certificate".into());
+    }
+    let now = UnixTime::now();
+    let verify = |usage| {
+        cert.verify_for_usage(
+            webpki::ALL_VERIFICATION_ALGS,
+            &anchors,
+            intermediates,
+            now,
+            usage,
+            None,
+            None,
+        )
+        .map(|_| ())
+    };
+    const CLIENT_AUTH_OID: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02];
+    match verify(KeyUsage::required_if_present(CLIENT_AUTH_OID)) {
+        Err(webpki::Error::RequiredEkuNotFoundContext(_)) => {
+            verify(KeyUsage::required(DOCUMENT_SIGNING_OID))
+        }
+        other => other,
+    }
+    .map_err(|e| match e {
+        webpki::Error::RequiredEkuNotFoundContext(_) => {
+            "its extended key usage allows neither client authentication nor document signing"
+                .to_owned()
+        }
+        webpki::Error::UnknownIssuer => "it does not chain to the trust store".to_owned(),
+        webpki::Error::InvalidSignatureForPublicKey => {
+            "it does not chain to the trust store (a CA of the same name, but another key, \
+             issued it)"
+                .to_owned()
+        }
+        other => describe(&other),
+    })
+}
+
 fn describe(e: &webpki::Error) -> String {
     match e {
         webpki::Error::CertExpired { .. } => "it has expired".into(),

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use once_node::config::{Config, ProviderConfig};
+use once_node::config::{Config, OotsConfig, OotsEvidenceType, OotsMember, ProviderConfig};
 use once_node::db::registers::{self, ImportMode, Level, Register};
 use once_node::db::{self, DbPool, rules};
 use once_node::exchange::transport::{Outgoing, Sealed, envelope};
@@ -338,4 +338,80 @@ pub fn juergen_request(requester: &str, provider: &str) -> EvidenceRequest {
         "Jürgen",
         "1985-03-07",
     )
+}
+
+/// The residence certificate in the Semantic Repository (as an Evidence Broker would name it).
+pub const SR_RESIDENCE: &str = "https://sr.oots.tech.europa.eu/evidencetypeclassifications/DE/2c3b5f5a-0d8e-4c2f-9a41-5d1f3b1e7c11";
+pub const SR_MODEL: &str =
+    "https://sr.oots.tech.europa.eu/distributions/once-residence-certificate-1";
+/// The requirement an OOTS requester names, and the provider's access rule for it.
+pub const SR_REQUIREMENT: &str =
+    "https://sr.oots.tech.europa.eu/requirements/0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0";
+/// The OOTS procedure "requesting proof of residence".
+pub const OOTS_PROCEDURE: &str = "S1";
+pub const EAS_DE: &str = "urn:cef.eu:names:identifier:EAS:0204";
+
+/// `[oots]` of a test node with agent id `agent_id`, knowing [`PROVIDER`] as
+/// `04011000-buergeramt-01` and [`REQUESTER`] as `04-elterngeld-01`.
+pub fn oots_config(agent_id: &str) -> OotsConfig {
+    OotsConfig {
+        agent_scheme: EAS_DE.into(),
+        agent_id: agent_id.into(),
+        country: "DE".into(),
+        specification: "oots-edm:v1.0".into(),
+        evidence_types: vec![OotsEvidenceType {
+            evidence_type: RESIDENCE.into(),
+            classification: SR_RESIDENCE.into(),
+            conforms_to: Some(SR_MODEL.into()),
+            requirement: Some(SR_REQUIREMENT.into()),
+        }],
+        members: vec![
+            OotsMember {
+                member: PROVIDER.parse().expect("member"),
+                agent_scheme: EAS_DE.into(),
+                agent_id: "04011000-buergeramt-01".into(),
+            },
+            OotsMember {
+                member: REQUESTER.parse().expect("member"),
+                agent_scheme: EAS_DE.into(),
+                agent_id: "04-elterngeld-01".into(),
+            },
+        ],
+    }
+}
+
+/// Asks the application endpoint at `app_url` with the API key `key` for evidence; the status
+/// and the JSON answer.
+pub async fn ask(http: &reqwest::Client, app_url: &str, key: &str, body: &Value) -> (u16, Value) {
+    let response = http
+        .post(format!("{app_url}/v1/evidence-requests"))
+        .bearer_auth(key)
+        .json(body)
+        .send()
+        .await
+        .expect("requester answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("JSON answer"))
+}
+
+/// The boundary of a logged `multipart/related` message (from its first line).
+pub fn logged_boundary(message: &[u8]) -> String {
+    String::from_utf8_lossy(&message[..message.len().min(200)])
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("--"))
+        .expect("a boundary line")
+        .trim()
+        .to_owned()
+}
+
+/// The provider's access rule for [`REQUESTER`]'s OOTS requests: the procedure code
+/// [`OOTS_PROCEDURE`] and the Semantic Repository requirement [`SR_REQUIREMENT`].
+pub async fn oots_rule(pool: &DbPool) -> anyhow::Result<()> {
+    db::run(pool, |conn| {
+        rules::add(conn, REQUESTER, RESIDENCE, OOTS_PROCEDURE, SR_REQUIREMENT)
+            .map_err(|e| db::DbError::Conflict(e.to_string()))
+    })
+    .await?;
+    Ok(())
 }

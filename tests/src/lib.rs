@@ -5,6 +5,7 @@
 // Test fixtures hold nodes, temporary directories and closures; printing them is of no use.
 #![allow(missing_debug_implementations)]
 
+pub mod as4;
 pub mod client;
 pub mod exchange;
 pub mod fake;
@@ -374,6 +375,7 @@ pub fn test_config(member: &MemberId, dir: &Path, database_url: String) -> Confi
         contact: None,
         telemetry: None,
         oots: None,
+        as4: None,
     }
 }
 

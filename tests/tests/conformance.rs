@@ -19,56 +19,17 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use once_node::config::{
-    OotsConfig, OotsEvidenceType, OotsMember, PreviewConfig, Profile, ProviderConfig,
-};
-use once_node::db::{self, log, rules};
+use once_node::config::{PreviewConfig, Profile, ProviderConfig};
+use once_node::db::{self, log};
 use once_tests::exchange::{
-    PROVIDER, REQUESTER, RESIDENCE, api_key, bremen_provider, browser, start_provider,
+    OOTS_PROCEDURE, REQUESTER, RESIDENCE, SR_REQUIREMENT, api_key, ask, bremen_provider, browser,
+    logged_boundary, oots_config, oots_rule, start_provider,
 };
 use once_tests::{Backend, TestFederation, free_port};
 use once_xml::multipart;
 use once_xml::profile::{DE_DEVIATIONS, EDM_1_0_RULE_DEFECTS};
 use once_xml::schematron::{self, Rules};
 use serde_json::{Value, json};
-
-/// The residence certificate in the Semantic Repository (as an Evidence Broker would name it).
-const SR_RESIDENCE: &str = "https://sr.oots.tech.europa.eu/evidencetypeclassifications/DE/2c3b5f5a-0d8e-4c2f-9a41-5d1f3b1e7c11";
-const SR_MODEL: &str = "https://sr.oots.tech.europa.eu/distributions/once-residence-certificate-1";
-/// The requirement an OOTS requester names, and the provider's access rule for it.
-const SR_REQUIREMENT: &str =
-    "https://sr.oots.tech.europa.eu/requirements/0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0";
-/// The OOTS procedure "requesting proof of residence".
-const OOTS_PROCEDURE: &str = "S1";
-const EAS_DE: &str = "urn:cef.eu:names:identifier:EAS:0204";
-
-/// `[oots]` of a node with agent id `agent_id`, knowing the other test member.
-fn oots(agent_id: &str) -> OotsConfig {
-    OotsConfig {
-        agent_scheme: EAS_DE.into(),
-        agent_id: agent_id.into(),
-        country: "DE".into(),
-        specification: "oots-edm:v1.0".into(),
-        evidence_types: vec![OotsEvidenceType {
-            evidence_type: RESIDENCE.into(),
-            classification: SR_RESIDENCE.into(),
-            conforms_to: Some(SR_MODEL.into()),
-            requirement: Some(SR_REQUIREMENT.into()),
-        }],
-        members: vec![
-            OotsMember {
-                member: PROVIDER.parse().expect("member"),
-                agent_scheme: EAS_DE.into(),
-                agent_id: "04011000-buergeramt-01".into(),
-            },
-            OotsMember {
-                member: REQUESTER.parse().expect("member"),
-                agent_scheme: EAS_DE.into(),
-                agent_id: "04-elterngeld-01".into(),
-            },
-        ],
-    }
-}
 
 struct Setup {
     fed: TestFederation,
@@ -84,7 +45,7 @@ impl Setup {
             TestFederation::builder()
                 .backend(Backend::Sqlite)
                 .configure(move |c| {
-                    c.oots = Some(oots("04011000-buergeramt-01"));
+                    c.oots = Some(oots_config("04011000-buergeramt-01"));
                     c.preview = Some(PreviewConfig {
                         listen: SocketAddr::from(([127, 0, 0, 1], preview_port)),
                         public_url: format!("https://localhost:{preview_port}"),
@@ -97,18 +58,13 @@ impl Setup {
         .await
         .expect("provider");
         // The provider's rule for OOTS requests: the procedure code and the SR requirement.
-        db::run(&fed.node(0).pool(), |conn| {
-            rules::add(conn, REQUESTER, RESIDENCE, OOTS_PROCEDURE, SR_REQUIREMENT)
-                .map_err(|e| db::DbError::Conflict(e.to_string()))
-        })
-        .await
-        .expect("rule");
+        oots_rule(&fed.node(0).pool()).await.expect("rule");
         let provider = ProviderConfig {
             profile: Some(profile),
             ..bremen_provider(fed.node(0).peer_url())
         };
         fed.add_member(REQUESTER, move |c| {
-            c.oots = Some(oots("04-elterngeld-01"));
+            c.oots = Some(oots_config("04-elterngeld-01"));
             c.providers = vec![provider.clone()];
         })
         .await
@@ -119,19 +75,7 @@ impl Setup {
     }
 
     async fn ask(&self, body: Value) -> (u16, Value) {
-        let response = self
-            .http
-            .post(format!(
-                "{}/v1/evidence-requests",
-                self.fed.node(1).app_url()
-            ))
-            .bearer_auth(&self.key)
-            .json(&body)
-            .send()
-            .await
-            .expect("requester answers");
-        let status = response.status().as_u16();
-        (status, response.json().await.expect("JSON answer"))
+        ask(&self.http, &self.fed.node(1).app_url(), &self.key, &body).await
     }
 
     /// The EDM document of every message either node sent, as logged, written to files.
@@ -146,14 +90,7 @@ impl Setup {
                 .expect("entries");
             for entry in entries.iter().filter(|e| e.direction == "out") {
                 let message = &entry.message;
-                let first = String::from_utf8_lossy(&message[..message.len().min(200)]);
-                let boundary = first
-                    .lines()
-                    .next()
-                    .and_then(|l| l.strip_prefix("--"))
-                    .expect("a boundary line")
-                    .trim()
-                    .to_owned();
+                let boundary = logged_boundary(message);
                 let content_type = format!(
                     "multipart/related; type=\"application/xml\"; boundary=\"{boundary}\"; start=\"<message@once>\""
                 );

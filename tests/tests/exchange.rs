@@ -258,14 +258,7 @@ fn check_logged_envelope(dir: &Path, message: &[u8], ca: &Path) -> Vec<PathBuf> 
 
 /// The Content-Type a logged multipart message was sent with (from its first boundary line).
 fn multipart_type(message: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&message[..message.len().min(200)]);
-    let boundary = text
-        .lines()
-        .next()
-        .and_then(|l| l.strip_prefix("--"))
-        .expect("a boundary line")
-        .trim()
-        .to_owned();
+    let boundary = once_tests::exchange::logged_boundary(message);
     format!(
         "multipart/related; type=\"application/xml\"; boundary=\"{boundary}\"; start=\"<message@once>\""
     )

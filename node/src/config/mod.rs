@@ -18,9 +18,11 @@ use once_runtime::material::{LoadedCrl, Material};
 use serde::{Deserialize, Serialize};
 pub use template::render_node_toml;
 
+mod as4;
 mod oots;
 mod template;
 
+pub use as4::As4Config;
 pub use oots::{OotsConfig, OotsEvidenceType, OotsMember, Profile, is_sr};
 
 /// The top-level fields; environment variables naming anything else are not configuration.
@@ -41,6 +43,7 @@ const TOP_LEVEL_FIELDS: &[&str] = &[
     "contact",
     "telemetry",
     "oots",
+    "as4",
 ];
 
 /// The node's configuration.
@@ -95,6 +98,10 @@ pub struct Config {
     /// the `oots` profile).
     #[serde(default)]
     pub oots: Option<OotsConfig>,
+    /// This node as an eDelivery AS4 access point of the EU OOTS (optional; partners are kept
+    /// with `once as4 partner …`).
+    #[serde(default)]
+    pub as4: Option<As4Config>,
 }
 
 /// The register map, as a node uses it.
@@ -340,6 +347,9 @@ impl Config {
         if let Some(ca) = self.application.client_ca.as_mut() {
             once_runtime::config::resolve(base, ca);
         }
+        if let Some(as4) = self.as4.as_mut() {
+            as4.resolve_paths(base);
+        }
         // A wrong URL is reported by `check`.
         let _ = once_runtime::config::resolve_database_url(base, &mut self.database_url);
         self
@@ -351,6 +361,26 @@ impl Config {
             .map_err(|e| ConfigError::new("database_url", e))?;
         self.check_texts()?;
         self.check_oots()?;
+        if let Some(as4) = &self.as4 {
+            as4.check()?;
+            if self.oots.is_none() {
+                return Err(ConfigError::new(
+                    "as4",
+                    "an AS4 access point speaks OOTS: configure [oots] too",
+                ));
+            }
+            let taken = [
+                Some(self.peer.listen),
+                Some(self.application.listen),
+                self.preview.as_ref().map(|p| p.listen),
+            ];
+            if as4.listen.port() != 0 && taken.contains(&Some(as4.listen)) {
+                return Err(ConfigError::new(
+                    "as4.listen",
+                    "must differ from the other endpoints",
+                ));
+            }
+        }
         if self.application.auth == ApplicationAuth::Mtls && !self.application.tls {
             return Err(ConfigError::new(
                 "application.auth",

@@ -44,6 +44,10 @@ pub enum Kind {
     Request,
     /// An evidence response or error response.
     Response,
+    /// An AS4 receipt (signed, non-repudiation of receipt).
+    Receipt,
+    /// An AS4 error signal, or the note that a message could not be delivered.
+    Signal,
 }
 
 impl Kind {
@@ -52,6 +56,8 @@ impl Kind {
         match self {
             Kind::Request => "request",
             Kind::Response => "response",
+            Kind::Receipt => "receipt",
+            Kind::Signal => "signal",
         }
     }
 }

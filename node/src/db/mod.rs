@@ -4,6 +4,7 @@
 //! All SQL lives below this module.
 
 pub mod api_keys;
+pub mod as4;
 pub mod log;
 pub mod maintenance;
 pub mod previews;

@@ -129,6 +129,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    as4_partners (party_id) {
+        party_id -> Text,
+        member -> Text,
+        url -> Text,
+        certificate -> Text,
+        suite -> Text,
+        added_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    as4_received (message_id) {
+        message_id -> Text,
+        party_id -> Text,
+        body_sha256 -> Text,
+        received_at -> BigInt,
+    }
+}
+
 diesel::joinable!(register_records -> registers (register_id));
 diesel::joinable!(preview_mailbox -> previews (preview_id));
 
@@ -144,4 +164,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     preview_mailbox,
     node_secrets,
     log_lock,
+    as4_partners,
+    as4_received,
 );

@@ -313,6 +313,7 @@ mod tests {
             preview: false,
             preview_location: None,
             provider: None,
+            transport: None,
             trace: None,
         };
         let dialect = crate::exchange::testkit::dialect(REQUESTER, "Elterngeldstelle");

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use super::{Known, Provider, legal_basis, procedure};
 use crate::exchange::outcome::{Reason, Refusal};
 use crate::exchange::sha256;
-use crate::exchange::transport::Transport;
+use crate::exchange::transport::{OpenError, Opened};
 
 /// A request that passed the envelope: what to decide on.
 #[derive(Debug)]
@@ -27,21 +27,17 @@ pub(super) struct Accepted {
 }
 
 impl Provider {
-    /// Opens and authenticates a request from `peer` (the transport checks the envelope's
-    /// signature), then checks the request itself. What is learnt of the request on the way goes
-    /// into `known`, so that even a refusal names it.
+    /// Checks a request from `peer` that the transport opened and authenticated (or could
+    /// not), then the request itself. What is learnt of the request on the way goes into
+    /// `known`, so that even a refusal names it.
     pub(super) fn accept(
         &self,
-        transport: &dyn Transport,
+        opened: Result<Opened<'_>, OpenError>,
         peer: &MemberId,
-        content_type: Option<&str>,
-        body: &[u8],
         known: &mut Known,
     ) -> Result<Accepted, Refusal> {
         // The signature first: nothing of an unauthenticated message is acted upon.
-        let opened = transport
-            .open(content_type, body)
-            .map_err(|e| Refusal::new(e.edm_code(), e.to_string()))?;
+        let opened = opened.map_err(|e| Refusal::new(e.edm_code(), e.to_string()))?;
         if &opened.signer != peer {
             return Err(Refusal::new(
                 EdmCode::Authentication,
@@ -67,8 +63,8 @@ impl Provider {
                 "an evidence request carries no attachments",
             ));
         }
-        known.request_digest = Some(sha256(opened.document));
-        let request = EvidenceRequest::from_xml(opened.document, self.signed.limits())?;
+        known.request_digest = Some(sha256(&opened.document));
+        let request = EvidenceRequest::from_xml(&opened.document, self.signed.limits())?;
         known.learn(&request);
         known.profile = Some((self.dialect.profile_of(&request), request.version));
         let now = OffsetDateTime::now_utc();

@@ -42,7 +42,7 @@ use crate::exchange::dialect::Dialect;
 use crate::exchange::logbook::Logbook;
 use crate::exchange::metrics::{ExchangeMetrics, Role};
 use crate::exchange::outcome::Refusal;
-use crate::exchange::transport::{Sealed, Transport};
+use crate::exchange::transport::{OpenError, Opened, Sealed, Transport};
 use decide::{DecideInput, Decision, Verdict};
 use envelope::Accepted;
 
@@ -200,9 +200,22 @@ impl Provider {
         content_type: Option<&str>,
         body: &[u8],
     ) -> PeerAnswer {
+        let opened = transport.open(content_type, body);
+        self.answer_opened(transport, peer, opened, body).await
+    }
+
+    /// Answers one request from `peer` that `transport` already opened (or could not open):
+    /// `body` is the message as it arrived, for the log.
+    pub async fn answer_opened(
+        &self,
+        transport: &dyn Transport,
+        peer: &MemberId,
+        opened: Result<Opened<'_>, OpenError>,
+        body: &[u8],
+    ) -> PeerAnswer {
         let started = Instant::now();
         let mut known = Known::default();
-        let outcome = match self.accept(transport, peer, content_type, body, &mut known) {
+        let outcome = match self.accept(opened, peer, &mut known) {
             Ok(accepted) => self.decide(peer, &accepted, &mut known).await,
             Err(refusal) => Outcome::Refused(refusal),
         };

@@ -43,7 +43,9 @@ pub fn check_answer(
     received: &Received,
 ) -> Result<RequestOutcome, RequestError> {
     let provider = &sent.provider.member;
-    check_peer(sent.provider, received.peer_certificate.as_deref())?;
+    if transport.federation_pki() {
+        check_peer(sent.provider, received.peer_certificate.as_deref())?;
+    }
     let opened = transport
         .open(received.content_type.as_deref(), &received.body)
         .map_err(|e| match e {
@@ -75,7 +77,7 @@ pub fn check_answer(
             ),
         ));
     }
-    let response = Response::from_xml(opened.document, signed.limits())
+    let response = Response::from_xml(&opened.document, signed.limits())
         .map_err(|e| malformed(sent, e.detail))?;
     if response.request_id() != sent.request.id {
         return Err(untrusted(
@@ -89,7 +91,9 @@ pub fn check_answer(
     }
     match response {
         Response::Error(error) => refusal(sent, error),
-        Response::Evidence(response) => evidence(signed, sent, &opened, &response),
+        Response::Evidence(response) => {
+            evidence(signed, transport.federation_pki(), sent, &opened, &response)
+        }
     }
 }
 
@@ -152,6 +156,7 @@ fn refusal(sent: Sent<'_>, error: ErrorResponse) -> Result<RequestOutcome, Reque
 /// matches the digest the response signs and is itself signed by the provider.
 fn evidence(
     signed: &SignedMessages,
+    federation_pki: bool,
     sent: Sent<'_>,
     opened: &Opened<'_>,
     response: &EvidenceResponse,
@@ -186,9 +191,16 @@ fn evidence(
     let part = opened
         .attachment(&item.repository_item_ref)
         .ok_or_else(|| malformed(sent, format!("no part {}", item.repository_item_ref)))?;
-    let evidence_tree = signed
-        .verify(part.body, Placement::LastChild, provider)
-        .map_err(|e| untrusted(sent, format!("evidence document: {e}")))?;
+    // In the federation the evidence carries the provider's own signature; from a partner
+    // outside it (AS4), the message signature by its configured certificate covers the part.
+    let evidence_tree = if federation_pki {
+        signed
+            .verify(&part.body, Placement::LastChild, provider)
+            .map_err(|e| untrusted(sent, format!("evidence document: {e}")))?
+    } else {
+        once_xml::tree::parse(&part.body, signed.limits())
+            .map_err(|e| malformed(sent, format!("evidence document: {e}")))?
+    };
     let document = EvidenceDocument::from_element(&evidence_tree)
         .map_err(|e| malformed(sent, format!("evidence document: {}", e.detail)))?;
     if document.kind() != kind {
@@ -206,7 +218,7 @@ fn evidence(
             .into_iter()
             .map(|(k, v)| (k, serde_json::Value::String(v)))
             .collect(),
-        evidence_xml: String::from_utf8_lossy(part.body).into_owned(),
+        evidence_xml: String::from_utf8_lossy(&part.body).into_owned(),
     })
 }
 
@@ -303,6 +315,7 @@ mod tests {
             preview: false,
             preview_location: None,
             provider: None,
+            transport: None,
             trace: None,
         }
     }

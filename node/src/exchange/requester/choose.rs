@@ -14,14 +14,27 @@ impl Requester {
         query: &EvidenceQuery,
     ) -> Result<ProviderConfig, RequestError> {
         if let Some(member) = &query.provider {
-            return self
-                .providers
-                .iter()
-                .find(|p| p.member.as_str() == member)
-                .cloned()
+            if let Some(configured) = self.providers.iter().find(|p| p.member.as_str() == member) {
+                return Ok(configured.clone());
+            }
+            // An AS4 partner's authority needs no row of its own in [[providers]].
+            let partner = member
+                .parse::<MemberId>()
+                .ok()
+                .and_then(|m| self.as4.as_ref()?.partners().by_member(&m));
+            return partner
+                .map(|partner| ProviderConfig {
+                    member: partner.member,
+                    name: None,
+                    url: partner.url,
+                    evidence_types: vec![query.evidence_type.clone()],
+                    jurisdictions: Vec::new(),
+                    tls_fingerprint: None,
+                    profile: None,
+                })
                 .ok_or_else(|| {
                     RequestError::NoProvider(format!(
-                        "provider {member} is not in this node's provider table"
+                        "provider {member} is neither in this node's provider table nor an AS4 partner"
                     ))
                 });
         }

@@ -15,7 +15,7 @@ use once_runtime::telemetry::{Span, SpanKind, Tracer};
 
 pub use check::{Sent, check_answer};
 pub use error::{ProviderRefusal, RequestError, RequestOutcome};
-pub use query::{CheckedQuery, EvidenceQuery, SubjectInput};
+pub use query::{CheckedQuery, EvidenceQuery, SubjectInput, TransportChoice};
 
 use crate::config::ProviderConfig;
 use crate::db::log::{Direction, Kind, OUTCOME_EVIDENCE};
@@ -24,6 +24,7 @@ use crate::exchange::dialect::{self, Dialect};
 use crate::exchange::discovery::Discovery;
 use crate::exchange::logbook::{LogEntry, Logbook};
 use crate::exchange::metrics::{ExchangeMetrics, Role};
+use crate::exchange::transport::as4::As4Transport;
 use crate::exchange::transport::{Destination, Outgoing, Received, Transport};
 
 /// The requester side of a node.
@@ -33,6 +34,7 @@ pub struct Requester {
     dialect: Dialect,
     signed: SignedMessages,
     transport: Arc<dyn Transport>,
+    as4: Option<Arc<As4Transport>>,
     logbook: Arc<Logbook>,
     providers: Vec<ProviderConfig>,
     discovery: Option<Arc<Discovery>>,
@@ -49,8 +51,11 @@ pub struct RequesterParts {
     pub dialect: Dialect,
     /// Signs requests and checks answers.
     pub signed: SignedMessages,
-    /// Carries requests to providers.
+    /// Carries requests to providers in the federation.
     pub transport: Arc<dyn Transport>,
+    /// Carries requests to AS4 partners, if this node is an AS4 access point (the running
+    /// node: the answers arrive at its AS4 endpoint).
+    pub as4: Option<Arc<As4Transport>>,
     /// The message log.
     pub logbook: Arc<Logbook>,
     /// The static `[[providers]]` table.
@@ -71,6 +76,7 @@ impl Requester {
             dialect,
             signed,
             transport,
+            as4,
             logbook,
             providers,
             discovery,
@@ -82,6 +88,7 @@ impl Requester {
             dialect,
             signed,
             transport,
+            as4,
             logbook,
             providers,
             discovery,
@@ -124,9 +131,13 @@ impl Requester {
         let checked = query.check()?;
         let provider = self.choose(query).await?;
         *chosen = Some(provider.member.to_string());
-        let profile = provider
-            .profile
-            .map_or(self.dialect.default_profile(), dialect::profile);
+        let transport = self.transport_for(query, &provider)?;
+        // OOTS access points speak the EU profile.
+        let profile = match provider.profile {
+            Some(configured) => dialect::profile(configured),
+            None if transport.name() == "as4" => once_xml::Profile::Oots,
+            None => self.dialect.default_profile(),
+        };
         let request = checked.to_request(
             &self.dialect,
             profile,
@@ -137,8 +148,7 @@ impl Requester {
             .try_to_xml_as(profile)
             .map_err(|e| RequestError::Invalid(e.to_string()))?
             .into_bytes();
-        let sealed = self
-            .transport
+        let sealed = transport
             .seal(&Outgoing {
                 document: &document,
                 attachments: &[],
@@ -150,7 +160,10 @@ impl Requester {
         let log = Entries::new(&self.logbook, query, &checked, &request.id, &provider);
         log.append(Kind::Request, Direction::Out, "sent", sealed.body.clone())
             .await?;
-        let received = match self.send(query, &request.id, &provider, sealed).await {
+        let received = match self
+            .send(transport, query, &request.id, &provider, sealed)
+            .await
+        {
             Ok(received) => received,
             Err(e) => {
                 // The failure is recorded too, so the log shows every attempt.
@@ -172,7 +185,7 @@ impl Requester {
             request_document: &document,
             kind: checked.kind,
         };
-        let checked_answer = check_answer(&self.signed, self.transport.as_ref(), sent, &received);
+        let checked_answer = check_answer(&self.signed, transport, sent, &received);
         let outcome_text = match &checked_answer {
             Ok(RequestOutcome::Evidence { .. }) => OUTCOME_EVIDENCE.to_owned(),
             Ok(RequestOutcome::PreviewRequired { code, .. }) => format!("{code} preview"),
@@ -192,6 +205,7 @@ impl Requester {
     /// Sends the sealed request through the transport, as a child span of the query's trace.
     async fn send(
         &self,
+        transport: &dyn Transport,
         query: &EvidenceQuery,
         request_id: &str,
         provider: &ProviderConfig,
@@ -207,8 +221,7 @@ impl Requester {
             member: provider.member.clone(),
             url: provider.url.clone(),
         };
-        let received = self
-            .transport
+        let received = transport
             .send(&destination, sealed, call.context().header())
             .await
             .map_err(|e| RequestError::from_send(provider.member.as_str(), e));
@@ -222,6 +235,29 @@ impl Requester {
         }
         call.end(received.is_err());
         received
+    }
+
+    /// The transport to reach `provider` with: the one the query names, else AS4 for an AS4
+    /// partner and the national transport for everyone else.
+    fn transport_for(
+        &self,
+        query: &EvidenceQuery,
+        provider: &ProviderConfig,
+    ) -> Result<&dyn Transport, RequestError> {
+        let partner = self.as4.as_ref().filter(|as4| as4.serves(&provider.member));
+        match (query.transport, partner) {
+            (Some(TransportChoice::Mtls), _) | (None, None) => Ok(self.transport.as_ref()),
+            (Some(TransportChoice::As4) | None, Some(as4)) => Ok(as4.as_ref()),
+            (Some(TransportChoice::As4), None) => Err(RequestError::NoProvider(match &self.as4 {
+                Some(_) => format!(
+                    "{} is not an AS4 partner of this node (once as4 partner list)",
+                    provider.member
+                ),
+                None => "this node is no AS4 access point here ([as4] is not configured, or \
+                         the request does not go through the running node)"
+                    .to_owned(),
+            })),
+        }
     }
 
     /// A provider found through the map whose certificate is not the one cached may have

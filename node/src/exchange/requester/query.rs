@@ -47,10 +47,25 @@ pub struct EvidenceQuery {
     /// Ask this provider (member id) instead of choosing one.
     #[serde(default)]
     pub provider: Option<String>,
+    /// How to reach the provider: `"mtls"` (the national transport) or `"as4"` (eDelivery AS4,
+    /// for access points of other member states). Without it, a provider that is an AS4
+    /// partner is asked over AS4, every other one over mutual TLS.
+    #[serde(default)]
+    pub transport: Option<TransportChoice>,
     /// The trace this request belongs to (the application request's server span); the call to
     /// the provider becomes its child.
     #[serde(skip)]
     pub trace: Option<TraceContext>,
+}
+
+/// The transport an application service asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportChoice {
+    /// The national transport (mutual TLS).
+    Mtls,
+    /// eDelivery AS4.
+    As4,
 }
 
 /// A natural person: identification number if known, names and date of birth always.
@@ -327,6 +342,7 @@ pub(super) mod tests {
             preview: false,
             preview_location: None,
             provider: None,
+            transport: None,
             trace: None,
         }
     }

@@ -5,13 +5,15 @@
 //! as the Commission's rules want it, with no signature slot; the signature can be checked by
 //! `xmlsec1` from a logged message (see `once_xml::dsig::detached`).
 
+use std::borrow::Cow;
+
 use once_pki::MemberId;
 use once_runtime::signed::{SignatureProblem, SignedMessages};
 use once_xml::dsig::{MessageProperties, Signer, detached};
 use once_xml::multipart::{self, MESSAGE_CONTENT_ID, MultipartLimits};
 use time::OffsetDateTime;
 
-use super::{OpenError, Opened, Outgoing, Part, SealError, Sealed};
+use super::{Attachment, OpenError, Opened, Outgoing, Part, SealError, Sealed};
 
 /// The content id of the signature part.
 pub const SIGNATURE_CONTENT_ID: &str = "signature@once";
@@ -114,10 +116,11 @@ pub fn open<'b>(
     }
     let root = parsed.root();
     Ok(Opened {
-        document: root.body,
+        document: Cow::Borrowed(root.body),
         attachments: parts
             .into_iter()
             .filter(|p| p.content_id != root.content_id)
+            .map(Attachment::from)
             .collect(),
         signer,
         properties,
@@ -177,12 +180,12 @@ mod tests {
             &sealed.body,
         )
         .expect("opened");
-        assert_eq!(opened.document, b"<doc/>");
+        assert_eq!(&*opened.document, b"<doc/>");
         assert_eq!(opened.signer.as_str(), SENDER);
         assert_eq!(opened.properties.receiver, RECEIVER);
         assert_eq!(opened.properties.in_reply_to, Some([7; 32]));
         assert_eq!(
-            opened.attachment("cid:evidence-1@once").map(|p| p.body),
+            opened.attachment("cid:evidence-1@once").map(|p| &*p.body),
             Some(&b"<evidence/>"[..])
         );
         assert!(opened.attachment(SIGNATURE_CONTENT_ID).is_none());

@@ -6,10 +6,14 @@
 //!
 //! - [`mtls`]: the national transport, the [`envelope`] (`multipart/related` with a detached
 //!   XML signature) over mutual TLS (`POST /v1/exchange` on the peer endpoint);
-//! - eDelivery AS4 plugs in beside it with the same three operations.
+//! - [`as4`]: eDelivery AS4 with the OOTS header, for access points of other member states
+//!   (signed and encrypted user messages, receipts; answers arrive as messages of their own).
 
+pub mod as4;
 pub mod envelope;
 pub mod mtls;
+
+use std::borrow::Cow;
 
 use futures_util::future::BoxFuture;
 use once_pki::MemberId;
@@ -35,13 +39,14 @@ pub struct Outgoing<'a> {
 }
 
 /// A message opened from the wire and authenticated: the EDM document, the parts beside it, and
-/// the member whose signature covers all of them.
+/// the member whose signature covers all of them. Borrowed from the message where it was sent
+/// in the clear (the national envelope), owned where it had to be decrypted (AS4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Opened<'b> {
     /// The EDM document, as received.
-    pub document: &'b [u8],
+    pub document: Cow<'b, [u8]>,
     /// The other parts (evidence documents), in order; every one covered by the signature.
-    pub attachments: Vec<Part<'b>>,
+    pub attachments: Vec<Attachment<'b>>,
     /// The member whose signature (checked against the federation root and CRL) covers the
     /// document and every attachment.
     pub signer: MemberId,
@@ -52,9 +57,30 @@ pub struct Opened<'b> {
 
 impl<'b> Opened<'b> {
     /// The attachment a reference names (a `cid:` URL or a bare content id).
-    pub fn attachment(&self, reference: &str) -> Option<&Part<'b>> {
+    pub fn attachment(&self, reference: &str) -> Option<&Attachment<'b>> {
         let id = once_xml::multipart::content_id_of(reference)?;
         self.attachments.iter().find(|p| p.content_id == id)
+    }
+}
+
+/// A part of an opened message beside the EDM document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment<'b> {
+    /// Its content id, without `<` `>`.
+    pub content_id: Cow<'b, str>,
+    /// Its media type.
+    pub content_type: Cow<'b, str>,
+    /// Its content.
+    pub body: Cow<'b, [u8]>,
+}
+
+impl<'b> From<Part<'b>> for Attachment<'b> {
+    fn from(part: Part<'b>) -> Attachment<'b> {
+        Attachment {
+            content_id: Cow::Borrowed(part.content_id),
+            content_type: Cow::Borrowed(part.content_type),
+            body: Cow::Borrowed(part.body),
+        }
     }
 }
 
@@ -177,6 +203,14 @@ pub enum SendError {
 pub trait Transport: Send + Sync + std::fmt::Debug {
     /// The transport's name, for logs.
     fn name(&self) -> &'static str;
+
+    /// Whether the federation's PKI authenticates what arrives: the connection an answer comes
+    /// on is the provider's own (its TLS certificate names it) and the evidence carries the
+    /// provider's federation signature. `false` where the partner is outside the federation and
+    /// the message signature by its configured certificate is the authentication (AS4).
+    fn federation_pki(&self) -> bool {
+        true
+    }
 
     /// Seals a document and its attachments for the wire.
     fn seal(&self, outgoing: &Outgoing<'_>) -> Result<Sealed, SealError>;

@@ -1,0 +1,2 @@
+DROP TABLE as4_received;
+DROP TABLE as4_partners;

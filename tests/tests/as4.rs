@@ -190,6 +190,13 @@ fn user_message(
     .expect("built")
 }
 
+/// Jürgen as an OOTS requester knows him.
+fn juergen_abroad() -> Value {
+    json!({"eidas_id": "AT/DE/7A9C3E21F", "level_of_assurance": "High",
+           "family_name": "Müller-Lüdenscheidt", "given_name": "Jürgen",
+           "date_of_birth": "1985-03-07"})
+}
+
 fn error_codes(outcome: &SignalOutcome) -> Vec<(String, String)> {
     match outcome {
         SignalOutcome::Errors { errors, .. } => errors
@@ -205,9 +212,7 @@ async fn evidence_crosses_between_access_points_over_as4() {
     let setup = Setup::start().await;
     let query = json!({
         "evidence_type": RESIDENCE,
-        "subject": {"eidas_id": "AT/DE/7A9C3E21F", "level_of_assurance": "High",
-                    "family_name": "Müller-Lüdenscheidt", "given_name": "Jürgen",
-                    "date_of_birth": "1985-03-07"},
+        "subject": juergen_abroad(),
         "procedure": OOTS_PROCEDURE,
         "legal_basis": SR_REQUIREMENT,
         "provider": PROVIDER,
@@ -397,4 +402,213 @@ async fn the_endpoint_refuses_replays_strangers_and_tampering() {
     .expect("a partner of the PKI");
     let _ = setup.pki.ca_pem();
     setup.fed.stop().await;
+}
+
+/// The referee script of once-as4 (the PyPI package `as4` with an OOTS profile on it).
+fn referee_script() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../as4/tests/referee/oots_as4.py")
+}
+
+/// An OOTS request from [`REQUESTER`] (agent `04-elterngeld-01`) to [`PROVIDER`] for
+/// Jürgen's residence certificate, as written in the `oots` profile.
+fn oots_request() -> Vec<u8> {
+    use once_node::config::Profile;
+    use once_node::exchange::Identity;
+    use once_node::exchange::dialect::Dialect;
+    use once_node::exchange::requester::EvidenceQuery;
+    let dialect = Dialect::new(
+        Identity {
+            member: REQUESTER.parse().expect("member"),
+            name: "Elterngeldstelle".into(),
+        },
+        Some(oots_config("04-elterngeld-01")),
+        Profile::Oots,
+    );
+    let query: EvidenceQuery = serde_json::from_value(json!({
+        "evidence_type": RESIDENCE,
+        "subject": juergen_abroad(),
+        "procedure": OOTS_PROCEDURE,
+        "legal_basis": SR_REQUIREMENT,
+    }))
+    .expect("query");
+    query
+        .check()
+        .expect("checked")
+        .to_request(
+            &dialect,
+            once_xml::Profile::Oots,
+            &PROVIDER.parse().expect("member"),
+            None,
+        )
+        .expect("request")
+        .try_to_xml_as(once_xml::Profile::Oots)
+        .expect("xml")
+        .into_bytes()
+}
+
+/// The independent AS4 implementation and the node, both directions: Python sends a signed
+/// and encrypted OOTS request to the provider's node and verifies its receipt; the node answers
+/// through the same access rules and pushes the evidence to Python's endpoint, which opens it,
+/// checks its header against the ebMS3 XSD and answers with its own receipt, which the node
+/// verifies and logs. Python's tampered, unencrypted, foreign-signed and replayed messages are
+/// refused with their ebMS codes.
+#[actix_rt::test]
+async fn the_independent_access_point_exchanges_with_the_node() {
+    let Setup {
+        mut fed,
+        pki,
+        provider_ap,
+        _dir,
+        ..
+    } = Setup::start().await;
+    let python_port = once_tests::free_port();
+    let python = pki.access_point("AP_AT_01").expect("ap");
+    let python_url = format!("https://localhost:{python_port}/as4");
+    // Python speaks for the requester's authority here, in place of the requester's node.
+    db::run(&fed.node(0).pool(), |conn| {
+        once_node::db::as4::remove_partner(conn, "AP_DE_HB_02")
+    })
+    .await
+    .expect("removed");
+    add_partner(&fed.node(0).pool(), &python, REQUESTER, &python_url)
+        .await
+        .expect("partner");
+    as4_of(&fed, 0)
+        .partners()
+        .refresh()
+        .await
+        .expect("refreshed");
+    // Python's HTTPS endpoint has a certificate the node trusts.
+    let tls = fed
+        .issue("AT:GOV:referee", "referee")
+        .expect("TLS certificate");
+    let fed_tls = fed.ca_pem_path();
+    let dir = tempfile::tempdir().expect("dir");
+    let files = dir.path();
+    let payload = files.join("request.xml");
+    std::fs::write(&payload, oots_request()).expect("written");
+    let run = |mode: &str, tamper: Option<&str>, signer: &AccessPoint| {
+        let out = files.join(format!("out-{mode}-{}", tamper.unwrap_or("none")));
+        std::fs::create_dir_all(&out).expect("dir");
+        let mut command = std::process::Command::new("python3");
+        command
+            .arg(referee_script())
+            .arg(mode)
+            .args(["--url", &provider_ap.url()])
+            .arg("--ca")
+            .arg(&fed_tls)
+            .arg("--payload")
+            .arg(&payload)
+            .args(["--party", "AP_AT_01", "--partner-party", "AP_DE_HB_01"])
+            .args(["--original-sender", &format!("{EAS_DE},04-elterngeld-01")])
+            .args([
+                "--final-recipient",
+                &format!("{EAS_DE},04011000-buergeramt-01"),
+            ])
+            .arg("--key")
+            .arg(&signer.key)
+            .arg("--cert")
+            .arg(&signer.certificate)
+            .arg("--partner-cert")
+            .arg(&provider_ap.certificate);
+        if mode == "ask" {
+            command
+                .args(["--port", &python_port.to_string(), "--timeout", "30"])
+                .arg("--schema")
+                .arg(
+                    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .join("../as4/schemas/envelope-check.xsd"),
+                )
+                .arg("--out")
+                .arg(&out)
+                .arg("--tls-cert")
+                .arg(tls.join(once_pki::ca::node_files::TLS_CERT))
+                .arg("--tls-key")
+                .arg(tls.join(once_pki::ca::node_files::TLS_KEY));
+        }
+        if let Some(tamper) = tamper {
+            command.args(["--tamper", tamper]);
+        }
+        (command, out)
+    };
+    // The whole exchange, run off the test's thread (the node serves on this runtime).
+    let (mut command, out) = run("ask", None, &python);
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("joined")
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result: Value = serde_json::from_str(stdout.trim()).expect("JSON");
+    assert_eq!(result["request"]["receipt"], true, "{result}");
+    let answer = &result["answer"];
+    assert_eq!(answer["successful"], true, "{result}");
+    assert_eq!(answer["action"], "ExecuteQueryResponse", "{result}");
+    assert_eq!(answer["header_valid"], true, "{result}");
+    assert_eq!(answer["ref_to_message_id"], result["request"]["message_id"]);
+    assert_eq!(
+        answer["payloads"].as_array().map(Vec::len),
+        Some(2),
+        "{result}"
+    );
+    let edm = std::fs::read(out.join("payload-0")).expect("the EDM answer");
+    let report = schematron::check(&edm).expect("the Schematron check runs");
+    let errors: Vec<String> = report.errors().map(ToString::to_string).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    // The node verified Python's receipt for its answer and logged it.
+    let mut logged = Vec::new();
+    for _ in 0..50 {
+        logged = db::run(&fed.node(0).pool(), |conn| {
+            log::entries_after(conn, 0, 1000)
+        })
+        .await
+        .expect("entries");
+        if logged
+            .iter()
+            .any(|e| e.direction == "in" && e.kind == "receipt" && e.outcome == "receipt")
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        logged
+            .iter()
+            .any(|e| e.direction == "in" && e.kind == "receipt" && e.outcome == "receipt"),
+        "python's receipt verified and logged"
+    );
+
+    // Refusals, each with its ebMS code.
+    let stranger = pki.access_point("AP_STRANGER").expect("ap");
+    for (tamper, signer, code) in [
+        (Some("attachment"), &python, "EBMS:0102"),
+        (Some("unencrypted"), &python, "EBMS:0103"),
+        (None, &stranger, "EBMS:0101"),
+        (Some("replay"), &python, "EBMS:0004"),
+    ] {
+        let (mut command, _) = run("send", tamper, signer);
+        let output = tokio::task::spawn_blocking(move || command.output())
+            .await
+            .expect("joined")
+            .expect("python3 runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let result: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+            panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&output.stderr))
+        });
+        assert_eq!(result["error"], code, "{tamper:?}: {result}");
+        if tamper == Some("replay") {
+            assert_eq!(result["first"]["receipt"], true, "{result}");
+            assert!(
+                result["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.starts_with("duplicate")),
+                "{result}"
+            );
+        }
+    }
+    fed.stop().await;
 }

@@ -18,13 +18,24 @@ SBDH around the payload, and every MIME part read (Peppol reads one).
         serves one message on 127.0.0.1:N: validates its SOAP header against the ebMS3 XSD,
         opens it with the package, answers the receipt or error signal, writes the payloads and
         a summary (summary.json) into DIR, and exits.
+    oots_as4.py ask --url URL … --payload FILE --port N --schema XSD --out DIR --tls-cert C
+                    --tls-key K [--timeout S]
+        a whole OOTS exchange with a node: serves HTTPS on 127.0.0.1:N for the answer (as
+        `receive` does), sends the request (as `send` does) and waits for the answer; prints
+        {"request": <what send prints>, "answer": <the summary of the answer>}.
+
+    Common options: --party and --partner-party (the access points' party ids, AP_AT_01 and
+    AP_DE_01 by default), --original-sender and --final-recipient (SCHEME,ID), --ca (the CA
+    file that verifies an https:// URL).
 """
 
 import argparse
 import gzip
 import json
 import pathlib
+import ssl
 import sys
+import threading
 import uuid
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -229,14 +240,25 @@ def strip_encryption(message):
     }
 
 
+def oots_args(args):
+    return OotsArgs(
+        original_sender=tuple(args.original_sender.split(",", 1)),
+        final_recipient=tuple(args.final_recipient.split(",", 1)),
+    )
+
+
 def send(args):
-    local = internal_party("AP_AT_01", args.key, args.cert)
+    print(json.dumps(send_request(args)))
+
+
+def send_request(args):
+    local = internal_party(args.party, args.key, args.cert)
     remote = AS4ExternalParty(
-        identity=AS4PartyIdentity(party_id="AP_DE_01", party_type=OOTS_PARTY_TYPE),
+        identity=AS4PartyIdentity(party_id=args.partner_party, party_type=OOTS_PARTY_TYPE),
         credentials=AS4BaseCredentials(certificate=load_certificate(args.partner_cert)),
     )
     message = OotsProfile.build_message(
-        pathlib.Path(args.payload).read_bytes(), local_party=local, remote_party=remote, builder_args=OotsArgs()
+        pathlib.Path(args.payload).read_bytes(), local_party=local, remote_party=remote, builder_args=oots_args(args)
     )
     if args.tamper == "unencrypted":
         strip_encryption(message)
@@ -247,13 +269,13 @@ def send(args):
         body[at] ^= 0x01
         body = bytes(body)
     headers = message.get_http_headers(boundary)
-    http = urllib3.PoolManager()
+    http = urllib3.PoolManager(ca_certs=args.ca) if args.ca else urllib3.PoolManager()
     times = 2 if args.tamper == "replay" else 1
     results = []
     for _ in range(times):
         response = http.request("POST", args.url, body=body, headers=headers, retries=False, timeout=30)
         results.append(read_signal(response.data, remote, message))
-    print(json.dumps(results[-1] | ({"first": results[0]} if times == 2 else {})))
+    return results[-1] | ({"first": results[0]} if times == 2 else {})
 
 
 def read_signal(data, remote, message):
@@ -268,7 +290,14 @@ def read_signal(data, remote, message):
 
 
 def receive(args):
-    local = internal_party("AP_AT_01", args.key, args.cert)
+    server = answer_server(args)
+    print("listening", flush=True)
+    server.handle_request()
+
+
+def answer_server(args):
+    """An HTTP(S) server for one message on 127.0.0.1:args.port, writing what it got to args.out."""
+    local = internal_party(args.party, args.key, args.cert)
     schema = etree.XMLSchema(etree.parse(args.schema))
     policy = SecurityPolicy(signer_resolver=pinned_certificates(load_certificate(args.partner_cert)),
                             verify_participants=False)
@@ -294,6 +323,7 @@ def receive(args):
                     summary["action"] = user.findtext(f"{{{EBMS_NS}}}CollaborationInfo/{{{EBMS_NS}}}Action")
                     summary["service"] = user.findtext(f"{{{EBMS_NS}}}CollaborationInfo/{{{EBMS_NS}}}Service")
                     summary["message_id"] = user.findtext(f"{{{EBMS_NS}}}MessageInfo/{{{EBMS_NS}}}MessageId")
+                    summary["ref_to_message_id"] = user.findtext(f"{{{EBMS_NS}}}MessageInfo/{{{EBMS_NS}}}RefToMessageId")
             parts = []
             for i, (cid, data) in enumerate((message.decrypted_data if message else {}).items()):
                 (out / f"payload-{i}").write_bytes(data)
@@ -312,27 +342,54 @@ def receive(args):
             pass
 
     server = HTTPServer(("127.0.0.1", args.port), Handler)
-    print("listening", flush=True)
-    server.handle_request()
+    if getattr(args, "tls_cert", None):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    return server
+
+
+def ask(args):
+    """Sends a request to a node and waits for its answer on our own endpoint."""
+    server = answer_server(args)
+    server.timeout = args.timeout
+    waiting = threading.Thread(target=server.handle_request)
+    waiting.start()
+    request = send_request(args)
+    waiting.join(args.timeout + 5)
+    summary = pathlib.Path(args.out) / "summary.json"
+    answer = json.loads(summary.read_text()) if summary.exists() else None
+    print(json.dumps({"request": request, "answer": answer}))
 
 
 def main():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
     s = sub.add_parser("send")
-    s.add_argument("--url", required=True)
-    s.add_argument("--tamper", choices=["attachment", "unencrypted", "replay"])
     r = sub.add_parser("receive")
-    r.add_argument("--port", type=int, required=True)
-    r.add_argument("--schema", required=True)
-    r.add_argument("--out", required=True)
-    for p in (s, r):
+    a = sub.add_parser("ask")
+    for p in (s, a):
+        p.add_argument("--url", required=True)
+        p.add_argument("--tamper", choices=["attachment", "unencrypted", "replay"])
+        p.add_argument("--payload", required=True)
+        p.add_argument("--ca")
+        p.add_argument("--original-sender", default="urn:cef.eu:names:identifier:EAS:9914,AT:BUND:familienbeihilfe")
+        p.add_argument("--final-recipient", default="urn:cef.eu:names:identifier:EAS:9930,DE73524311")
+    for p in (r, a):
+        p.add_argument("--port", type=int, required=True)
+        p.add_argument("--schema", required=True)
+        p.add_argument("--out", required=True)
+        p.add_argument("--tls-cert")
+        p.add_argument("--tls-key")
+    a.add_argument("--timeout", type=float, default=30)
+    for p in (s, r, a):
         p.add_argument("--key", required=True)
         p.add_argument("--cert", required=True)
         p.add_argument("--partner-cert", required=True)
-    s.add_argument("--payload", required=True)
+        p.add_argument("--party", default="AP_AT_01")
+        p.add_argument("--partner-party", default="AP_DE_01")
     args = parser.parse_args()
-    {"send": send, "receive": receive}[args.command](args)
+    {"send": send, "receive": receive, "ask": ask}[args.command](args)
 
 
 if __name__ == "__main__":

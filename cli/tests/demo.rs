@@ -128,7 +128,10 @@ fn logged_messages_pass_the_edm_rules(demo: &Value) {
         let pool = once_node::db::open(database, 1, Duration::from_secs(10)).expect("database");
         let mut conn = pool.get().expect("connection");
         let entries = once_node::db::log::entries_after(&mut conn, 0, 10_000).expect("log");
-        for entry in entries.iter().filter(|e| e.direction == "out") {
+        for entry in entries
+            .iter()
+            .filter(|e| e.direction == "out" && (e.kind == "request" || e.kind == "response"))
+        {
             let message = &entry.message;
             let head = String::from_utf8_lossy(&message[..message.len().min(200)]);
             let boundary = head
@@ -138,15 +141,21 @@ fn logged_messages_pass_the_edm_rules(demo: &Value) {
                 .expect("a boundary line")
                 .trim()
                 .to_owned();
-            let content_type = format!(
-                "multipart/related; type=\"application/xml\"; boundary=\"{boundary}\"; start=\"<message@once>\""
-            );
-            let parts = once_xml::multipart::parse(&content_type, message, &Default::default())
-                .expect("a logged message is multipart");
+            let edm = if id == ABROAD || entry.peer == ABROAD {
+                // Over AS4: opened as the receiving access point opens it.
+                as4_payload(demo, id, &entry.peer, &boundary, message)
+            } else {
+                let content_type = format!(
+                    "multipart/related; type=\"application/xml\"; boundary=\"{boundary}\"; start=\"<message@once>\""
+                );
+                let parts = once_xml::multipart::parse(&content_type, message, &Default::default())
+                    .expect("a logged message is multipart");
+                parts.root().body.to_vec()
+            };
             let file = out
                 .path()
                 .join(format!("{}-{}.xml", id.replace(':', "_"), entry.seq));
-            std::fs::write(&file, parts.root().body).expect("write");
+            std::fs::write(&file, edm).expect("write");
             if id == ABROAD || entry.peer == ABROAD {
                 oots.push(file);
             } else {
@@ -183,6 +192,38 @@ fn logged_messages_pass_the_edm_rules(demo: &Value) {
             );
         }
     }
+}
+
+/// The EDM document of an AS4 message `sender` logged for `receiver`, decrypted with the
+/// receiver's AS4 key and checked against the sender's certificate.
+fn as4_payload(
+    demo: &Value,
+    sender: &str,
+    receiver: &str,
+    boundary: &str,
+    message: &[u8],
+) -> Vec<u8> {
+    let dir = |id: &str| Path::new(member(demo, id)["dir"].as_str().expect("dir")).to_owned();
+    let read = |path: std::path::PathBuf| std::fs::read_to_string(&path).expect("AS4 key file");
+    let me = once_as4::Credentials::from_pem(
+        &read(dir(receiver).join("as4-key.pem")),
+        &read(dir(receiver).join("as4-cert.pem")),
+    )
+    .expect("credentials");
+    let partner = once_as4::Pinned(
+        once_as4::Certificate::from_pem(&read(dir(sender).join("as4-cert.pem"))).expect("cert"),
+    );
+    let content_type =
+        format!("multipart/related; type=\"application/soap+xml\"; boundary=\"{boundary}\"");
+    let received = once_as4::receive::open(
+        &content_type,
+        message,
+        &me,
+        &partner,
+        &once_as4::Limits::default(),
+    )
+    .expect("the logged AS4 message opens");
+    received.payloads[0].bytes.clone()
 }
 
 fn read_demo_json(dir: &Path) -> Value {
@@ -265,9 +306,10 @@ fn the_demo_runs_the_scenario_serves_through_demo_json_and_reuses_its_directory(
         "[ok] the Elterngeld office obtained an income certificate for",
         "gross_annual_income_eur",
         "was refused by DE-HB:KOMMUNE:04011000: HTTP 403, EDM:ERR:0002 NoAccessRule",
-        "AT:BUND:familienbeihilfe) asked for a residence certificate over OOTS with a preview; DE-HB:KOMMUNE:04011000 wants the citizen's approval first: https://localhost:",
+        "are eDelivery AS4 access points of the OOTS, each the other's partner",
+        "AT:BUND:familienbeihilfe) asked for a residence certificate over OOTS (eDelivery AS4) with a preview; DE-HB:KOMMUNE:04011000 wants the citizen's approval first: https://localhost:",
         "[ok] Finanzamt Österreich, Familienbeihilfe (AT:BUND:familienbeihilfe) obtained a residence certificate for",
-        "over OOTS (EDM 1.0, the oots profile: eIDAS identifier, level of assurance High, procedure S1",
+        "over OOTS (eDelivery AS4: signed, encrypted user messages, signed receipts; EDM 1.0, the oots profile: eIDAS identifier, level of assurance High, procedure S1",
         "[ok] the citizen's transfer record shows both transfers",
         "[ok] the register map shows the exchanges: DE-HB:KOMMUNE:04011000 → DE-HB:LAND:elterngeld (1 today), DE:BUND:drv → DE-HB:LAND:elterngeld (1 today)",
         "every step succeeded",

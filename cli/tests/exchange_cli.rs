@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::*;
 use diesel::prelude::*;
@@ -17,24 +17,6 @@ const RESIDENCE: &str = "urn:once:evidence-type:residence-certificate";
 const GOOD_CSV: &str = "tax_id,family_name,given_name,date_of_birth,street,house_number,postcode,municipality,ags,moved_in\n\
 65929970489,Müller-Lüdenscheidt,Jürgen,1985-03-07,Am Markt,1,28195,Bremen,04011000,2010-01-01\n\
 36574261809,Schmidt,Anna,1990-12-31,Obernstraße,5a,28195,Bremen,04011000,2015-06-01\n";
-
-fn init_node(ca: &Path, dir: &Path, member: &str) -> PathBuf {
-    ok(&[
-        "node",
-        "init",
-        "--dir",
-        path(dir),
-        "--member",
-        member,
-        "--ca",
-        path(ca),
-        "--peer-listen",
-        "127.0.0.1:0",
-        "--app-listen",
-        "127.0.0.1:0",
-    ]);
-    dir.join("node.toml")
-}
 
 fn verify_log(config: &Path, database: &Path) -> std::process::Output {
     std::process::Command::new(ONCE)
@@ -49,14 +31,7 @@ fn verify_log(config: &Path, database: &Path) -> std::process::Output {
 fn registers_rules_request_and_log_verification_from_the_command_line() {
     let tmp = tempfile::tempdir().expect("tmp");
     let ca = tmp.path().join("ca");
-    ok(&[
-        "pki",
-        "init",
-        "--dir",
-        path(&ca),
-        "--name",
-        "Test Federation",
-    ]);
+    ca_init(&ca);
     let provider = init_node(&ca, &tmp.path().join("provider"), PROVIDER);
     let requester = init_node(&ca, &tmp.path().join("requester"), REQUESTER);
     // The database holds personal data and the log's digest key: its owner alone reads it.

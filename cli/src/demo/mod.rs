@@ -13,6 +13,7 @@
 //! port is taken it says so (the demo is probably running already) rather than pick another.
 
 mod citizens;
+mod edelivery;
 mod layout;
 mod scenario;
 mod setup;

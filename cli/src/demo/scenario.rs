@@ -276,7 +276,7 @@ async fn with_preview(
 }
 
 /// The cross-border exchange: Austria's family allowance office asks Bremen's population
-/// register over OOTS (the `oots` profile: EAS agents, Semantic Repository evidence type, the
+/// register over OOTS, access point to access point over eDelivery AS4 (the `oots` profile: EAS agents, Semantic Repository evidence type, the
 /// OOTS procedure code and requirement), naming the citizen by the eIDAS identifier the German
 /// eID gave the Austrian service, with level of assurance High, and with the preview.
 async fn cross_border(
@@ -301,6 +301,7 @@ async fn cross_border(
         "procedure": oots::PROCEDURE,
         "legal_basis": oots::REQUIREMENT,
         "provider": POPULATION.id,
+        "transport": "as4",
         "preview": true,
     });
     let (answer, _) = previewed(
@@ -309,11 +310,11 @@ async fn cross_border(
         (&POPULATION, population),
         subject,
         body,
-        "a residence certificate over OOTS",
+        "a residence certificate over OOTS (eDelivery AS4)",
     )
     .await?;
     ok(format!(
-        "{} ({}) obtained a residence certificate for {} {} from {} over OOTS (EDM 1.0, the oots profile: eIDAS identifier, level of assurance High, procedure {}, Semantic Repository evidence type), signed:",
+        "{} ({}) obtained a residence certificate for {} {} from {} over OOTS (eDelivery AS4: signed, encrypted user messages, signed receipts; EDM 1.0, the oots profile: eIDAS identifier, level of assurance High, procedure {}, Semantic Repository evidence type), signed:",
         ABROAD.name,
         ABROAD.id,
         subject.given_name,

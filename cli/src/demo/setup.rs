@@ -28,12 +28,13 @@ fn hosts() -> Vec<String> {
     vec!["localhost".into(), "127.0.0.1".into()]
 }
 
-/// Ports for one member: peer, application, preview.
+/// Ports for one member: peer, application, preview, AS4.
 #[derive(Debug, Clone, Copy)]
 struct Ports {
     peer: u16,
     app: u16,
     preview: u16,
+    as4: u16,
 }
 
 /// Creates the federation in an empty (or missing) directory; returns `demo.json` as written.
@@ -50,7 +51,7 @@ pub(super) async fn create(layout: &Layout) -> Result<DemoFile, CliError> {
 
     // Free ports now, written into the configuration files, so every URL is known before
     // anything starts (peer URLs in the map, preview links).
-    let mut ports = free_ports(2 + 3 * MEMBERS.len())
+    let mut ports = free_ports(2 + 4 * MEMBERS.len())
         .step("pick free ports")?
         .into_iter();
     let mut next = || ports.next().unwrap_or(0);
@@ -61,11 +62,19 @@ pub(super) async fn create(layout: &Layout) -> Result<DemoFile, CliError> {
             peer: next(),
             app: next(),
             preview: next(),
+            as4: next(),
         })
         .collect();
 
     set_up_map(layout, map_api, map_web).await?;
     let api_keys = set_up_members(layout, &member_ports, map_api).await?;
+    let step = "set up the eDelivery AS4 access points";
+    super::edelivery::issue(layout).step(step)?;
+    super::edelivery::add_partners(layout).await.step(step)?;
+    ok(format!(
+        "{} and {} are eDelivery AS4 access points of the OOTS, each the other's partner (keys of a stand-in eDelivery PKI: edelivery/ca.pem)",
+        POPULATION.id, ABROAD.id
+    ));
 
     let step = "make synthetic citizens";
     let started = Instant::now();
@@ -151,13 +160,8 @@ async fn set_up_members(
         )
         .await
         .step(&step)?;
-        let population_peer = MEMBERS
-            .iter()
-            .zip(member_ports)
-            .find(|(m, _)| m.id == POPULATION.id)
-            .map_or(0, |(_, p)| p.peer);
         configure_node(&layout.node_toml(member), member, *ports, map_api).step(&step)?;
-        configure_oots(&layout.node_toml(member), member, population_peer).step(&step)?;
+        configure_oots(&layout.node_toml(member), member, ports.as4).step(&step)?;
         Config::load(&layout.node_toml(member)).step(&step)?;
         ok(format!(
             "set up {} ({}): certificates, keys, node.toml, database, API key",
@@ -218,6 +222,9 @@ pub(super) fn prepare(layout: &Layout, old: DemoFile) -> Result<DemoFile, CliErr
         addresses.push((member.id, "application.listen", config.application.listen));
         if let Some(preview) = &config.preview {
             addresses.push((member.id, "preview.listen", preview.listen));
+        }
+        if let Some(as4) = &config.as4 {
+            addresses.push((member.id, "as4.listen", as4.listen));
         }
     }
     let addresses_count = addresses.len();
@@ -406,9 +413,9 @@ fn configure_node(path: &Path, member: &Member, ports: Ports, map_api: u16) -> R
 
 /// The cross-border part of the configuration: Bremen's population register and the Austrian
 /// office as OOTS participants (`[oots]`: EAS agent identifiers, the residence certificate in
-/// Semantic Repository terms, each other as members), and the Austrian office's provider table
-/// naming Bremen with the `oots` profile.
-fn configure_oots(path: &Path, member: &Member, population_peer: u16) -> Result<(), String> {
+/// Semantic Repository terms, each other as members) and AS4 access points (`[as4]` on
+/// `as4_port`); the partner table, not `[[providers]]`, names Bremen for the Austrian office.
+fn configure_oots(path: &Path, member: &Member, as4_port: u16) -> Result<(), String> {
     let (scheme, id, country, other, other_scheme, other_id) = match member.id {
         id if id == POPULATION.id => (
             oots::BREMEN_SCHEME,
@@ -439,15 +446,7 @@ fn configure_oots(path: &Path, member: &Member, population_peer: u16) -> Result<
             oots::RESIDENCE_MODEL,
             oots::REQUIREMENT
         ));
-        if member.id == ABROAD.id {
-            text.push_str(&format!(
-                "\n[[providers]]\nmember = \"{}\"\nname = \"{}\"\nurl = \"https://localhost:{population_peer}\"\n\
-                 evidence_types = [\"{RESIDENCE}\"]\njurisdictions = [\"{}\"]\nprofile = \"oots\"\n",
-                POPULATION.id,
-                POPULATION.name,
-                citizens::BREMEN
-            ));
-        }
+        text.push_str(&super::edelivery::config_section(member, as4_port).unwrap_or_default());
         Ok(text)
     })
 }

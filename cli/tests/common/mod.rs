@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 pub const ONCE: &str = env!("CARGO_BIN_EXE_once");
@@ -197,5 +197,37 @@ pub fn add_population_register(config: &str) {
         "04011000",
         "--legal-basis",
         "§ 18 BMG",
+    ]);
+}
+
+/// `once node init` of `member` in `dir` with the CA in `ca`, both endpoints on port 0; the
+/// path of its node.toml.
+pub fn init_node(ca: &Path, dir: &Path, member: &str) -> PathBuf {
+    ok(&[
+        "node",
+        "init",
+        "--dir",
+        path(dir),
+        "--member",
+        member,
+        "--ca",
+        path(ca),
+        "--peer-listen",
+        "127.0.0.1:0",
+        "--app-listen",
+        "127.0.0.1:0",
+    ]);
+    dir.join("node.toml")
+}
+
+/// `once pki init` of a CA "Test Federation" in `ca`.
+pub fn ca_init(ca: &Path) {
+    ok(&[
+        "pki",
+        "init",
+        "--dir",
+        path(ca),
+        "--name",
+        "Test Federation",
     ]);
 }

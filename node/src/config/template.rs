@@ -34,6 +34,16 @@ const OPTIONAL_SECTIONS: &str = r#"# The preview page where people see their evi
 # agent_scheme = "urn:cef.eu:names:identifier:EAS:9915"
 # agent_id = "ATU00000024"
 
+# This node as an eDelivery AS4 access point of the EU OOTS (needs [oots]; partners with
+# `once as4 partner add`; see OPERATIONS.md, section 12).
+# [as4]
+# listen = "0.0.0.0:8445"
+# public_url = "https://as4.example.org:8445/as4"
+# party_id = "DE-HB-MELDEREGISTER-AP"
+# key = "as4-key.pem"
+# certificate = "as4-cert.pem"
+# trust_store = "edelivery-ca.pem"
+
 # Providers this node asks for evidence when the map does not know or is not configured.
 # [[providers]]
 # member = "DE-HB:KOMMUNE:04011000"

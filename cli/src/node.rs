@@ -151,7 +151,7 @@ pub(super) async fn run(command: NodeCommand) -> Result<(), CliError> {
         NodeCommand::Check { config } => {
             let config = Config::load(&config)?;
             let (material, crl) = config.load_material()?;
-            open_pool(&config).await?;
+            let pool = open_pool(&config).await?;
             println!(
                 "configuration of {} is valid: TLS certificate expires {}, signing certificate {}, CRL lists {} revoked",
                 config.member_id,
@@ -159,6 +159,9 @@ pub(super) async fn run(command: NodeCommand) -> Result<(), CliError> {
                 material.signing_info.not_after.date(),
                 crl.info.revoked_serials.len()
             );
+            if let Some(as4) = &config.as4 {
+                println!("{}", check_as4(as4, &pool).await?);
+            }
         }
         NodeCommand::ApiKey(command) => api_key(command).await?,
         NodeCommand::Publish { config } => {
@@ -306,6 +309,46 @@ pub(super) async fn init(
     .await
     .map_err(|e| CliError::Unavailable(format!("database_url: {e}")))?;
     Ok(secret)
+}
+
+/// `[as4]`: the key matches the certificate, the certificate chains to the trust store and is
+/// valid, and every partner row is usable.
+async fn check_as4(
+    as4: &once_node::config::As4Config,
+    pool: &db::DbPool,
+) -> Result<String, CliError> {
+    use once_node::exchange::transport::as4::{partners, setup};
+    let credentials = setup::credentials(as4)?;
+    let pem = std::fs::read_to_string(&as4.certificate)
+        .map_err(|e| CliError::Usage(format!("as4.certificate: {e}")))?;
+    partners::check_certificate(&pem, &as4.trust_store).map_err(|e| {
+        CliError::Failed(format!(
+            "as4.certificate is not accepted: {e} (trust store {})",
+            as4.trust_store.display()
+        ))
+    })?;
+    let info = once_pki::inspect::CertInfo::from_der(credentials.certificate().der())?;
+    let rows = db::run(pool, db::as4::partners)
+        .await
+        .map_err(|e| CliError::Unavailable(format!("database_url: {e}")))?;
+    let unusable: Vec<String> = rows
+        .iter()
+        .filter_map(|row| partners::Partner::from_row(row).err())
+        .map(|e| e.to_string())
+        .collect();
+    if !unusable.is_empty() {
+        return Err(CliError::Failed(format!(
+            "AS4 partners that cannot be used: {}",
+            unusable.join("; ")
+        )));
+    }
+    Ok(format!(
+        "AS4 access point {}: certificate {} expires {}, {} partners",
+        as4.party_id,
+        credentials.certificate().subject(),
+        info.not_after.date(),
+        rows.len()
+    ))
 }
 
 pub(super) async fn open_pool(config: &Config) -> Result<db::DbPool, CliError> {

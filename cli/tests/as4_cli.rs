@@ -132,6 +132,17 @@ fn partners_are_added_listed_and_removed_against_the_trust_store() {
         "there is no partner AT-AP",
     );
     assert!(ok(&["as4", "partner", "list", "--config", path(&config)]).contains("no AS4 partners"));
-    // The configuration with [as4] passes the node's own check.
-    ok(&["node", "check", "--config", path(&config)]);
+    // The configuration with [as4] passes the node's own check, the AS4 certificate included.
+    let checked = ok(&["node", "check", "--config", path(&config)]);
+    assert!(
+        checked.contains("AS4 access point DE-AP: certificate CN=DE-AP"),
+        "{checked}"
+    );
+    // An AS4 certificate of another PKI than the trust store's.
+    write(&dir.join("edelivery-ca.pem"), other.ca_pem());
+    fails(
+        &["node", "check", "--config", path(&config)],
+        1,
+        "as4.certificate is not accepted",
+    );
 }

@@ -179,7 +179,7 @@ impl As4Transport {
         let next = match header.action {
             Action::ExecuteQueryRequest => self.request_arrived(received, partner, header),
             Action::ExecuteQueryResponse | Action::ExceptionResponse => {
-                self.answer_arrived(content_type, body, &received, &peer, &exchange)
+                self.answer_arrived(content_type, body, received, &partner, &exchange)
                     .await;
                 Inbound::Done
             }
@@ -269,41 +269,50 @@ impl As4Transport {
     }
 
     /// An answer: handed to the requester waiting for it, or logged if none waits any more.
+    /// What was opened here is kept for the requester's `Transport::open` of the same bytes,
+    /// so that the answer is decrypted once.
     async fn answer_arrived(
         &self,
         content_type: &str,
         body: &[u8],
-        received: &As4Received,
-        peer: &str,
+        received: As4Received,
+        partner: &Partner,
         exchange: &str,
     ) {
-        let waiter = received
+        let message_id = received.header.message_id.clone();
+        let request = received
             .header
             .ref_to_message_id
-            .as_ref()
-            .and_then(|id| self.tables().waiters.remove(id));
+            .clone()
+            .unwrap_or_default();
+        let digest = sha256(body);
+        let in_reply_to = self.tables().requests_sent.get(&request).map(|(d, _)| *d);
+        if let Ok(opened) = self.opened(received, partner, in_reply_to) {
+            self.tables()
+                .answers_opened
+                .insert(digest, (opened, std::time::Instant::now()));
+        }
+        let waiter = self.tables().waiters.remove(&request);
         let answer = Received {
             content_type: Some(content_type.to_owned()),
             body: body.to_vec(),
             peer_certificate: None,
         };
-        match waiter.map(|w| w.send(answer)) {
-            Some(Ok(())) => {}
-            _ => {
-                tracing::warn!(
-                    as4.message_id = %received.header.message_id,
-                    "an AS4 answer arrived that no request waits for (any more)"
-                );
-                self.log_signal(
-                    Direction::In,
-                    Kind::Response,
-                    exchange,
-                    peer,
-                    "unexpected",
-                    body.to_vec(),
-                )
-                .await;
-            }
+        if !matches!(waiter.map(|w| w.send(answer)), Some(Ok(()))) {
+            self.tables().answers_opened.remove(&digest);
+            tracing::warn!(
+                as4.message_id = %message_id,
+                "an AS4 answer arrived that no request waits for (any more)"
+            );
+            self.log_signal(
+                Direction::In,
+                Kind::Response,
+                exchange,
+                partner.member.as_str(),
+                "unexpected",
+                body.to_vec(),
+            )
+            .await;
         }
     }
 

@@ -105,6 +105,8 @@ struct Tables {
     requests_received: HashMap<[u8; 32], RequestReceived>,
     /// Requesters waiting for the answer to their request, by its MessageId.
     waiters: HashMap<String, oneshot::Sender<Received>>,
+    /// Answers the endpoint opened and handed to their requester, by SHA-256 of the message.
+    answers_opened: HashMap<[u8; 32], (Opened<'static>, Instant)>,
 }
 
 /// A message sealed for a partner: what its receipt must acknowledge.
@@ -134,6 +136,7 @@ impl Tables {
         self.outgoing.retain(|_, m| fresh(&m.at));
         self.requests_sent.retain(|_, (_, at)| fresh(at));
         self.requests_received.retain(|_, r| fresh(&r.at));
+        self.answers_opened.retain(|_, (_, at)| fresh(at));
         self.waiters.retain(|_, w| !w.is_closed());
     }
 }
@@ -415,6 +418,10 @@ impl Transport for As4Transport {
         content_type: Option<&str>,
         body: &'b [u8],
     ) -> Result<Opened<'b>, OpenError> {
+        // Opened already by the endpoint when it arrived.
+        if let Some((opened, _)) = self.tables().answers_opened.remove(&sha256(body)) {
+            return Ok(opened);
+        }
         let (received, partner) = self
             .open_user_message(content_type.unwrap_or_default(), body)
             .map_err(|e| match e.code {

@@ -56,6 +56,15 @@ impl Partner {
             .parse()
             .map_err(|e| error(format!("member: {e}")))?;
         let certificate = leaf(&row.certificate).map_err(error)?;
+        let info = once_pki::inspect::CertInfo::from_der(certificate.der())
+            .map_err(|e| error(e.to_string()))?;
+        let now = time::OffsetDateTime::now_utc();
+        if info.not_after < now || info.not_before > now {
+            return Err(error(format!(
+                "its certificate is valid from {} to {}, not now; add its new one",
+                info.not_before, info.not_after
+            )));
+        }
         Ok(Partner {
             party_id: row.party_id.clone(),
             member,

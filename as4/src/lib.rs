@@ -1,6 +1,8 @@
 //! eDelivery AS4 for the OOTS exchange: OASIS ebMS 3.0 user messages and signals with the AS4
 //! profile and the eDelivery AS4 1.15 algorithm suite, as the member states' OOTS access points
-//! (Domibus, Harmony, phase4) speak it.
+//! (Domibus, Harmony, phase4) speak it, and the eDelivery AS4 2.0 EC profile (ECDSA P-256,
+//! ECDH-ES with HKDF and AES key wrap), chosen per partner by its certificate's key
+//! ([`suite`]).
 //!
 //! - [`header`]: the `eb:Messaging` header of a user message (party ids and roles, service and
 //!   action, conversation, message properties, payload parts), written and read;
@@ -18,8 +20,9 @@
 //!   references the sender signed, or a signed ebMS error signal; and the sender's check of
 //!   the receipt that came back against what it sent.
 //!
-//! The cryptography is ring (RSA PKCS#1 v1.5 signatures, AES-GCM, SHA-256, randomness) and
-//! RustCrypto's `rsa` (OAEP key transport; constant-time arithmetic since 0.10). XML is
+//! The cryptography is ring (RSA PKCS#1 v1.5 and ECDSA P-256 signatures, HKDF, AES-GCM,
+//! SHA-256, randomness) and RustCrypto's `rsa` (OAEP key transport; constant-time arithmetic
+//! since 0.10), `p256` (ECDH with a static key, which ring does not offer) and `aes-kw`. XML is
 //! read by `once-xml`'s hardened reader (no DTD, bounded) and canonicalised by its exclusive
 //! C14N.
 
@@ -34,13 +37,15 @@ pub mod receive;
 mod scan;
 pub mod send;
 pub mod signal;
+pub mod suite;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod xml;
 
 pub use error::{EbmsCode, EbmsError};
 pub use header::{PartInfo, Party, Property, UserMessage};
-pub use keys::{Certificate, Credentials, KeyError};
+pub use keys::{Certificate, Credentials, KeyError, Keyring, OwnKeys};
 pub use receive::{Limits, Payload, Pinned, Received, SignerCheck};
 pub use send::{OutgoingPayload, Sent, SignedReference};
 pub use signal::{Signal, SignalOutcome};
+pub use suite::Suite;

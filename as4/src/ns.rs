@@ -18,6 +18,10 @@ pub const DS: &str = "http://www.w3.org/2000/09/xmldsig#";
 pub const XENC: &str = "http://www.w3.org/2001/04/xmlenc#";
 /// XML Encryption 1.1.
 pub const XENC11: &str = "http://www.w3.org/2009/xmlenc11#";
+/// XML Signature 1.1 (`dsig11:ECKeyValue`).
+pub const DSIG11: &str = "http://www.w3.org/2009/xmldsig11#";
+/// RFC 9231's additional XML security identifiers (`dsig-more:HKDFParams`).
+pub const DSIG_MORE: &str = "http://www.w3.org/2021/04/xmldsig-more#";
 /// ebBP signals (non-repudiation information in receipts).
 pub const EBBP: &str = "http://docs.oasis-open.org/ebxml-bp/ebbp-signals-2.0";
 
@@ -38,12 +42,24 @@ pub(crate) const DECLARATIONS: &str = concat!(
 pub const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
 /// RSA PKCS#1 v1.5 with SHA-256.
 pub const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+/// ECDSA with SHA-256 (the value is r ‖ s, 64 bytes on P-256).
+pub const ECDSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256";
 /// SHA-256 (as XML Encryption names it; XML Signature uses the same URI).
 pub const SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
 /// RSA-OAEP key transport (XML Encryption 1.1).
 pub const RSA_OAEP: &str = "http://www.w3.org/2009/xmlenc11#rsa-oaep";
 /// MGF1 with SHA-256.
 pub const MGF1_SHA256: &str = "http://www.w3.org/2009/xmlenc11#mgf1sha256";
+/// Elliptic-curve Diffie-Hellman with an ephemeral key of the sender (XML Encryption 1.1).
+pub const ECDH_ES: &str = "http://www.w3.org/2009/xmlenc11#ECDH-ES";
+/// HKDF (RFC 5869) as a key derivation method (RFC 9231).
+pub const HKDF: &str = "http://www.w3.org/2021/04/xmldsig-more#hkdf";
+/// HMAC-SHA256, HKDF's pseudo-random function.
+pub const HMAC_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#hmac-sha256";
+/// AES-128 key wrap (RFC 3394).
+pub const KW_AES128: &str = "http://www.w3.org/2001/04/xmlenc#kw-aes128";
+/// The named curve P-256 (`dsig11:NamedCurve/@URI`).
+pub const P256_CURVE: &str = "urn:oid:1.2.840.10045.3.1.7";
 /// AES-128 in Galois/Counter Mode.
 pub const AES128_GCM: &str = "http://www.w3.org/2009/xmlenc11#aes128-gcm";
 /// The SwA profile's transform that digests an attachment's content.

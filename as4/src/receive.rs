@@ -6,9 +6,12 @@
 //!   or extra, a `cid:` naming no part: `EBMS:0007` MimeInconsistency;
 //! - an envelope that is not well-formed, has a DOCTYPE, exceeds the limits, lacks or repeats
 //!   a header element: `EBMS:0009` InvalidHeader;
-//! - no signature, no encryption of a payload, algorithms other than the suite's
-//!   (RSA-SHA256, exclusive C14N, SHA-256, RSA-OAEP with MGF1-SHA256, AES-128-GCM), a
-//!   `PrefixList` on exclusive C14N: `EBMS:0103` PolicyNoncompliance;
+//! - no signature, no encryption of a payload, algorithms other than a [`Suite`]'s (exclusive
+//!   C14N, SHA-256, AES-128-GCM and either RSA-SHA256 with RSA-OAEP (MGF1-SHA256), or
+//!   ECDSA-SHA256 with ECDH-ES, HKDF-SHA256 and AES-128 key wrap), a signature of one suite and
+//!   a key encryption of another, a suite this access point has no key for, a signature method
+//!   that does not fit the signer's key, a `PrefixList` on exclusive C14N: `EBMS:0103`
+//!   PolicyNoncompliance;
 //! - a signature that does not verify, does not cover `eb:Messaging`, the Body and every
 //!   payload, references any other element or a duplicated ID (wrapping), a signer the
 //!   [`SignerCheck`] refuses, a digest that does not match: `EBMS:0101` FailedAuthentication;
@@ -17,6 +20,7 @@
 
 use std::io::Read;
 
+use aes_kw::KeyInit;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use flate2::read::GzDecoder;
@@ -27,10 +31,11 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{EbmsCode, EbmsError, authentication, decryption, header, policy};
 use crate::header::{Party, UserMessage};
-use crate::keys::{Certificate, Credentials};
-use crate::ns::{self, DS, EB, S12, WSSE, WSU, XENC, XENC11};
+use crate::keys::{Certificate, Credentials, OwnKeys};
+use crate::ns::{self, DS, DSIG_MORE, DSIG11, EB, S12, WSSE, WSU, XENC, XENC11};
 use crate::scan::{self, Layout};
 use crate::send::SignedReference;
+use crate::suite::Suite;
 use crate::xml::{attribute, one, optional, required_text};
 
 /// Limits on incoming messages.
@@ -107,13 +112,16 @@ pub struct Received {
     pub signer: Certificate,
     /// The references it signed, in order: what the receipt repeats.
     pub references: Vec<SignedReference>,
+    /// The suite it was signed and encrypted with: the receipt is signed with it too.
+    pub suite: Suite,
 }
 
-/// Opens a user message that arrived with `content_type` for the holder of `me`.
+/// Opens a user message that arrived with `content_type` for the holder of `me` (the key of
+/// the suite the message uses).
 pub fn open(
     content_type: &str,
     body: &[u8],
-    me: &Credentials,
+    me: &dyn OwnKeys,
     signers: &dyn SignerCheck,
     limits: &Limits,
 ) -> Result<Received, EbmsError> {
@@ -141,7 +149,9 @@ pub fn open(
         .signed
         .verify(&hrefs, |signer| signers.check(&user.from, signer))
         .map_err(about)?;
-    let plain = message.decrypt(me, &attachments).map_err(about)?;
+    let plain = message
+        .decrypt(me, verified.suite, &attachments)
+        .map_err(about)?;
     let payloads = message
         .finish(&verified, plain, limits.max_decompressed_bytes)
         .map_err(about)?;
@@ -150,6 +160,7 @@ pub fn open(
         payloads,
         signer: verified.signer,
         references: verified.references,
+        suite: verified.suite,
     })
 }
 
@@ -221,6 +232,7 @@ pub(crate) struct Signed<'m> {
 pub(crate) struct Verified {
     pub(crate) signer: Certificate,
     pub(crate) references: Vec<SignedReference>,
+    pub(crate) suite: Suite,
 }
 
 impl Signed<'_> {
@@ -235,7 +247,7 @@ impl Signed<'_> {
         let signature = optional(self.security, DS, "Signature")?
             .ok_or_else(|| policy("the message is not signed"))?;
         let signed_info = one(signature, DS, "SignedInfo")?;
-        check_algorithms(signed_info)?;
+        let suite = check_algorithms(signed_info)?;
         let references = signed_info
             .children_named(DS, "Reference")
             .map(read_reference)
@@ -245,6 +257,13 @@ impl Signed<'_> {
             self.check_element_digest(reference)?;
         }
         let signer = self.signer(signature)?;
+        if signer.suite() != suite {
+            return Err(policy(format!(
+                "the signature method {} does not fit the signer's {} key",
+                suite.signature_method(),
+                signer.suite().key_kind()
+            )));
+        }
         accept(&signer)
             .map_err(|why| authentication(format!("the signer is not accepted: {why}")))?;
         let [signed_info_start] = self.layout.signed_infos[..] else {
@@ -260,10 +279,14 @@ impl Signed<'_> {
                     .replace(char::is_whitespace, ""),
             )
             .map_err(|_| authentication("the SignatureValue is not base64"))?;
-        if !signer.verify_rsa_sha256(&canonical, &value) {
+        if !signer.verify(&canonical, &value) {
             return Err(authentication("the signature does not verify"));
         }
-        Ok(Verified { signer, references })
+        Ok(Verified {
+            signer,
+            references,
+            suite,
+        })
     }
 
     /// The signature covers `eb:Messaging`, the Body and every payload, nothing else, and no
@@ -368,7 +391,7 @@ impl Signed<'_> {
             .decode(token.trimmed_text().replace(char::is_whitespace, ""))
             .map_err(|_| authentication("the signature's token is not base64"))?;
         Certificate::from_der(&der).map_err(|e| match e {
-            crate::KeyError::NotRsa => policy(e.to_string()),
+            crate::KeyError::UnsupportedKey => policy(e.to_string()),
             e => authentication(e.to_string()),
         })
     }
@@ -378,7 +401,8 @@ impl Message<'_> {
     /// The payloads' compressed bytes, decrypted, by content id.
     fn decrypt(
         &self,
-        me: &Credentials,
+        me: &dyn OwnKeys,
+        suite: Suite,
         attachments: &[(String, &[u8])],
     ) -> Result<Vec<(String, Vec<u8>)>, EbmsError> {
         for (id, _) in attachments {
@@ -407,7 +431,7 @@ impl Message<'_> {
         }
         let encrypted_key = optional(self.signed.security, XENC, "EncryptedKey")?
             .ok_or_else(|| policy("the payloads are not encrypted"))?;
-        let key = session_key(encrypted_key, me)?;
+        let key = session_key(encrypted_key, me, suite)?;
         let mut plain = Vec::with_capacity(attachments.len());
         for data_reference in
             one(encrypted_key, XENC, "ReferenceList")?.children_named(XENC, "DataReference")
@@ -487,8 +511,9 @@ impl Message<'_> {
     }
 }
 
-/// `ds:SignedInfo` uses exclusive C14N without a prefix list and RSA-SHA256.
-fn check_algorithms(signed_info: &Element) -> Result<(), EbmsError> {
+/// `ds:SignedInfo` uses exclusive C14N without a prefix list and a suite's signature method:
+/// that suite.
+fn check_algorithms(signed_info: &Element) -> Result<Suite, EbmsError> {
     let c14n = one(signed_info, DS, "CanonicalizationMethod")?;
     if c14n.attribute(None, "Algorithm") != Some(ns::EXC_C14N) || !c14n.children.is_empty() {
         return Err(policy(format!(
@@ -497,13 +522,13 @@ fn check_algorithms(signed_info: &Element) -> Result<(), EbmsError> {
         )));
     }
     let method = one(signed_info, DS, "SignatureMethod")?;
-    match method.attribute(None, "Algorithm") {
-        Some(ns::RSA_SHA256) => Ok(()),
-        other => Err(policy(format!(
-            "the signature algorithm {:?} is not RSA-SHA256 (eDelivery AS4 1.15)",
-            other.unwrap_or_default()
-        ))),
-    }
+    let algorithm = method.attribute(None, "Algorithm").unwrap_or_default();
+    Suite::of_signature_method(algorithm).ok_or_else(|| {
+        policy(format!(
+            "the signature algorithm {algorithm:?} is neither RSA-SHA256 (eDelivery AS4 1.15) \
+             nor ECDSA-SHA256 (eDelivery AS4 2.0 EC profile)"
+        ))
+    })
 }
 
 fn read_reference(reference: &Element) -> Result<SignedReference, EbmsError> {
@@ -549,32 +574,135 @@ fn read_reference(reference: &Element) -> Result<SignedReference, EbmsError> {
     })
 }
 
-/// The AES-128 session key of an `xenc:EncryptedKey` (RSA-OAEP, SHA-256, MGF1-SHA256).
-fn session_key(encrypted_key: &Element, me: &Credentials) -> Result<LessSafeKey, EbmsError> {
+/// The AES-128 session key of an `xenc:EncryptedKey`, encrypted as `suite` (the signature's)
+/// does it: RSA-OAEP (SHA-256, MGF1-SHA256), or ECDH-ES with HKDF and AES-128 key wrap.
+fn session_key(
+    encrypted_key: &Element,
+    me: &dyn OwnKeys,
+    suite: Suite,
+) -> Result<LessSafeKey, EbmsError> {
     let method = one(encrypted_key, XENC, "EncryptionMethod")?;
-    let digest = optional(method, DS, "DigestMethod")?.and_then(|d| d.attribute(None, "Algorithm"));
-    let mgf = optional(method, XENC11, "MGF")?.and_then(|d| d.attribute(None, "Algorithm"));
-    if method.attribute(None, "Algorithm") != Some(ns::RSA_OAEP)
-        || digest != Some(ns::SHA256)
-        || mgf != Some(ns::MGF1_SHA256)
-    {
+    let algorithm = method.attribute(None, "Algorithm").unwrap_or_default();
+    let used = Suite::of_key_encryption_method(algorithm).ok_or_else(|| {
+        policy(format!(
+            "the key encryption {algorithm:?} is neither RSA-OAEP (eDelivery AS4 1.15) nor \
+             AES-128 key wrap after ECDH-ES (eDelivery AS4 2.0 EC profile)"
+        ))
+    })?;
+    if used != suite {
         return Err(policy(format!(
-            "the key transport {:?} (digest {:?}, MGF {:?}) is not RSA-OAEP with SHA-256 and MGF1-SHA256",
-            method.attribute(None, "Algorithm").unwrap_or_default(),
-            digest.unwrap_or("SHA-1 by default"),
-            mgf.unwrap_or("MGF1-SHA1 by default")
+            "the message is signed as {suite} but its key is encrypted as {used}"
         )));
     }
+    let credentials = me.for_suite(suite).ok_or_else(|| {
+        policy(format!(
+            "this access point has no key for the suite {suite} ({})",
+            suite.key_kind()
+        ))
+    })?;
     let cipher = one(one(encrypted_key, XENC, "CipherData")?, XENC, "CipherValue")?;
     let cipher = B64
         .decode(cipher.trimmed_text().replace(char::is_whitespace, ""))
         .map_err(|_| decryption("the encrypted key is not base64"))?;
-    let key = me.oaep_decrypt(&cipher).ok_or_else(|| {
-        decryption("the session key does not decrypt with this access point's key")
-    })?;
+    let key = match suite {
+        Suite::Edelivery115 => transported_key(method, &cipher, credentials)?,
+        Suite::Edelivery20Ec => agreed_key(encrypted_key, &cipher, credentials)?,
+    };
     let key = UnboundKey::new(&aead::AES_128_GCM, &key)
         .map_err(|_| decryption("the session key is not an AES-128 key"))?;
     Ok(LessSafeKey::new(key))
+}
+
+/// A session key transported with RSA-OAEP (SHA-256, MGF1-SHA256).
+fn transported_key(
+    method: &Element,
+    cipher: &[u8],
+    me: &Credentials,
+) -> Result<Vec<u8>, EbmsError> {
+    let digest = optional(method, DS, "DigestMethod")?.and_then(|d| d.attribute(None, "Algorithm"));
+    let mgf = optional(method, XENC11, "MGF")?.and_then(|d| d.attribute(None, "Algorithm"));
+    if digest != Some(ns::SHA256) || mgf != Some(ns::MGF1_SHA256) {
+        return Err(policy(format!(
+            "the key transport RSA-OAEP uses digest {:?} and MGF {:?}, not SHA-256 and MGF1-SHA256",
+            digest.unwrap_or("SHA-1 by default"),
+            mgf.unwrap_or("MGF1-SHA1 by default")
+        )));
+    }
+    me.oaep_decrypt(cipher)
+        .ok_or_else(|| decryption("the session key does not decrypt with this access point's key"))
+}
+
+/// A session key wrapped (AES-128 key wrap) under a key agreed with ECDH-ES on P-256 and
+/// derived with HKDF-SHA256, as the `xenc:AgreementMethod` in the key info describes it.
+fn agreed_key(
+    encrypted_key: &Element,
+    wrapped: &[u8],
+    me: &Credentials,
+) -> Result<Vec<u8>, EbmsError> {
+    let agreement = one(one(encrypted_key, DS, "KeyInfo")?, XENC, "AgreementMethod")?;
+    let algorithm = agreement.attribute(None, "Algorithm").unwrap_or_default();
+    if algorithm != ns::ECDH_ES {
+        return Err(policy(format!(
+            "the key agreement {algorithm:?} is not ECDH-ES"
+        )));
+    }
+    let derivation = one(agreement, XENC11, "KeyDerivationMethod")?;
+    let kdf = derivation.attribute(None, "Algorithm").unwrap_or_default();
+    if kdf != ns::HKDF {
+        return Err(policy(format!("the key derivation {kdf:?} is not HKDF")));
+    }
+    let params = one(derivation, DSIG_MORE, "HKDFParams")?;
+    let prf = attribute(one(params, DSIG_MORE, "PRF")?, None, "Algorithm").unwrap_or_default();
+    if prf != ns::HMAC_SHA256 {
+        return Err(policy(format!(
+            "the HKDF pseudo-random function {prf:?} is not HMAC-SHA256"
+        )));
+    }
+    let base64 = |local: &str| -> Result<Vec<u8>, EbmsError> {
+        match optional(params, DSIG_MORE, local)? {
+            None => Ok(Vec::new()),
+            Some(e) => B64
+                .decode(e.trimmed_text().replace(char::is_whitespace, ""))
+                .map_err(|_| header(format!("the HKDF {local} is not base64"))),
+        }
+    };
+    let (salt, info) = (base64("Salt")?, base64("Info")?);
+    let length = required_text(one(params, DSIG_MORE, "KeyLength")?)?;
+    if length != "16" {
+        return Err(policy(format!(
+            "the HKDF key length {length} is not 16 bytes (an AES-128 key-encryption key)"
+        )));
+    }
+    let value = one(
+        one(one(agreement, XENC, "OriginatorKeyInfo")?, DS, "KeyValue")?,
+        DSIG11,
+        "ECKeyValue",
+    )?;
+    let curve = attribute(one(value, DSIG11, "NamedCurve")?, None, "URI").unwrap_or_default();
+    if curve != ns::P256_CURVE {
+        return Err(policy(format!("the curve {curve:?} is not P-256")));
+    }
+    let point = B64
+        .decode(required_text(one(value, DSIG11, "PublicKey")?)?.replace(char::is_whitespace, ""))
+        .map_err(|_| decryption("the ephemeral public key is not base64"))?;
+    let shared = me
+        .agree(&point)
+        .ok_or_else(|| decryption("the ephemeral public key is not a point of P-256"))?;
+    let kek = crate::send::key_encryption_key(&shared, &salt, &info)
+        .ok_or_else(|| decryption("the key-encryption key cannot be derived"))?;
+    if wrapped.len() != 24 {
+        return Err(decryption(format!(
+            "the wrapped key has {} bytes, not 24 (an AES-128 key wrapped)",
+            wrapped.len()
+        )));
+    }
+    let mut key = vec![0; 16];
+    aes_kw::KwAes128::new(&kek.into())
+        .unwrap_key(wrapped, &mut key)
+        .map_err(|_| {
+            decryption("the session key does not unwrap: agreed with another key, or altered")
+        })?;
+    Ok(key)
 }
 
 /// One `xenc:EncryptedData`'s part, decrypted: (content id, compressed bytes).

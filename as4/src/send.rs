@@ -11,6 +11,7 @@
 
 use std::io::Write;
 
+use aes_kw::KeyInit;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use flate2::Compression;
@@ -22,6 +23,7 @@ use sha2::{Digest, Sha256};
 use crate::header::{PartInfo, Property, UserMessage};
 use crate::keys::{Certificate, Credentials, KeyError};
 use crate::ns;
+use crate::suite::Suite;
 use crate::xml::{self, random_id};
 
 /// A payload to send.
@@ -116,6 +118,12 @@ pub fn user_message(
         .replace_nanosecond(header.timestamp.millisecond() as u32 * 1_000_000)
         .unwrap_or(header.timestamp);
     header.check_text()?;
+    if me.suite() != partner.suite() {
+        return Err(SendError::Key(KeyError::SuiteMismatch {
+            own: me.suite(),
+            partner: partner.suite(),
+        }));
+    }
     let ids = Ids::new(payloads.len());
 
     let session_key: [u8; 16] = rand::random();
@@ -139,7 +147,7 @@ pub fn user_message(
         });
         cipher_texts.push(seal(&sealing, plain)?);
     }
-    let encrypted_key = partner.oaep_encrypt(&session_key)?;
+    let encrypted_key = KeyEncryption::for_partner(partner, &session_key)?;
 
     let mut messaging = String::with_capacity(2048);
     header.write_messaging(&ids.messaging, &mut messaging);
@@ -268,11 +276,11 @@ pub(crate) fn signature(
     signed_info.push_str("<ds:SignedInfo><ds:CanonicalizationMethod Algorithm=\"");
     signed_info.push_str(ns::EXC_C14N);
     signed_info.push_str("\"/><ds:SignatureMethod Algorithm=\"");
-    signed_info.push_str(ns::RSA_SHA256);
+    signed_info.push_str(me.suite().signature_method());
     signed_info.push_str("\"/>");
     references.iter().for_each(|r| r.write(&mut signed_info));
     signed_info.push_str("</ds:SignedInfo>");
-    let value = me.sign_rsa_sha256(&canonical_in_envelope(&signed_info)?)?;
+    let value = me.sign(&canonical_in_envelope(&signed_info)?)?;
     let (signature_id, token_id) = ids_signature.signature_ids();
     Ok(format!(
         "<ds:Signature Id=\"{signature_id}\">{signed_info}<ds:SignatureValue>{}</ds:SignatureValue>\
@@ -307,20 +315,123 @@ pub(crate) fn token(out: &mut String, id: &str, certificate: &[u8]) {
     out.push_str("</wsse:BinarySecurityToken>");
 }
 
-fn write_encrypted_key(out: &mut String, ids: &Ids, encrypted_key: &[u8]) {
-    out.push_str(&format!(
-        "<xenc:EncryptedKey Id=\"{}\"><xenc:EncryptionMethod Algorithm=\"{}\">\
-         <ds:DigestMethod Algorithm=\"{}\"/><xenc11:MGF Algorithm=\"{}\"/></xenc:EncryptionMethod>\
-         <ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI=\"#{}\" ValueType=\"{}\"/>\
-         </wsse:SecurityTokenReference></ds:KeyInfo><xenc:CipherData><xenc:CipherValue>{}</xenc:CipherValue>\
-         </xenc:CipherData><xenc:ReferenceList>",
-        ids.encrypted_key,
-        ns::RSA_OAEP,
-        ns::SHA256,
-        ns::MGF1_SHA256,
+/// How the session key reaches the partner.
+enum KeyEncryption {
+    /// RSA-OAEP key transport: the encrypted session key.
+    Transported(Vec<u8>),
+    /// ECDH-ES key agreement, HKDF, AES-128 key wrap.
+    Agreed {
+        /// The sender's ephemeral public key (uncompressed point).
+        ephemeral: Vec<u8>,
+        /// The HKDF salt.
+        salt: [u8; 32],
+        /// The wrapped session key.
+        wrapped: Vec<u8>,
+    },
+}
+
+impl KeyEncryption {
+    /// The session key encrypted for `partner` as its suite wants it.
+    fn for_partner(partner: &Certificate, session_key: &[u8; 16]) -> Result<Self, KeyError> {
+        match partner.suite() {
+            Suite::Edelivery115 => Ok(KeyEncryption::Transported(
+                partner.oaep_encrypt(session_key)?,
+            )),
+            Suite::Edelivery20Ec => {
+                let (ephemeral, shared) = partner.agree_ephemeral()?;
+                let salt: [u8; 32] = rand::random();
+                let kek = key_encryption_key(&shared, &salt, HKDF_INFO)
+                    .ok_or_else(|| KeyError::Encrypt("HKDF".into()))?;
+                let mut wrapped = vec![0; session_key.len() + 8];
+                aes_kw::KwAes128::new(&kek.into())
+                    .wrap_key(session_key, &mut wrapped)
+                    .map_err(|e| KeyError::Encrypt(e.to_string()))?;
+                Ok(KeyEncryption::Agreed {
+                    ephemeral,
+                    salt,
+                    wrapped,
+                })
+            }
+        }
+    }
+}
+
+/// The HKDF `Info` of the key-encryption key (RFC 9231 `dsig-more:Info`, base64 on the wire).
+pub(crate) const HKDF_INFO: &[u8] = b"eDelivery AS4 2.0 key wrap";
+
+/// The AES-128 key-encryption key derived from an ECDH shared secret: HKDF with HMAC-SHA256,
+/// `salt` and `info`, 16 bytes.
+pub(crate) fn key_encryption_key(shared: &[u8], salt: &[u8], info: &[u8]) -> Option<[u8; 16]> {
+    struct Len16;
+    impl ring::hkdf::KeyType for Len16 {
+        fn len(&self) -> usize {
+            16
+        }
+    }
+    let mut kek = [0; 16];
+    ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, salt)
+        .extract(shared)
+        .expand(&[info], Len16)
+        .ok()?
+        .fill(&mut kek)
+        .ok()?;
+    Some(kek)
+}
+
+fn write_encrypted_key(out: &mut String, ids: &Ids, encrypted_key: &KeyEncryption) {
+    let recipient = format!(
+        "<wsse:SecurityTokenReference><wsse:Reference URI=\"#{}\" ValueType=\"{}\"/>\
+         </wsse:SecurityTokenReference>",
         ids.partner_token,
         ns::X509V3,
-        B64.encode(encrypted_key)
+    );
+    let (method, key_info, cipher) = match encrypted_key {
+        KeyEncryption::Transported(cipher) => (
+            format!(
+                "<xenc:EncryptionMethod Algorithm=\"{}\"><ds:DigestMethod Algorithm=\"{}\"/>\
+                 <xenc11:MGF Algorithm=\"{}\"/></xenc:EncryptionMethod>",
+                ns::RSA_OAEP,
+                ns::SHA256,
+                ns::MGF1_SHA256,
+            ),
+            recipient,
+            cipher,
+        ),
+        KeyEncryption::Agreed {
+            ephemeral,
+            salt,
+            wrapped,
+        } => (
+            format!("<xenc:EncryptionMethod Algorithm=\"{}\"/>", ns::KW_AES128),
+            format!(
+                "<xenc:AgreementMethod Algorithm=\"{}\" xmlns:dsig11=\"{}\" xmlns:dsig-more=\"{}\">\
+                 <xenc11:KeyDerivationMethod Algorithm=\"{}\"><dsig-more:HKDFParams>\
+                 <dsig-more:PRF Algorithm=\"{}\"/><dsig-more:Salt>{}</dsig-more:Salt>\
+                 <dsig-more:Info>{}</dsig-more:Info><dsig-more:KeyLength>16</dsig-more:KeyLength>\
+                 </dsig-more:HKDFParams></xenc11:KeyDerivationMethod><xenc:OriginatorKeyInfo>\
+                 <ds:KeyValue><dsig11:ECKeyValue><dsig11:NamedCurve URI=\"{}\"/>\
+                 <dsig11:PublicKey>{}</dsig11:PublicKey></dsig11:ECKeyValue></ds:KeyValue>\
+                 </xenc:OriginatorKeyInfo><xenc:RecipientKeyInfo>{recipient}</xenc:RecipientKeyInfo>\
+                 </xenc:AgreementMethod>",
+                ns::ECDH_ES,
+                ns::DSIG11,
+                ns::DSIG_MORE,
+                ns::HKDF,
+                ns::HMAC_SHA256,
+                B64.encode(salt),
+                B64.encode(HKDF_INFO),
+                ns::P256_CURVE,
+                B64.encode(ephemeral),
+            ),
+            wrapped,
+        ),
+    };
+    out.push_str(&format!(
+        "<xenc:EncryptedKey Id=\"{}\">{method}<ds:KeyInfo>{key_info}</ds:KeyInfo>\
+         <xenc:CipherData><xenc:CipherValue>{}</xenc:CipherValue></xenc:CipherData>\
+         <xenc:ReferenceList>",
+        ids.encrypted_key,
+        B64.encode(cipher)
     ));
     for id in &ids.encrypted_data {
         out.push_str(&format!("<xenc:DataReference URI=\"#{id}\"/>"));

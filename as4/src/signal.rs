@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use crate::error::{EbmsCode, EbmsError, header};
 use crate::header::timestamp;
-use crate::keys::{Certificate, Credentials};
+use crate::keys::{Certificate, Credentials, OwnKeys};
 use crate::ns::{self, DS, EB, EBBP, S12};
 use crate::receive::{self, Limits, Received, Signed};
 use crate::scan;
@@ -144,12 +144,16 @@ impl SignatureIds for Ids {
     }
 }
 
-/// The non-repudiation receipt of a message received.
+/// The non-repudiation receipt of a message received, signed with the key of the suite the
+/// message used.
 pub fn receipt(
     received: &Received,
-    me: &Credentials,
+    me: &dyn OwnKeys,
     message_domain: &str,
 ) -> Result<Signal, SendError> {
+    let me = me
+        .for_suite(received.suite)
+        .ok_or(SendError::Crypto("no key for the suite of the message"))?;
     let mut content = String::from("<eb:Receipt><ebbp:NonRepudiationInformation>");
     for reference in &received.references {
         content.push_str("<ebbp:MessagePartNRInformation>");

@@ -1,6 +1,6 @@
 //! For tests, benchmarks and fuzz seeds (feature `testing`): access points with fresh RSA-2048
-//! keys made by `openssl` (the eDelivery suite is RSA; neither ring nor rcgen generates RSA keys)
-//! and a sample OOTS header.
+//! keys (eDelivery AS4 1.15) or EC P-256 keys (eDelivery AS4 2.0 EC profile) made by `openssl`
+//! (neither ring nor rcgen generates RSA keys), and a sample OOTS header.
 
 use std::process::Command;
 
@@ -27,12 +27,28 @@ impl TestAccessPoint {
     /// # Panics
     /// When `openssl` is missing or fails: this is test set-up.
     pub fn new(party: &str) -> TestAccessPoint {
+        TestAccessPoint::generate(party, &["-newkey", "rsa:2048"])
+    }
+
+    /// A fresh EC P-256 key and a certificate for `party`, for the eDelivery AS4 2.0 EC profile
+    /// (`openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256`).
+    ///
+    /// # Panics
+    /// When `openssl` is missing or fails: this is test set-up.
+    pub fn new_ec(party: &str) -> TestAccessPoint {
+        TestAccessPoint::generate(
+            party,
+            &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        )
+    }
+
+    fn generate(party: &str, key_options: &[&str]) -> TestAccessPoint {
         let dir = tempfile::tempdir().expect("temporary directory");
         let (key, cert) = (dir.path().join("key.pem"), dir.path().join("cert.pem"));
         let out = Command::new("openssl")
-            .args([
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj",
-            ])
+            .args(["req", "-x509"])
+            .args(key_options)
+            .args(["-nodes", "-days", "30", "-subj"])
             .arg(format!("/CN={party}/O=once test/C=DE"))
             .arg("-keyout")
             .arg(&key)

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{AccessPoint, request_header};
+use common::{AccessPoint, edit_envelope, find, request_header};
 use once_as4::receive::{self, Limits, Pinned};
 use once_as4::send::{self, OutgoingPayload};
 use once_as4::signal::{self, SignalOutcome};
@@ -112,18 +112,6 @@ fn an_error_signal_names_the_code_and_the_message_in_error() {
     }
 }
 
-/// The envelope part of a message and the rest, for editing the envelope.
-fn edit_envelope(message: &Sent, edit: impl FnOnce(String) -> String) -> Vec<u8> {
-    let body = &message.body;
-    let start = find(body, b"<S12:Envelope").expect("envelope");
-    let end = find(body, b"</S12:Envelope>").expect("envelope end") + "</S12:Envelope>".len();
-    let envelope = String::from_utf8(body[start..end].to_vec()).expect("utf-8");
-    let mut out = body[..start].to_vec();
-    out.extend_from_slice(edit(envelope).as_bytes());
-    out.extend_from_slice(&body[end..]);
-    out
-}
-
 /// The body with one byte of the last MIME part's content changed.
 fn flip_in_last_part(body: &[u8]) -> Vec<u8> {
     let content = body
@@ -135,10 +123,6 @@ fn flip_in_last_part(body: &[u8]) -> Vec<u8> {
     let mut body = body.to_vec();
     body[content] ^= 1;
     body
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 fn refused_with(message: &Sent, body: &[u8], code: EbmsCode, words: &str) {
@@ -231,7 +215,7 @@ fn hostile_and_broken_messages_are_refused_with_their_ebms_codes() {
         &message,
         &body,
         EbmsCode::PolicyNoncompliance,
-        "is not RSA-SHA256",
+        "neither RSA-SHA256",
     );
 
     // A weaker key transport named (RSA-OAEP with SHA-1 by default).

@@ -16,9 +16,13 @@ fn fuzz_dir() -> PathBuf {
 }
 
 fn credentials() -> Credentials {
+    key_pair("as4-key.pem", "as4-cert.pem")
+}
+
+fn key_pair(key: &str, certificate: &str) -> Credentials {
     let read =
         |name: &str| std::fs::read_to_string(fuzz_dir().join("keys").join(name)).expect("key file");
-    Credentials::from_pem(&read("as4-key.pem"), &read("as4-cert.pem")).expect("credentials")
+    Credentials::from_pem(&read(key), &read(certificate)).expect("credentials")
 }
 
 /// A seed: the content type up to the first newline, the body after it.
@@ -68,4 +72,28 @@ fn the_signal_seeds_read_as_a_receipt_and_an_error() {
         panic!("an error signal")
     };
     assert_eq!(errors[0].code, EbmsCode::FailedDecryption.code());
+}
+
+#[test]
+fn the_ec_profile_seeds_open_and_read_with_the_ec_key() {
+    let me = key_pair("as4-ec-key.pem", "as4-ec-cert.pem");
+    assert_eq!(me.suite(), once_as4::Suite::Edelivery20Ec);
+    let (content_type, body) = seed("once-request-ec.as4");
+    let request = receive::open(
+        &content_type,
+        &body,
+        &me,
+        &Pinned(me.certificate().clone()),
+        &Limits::default(),
+    )
+    .expect("the EC request");
+    assert_eq!(request.suite, once_as4::Suite::Edelivery20Ec);
+    EvidenceRequest::from_xml(&request.payloads[0].bytes, &once_xml::Limits::default())
+        .expect("an EDM request");
+    let (_, receipt) = seed("once-receipt-ec.as4");
+    let outcome = signal::read(&receipt, me.certificate(), &Limits::default()).expect("receipt");
+    assert!(
+        matches!(&outcome, SignalOutcome::Receipt { ref_to_message_id, .. } if ref_to_message_id == "request-ec-1@fuzz.test"),
+        "{outcome:?}"
+    );
 }

@@ -220,7 +220,11 @@ fn as4_seeds(corpus: &Path, request: &[u8], response: &[u8], evidence: &[u8]) ->
     let save = |name: &str, content_type: &str, body: &[u8]| {
         write(corpus, "as4", name, &with_header(content_type, body))
     };
-    let seal = |header: &OotsHeader, id: &str, payloads: &[OutgoingPayload<'_>], name: &str| {
+    let seal_as = |me: &once_as4::Credentials,
+                   header: &OotsHeader,
+                   id: &str,
+                   payloads: &[OutgoingPayload<'_>],
+                   name: &str| {
         let at = datetime!(2026-11-23 09:00:00 UTC);
         let sent = send::user_message(
             &header.to_user_message(id.into(), at),
@@ -230,6 +234,9 @@ fn as4_seeds(corpus: &Path, request: &[u8], response: &[u8], evidence: &[u8]) ->
         )?;
         save(name, &sent.content_type, &sent.body)?;
         Ok::<_, Box<dyn std::error::Error>>(sent)
+    };
+    let seal = |header: &OotsHeader, id: &str, payloads: &[OutgoingPayload<'_>], name: &str| {
+        seal_as(me, header, id, payloads, name)
     };
     let sent = seal(
         &header,
@@ -265,6 +272,27 @@ fn as4_seeds(corpus: &Path, request: &[u8], response: &[u8], evidence: &[u8]) ->
     };
     let error = signal::error(&refused, me, "fuzz.test")?;
     save("once-error.as4", &error.content_type, &error.body)?;
+
+    // The eDelivery AS4 2.0 EC profile: a request and its receipt.
+    let ec = once_fuzz::as4_ec_credentials();
+    header.action = Action::ExecuteQueryRequest;
+    header.ref_to_message_id = None;
+    let sent = seal_as(
+        ec,
+        &header,
+        "request-ec-1@fuzz.test",
+        &[payload("edm@fuzz.test", EBRS_MIME_TYPE, request)],
+        "once-request-ec.as4",
+    )?;
+    let received = receive::open(
+        &sent.content_type,
+        &sent.body,
+        ec,
+        &Pinned(ec.certificate().clone()),
+        &receive::Limits::default(),
+    )?;
+    let receipt = signal::receipt(&received, ec, "fuzz.test")?;
+    save("once-receipt-ec.as4", &receipt.content_type, &receipt.body)?;
     Ok(())
 }
 

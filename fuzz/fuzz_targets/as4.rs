@@ -3,8 +3,9 @@
 //! decompression) and a signal (`signal::read`), within the default AS4 limits. The input is the
 //! `Content-Type` header value up to the first newline and the body after it.
 //!
-//! The fuzz access point (`keys/`) is both the receiver and an accepted signer, so the seeds
-//! (signed and encrypted with it) open, and mutations of them reach every stage.
+//! The fuzz access point (`keys/`, an RSA pair for eDelivery AS4 1.15 and an EC P-256 pair for
+//! the 2.0 EC profile) is both the receiver and an accepted signer, so the seeds (signed and
+//! encrypted with it) open, and mutations of them reach every stage of both suites.
 //!
 //! What must hold besides "no panic, no hang, no OOM": every refusal has an ebMS code and a
 //! detail; a message that opens has one payload per `PartInfo`, in order, and at least the
@@ -15,7 +16,7 @@
 use libfuzzer_sys::fuzz_target;
 use once_as4::receive::{self, Limits, SignerCheck};
 use once_as4::signal::{self, SignalOutcome};
-use once_as4::{Certificate, Party};
+use once_as4::{Certificate, OwnKeys, Party};
 
 /// Accepts whoever signed: the signature itself is still checked.
 struct AnySigner;
@@ -32,17 +33,20 @@ fuzz_target!(|data: &[u8]| {
         None => (data, &[][..]),
     };
     let content_type = String::from_utf8_lossy(content_type);
-    let me = once_fuzz::as4_credentials();
+    let keyring = once_fuzz::as4_keyring();
     let limits = Limits::default();
-    match receive::open(&content_type, body, me, &AnySigner, &limits) {
+    match receive::open(&content_type, body, keyring, &AnySigner, &limits) {
         Ok(received) => {
             assert_eq!(received.payloads.len(), received.header.parts.len());
             for (payload, part) in received.payloads.iter().zip(&received.header.parts) {
                 assert_eq!(Some(payload.content_id.as_str()), part.content_id());
             }
             assert!(received.references.len() >= 2 + received.payloads.len());
+            let me = keyring
+                .for_suite(received.suite)
+                .expect("a message opens only with a key of its suite");
             let receipt =
-                signal::receipt(&received, me, "fuzz.test").expect("a receipt is written");
+                signal::receipt(&received, keyring, "fuzz.test").expect("a receipt is written");
             let read = signal::read(&receipt.body, me.certificate(), &limits)
                 .unwrap_or_else(|e| panic!("our own receipt is refused: {e}"));
             match read {
@@ -66,11 +70,13 @@ fuzz_target!(|data: &[u8]| {
             );
         }
     }
-    if let Err(refused) = signal::read(body, me.certificate(), &limits) {
-        assert!(
-            !refused.detail.is_empty(),
-            "{:?} without a detail",
-            refused.code
-        );
+    for me in keyring.credentials() {
+        if let Err(refused) = signal::read(body, me.certificate(), &limits) {
+            assert!(
+                !refused.detail.is_empty(),
+                "{:?} without a detail",
+                refused.code
+            );
+        }
     }
 });

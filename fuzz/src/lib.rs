@@ -55,3 +55,37 @@ pub fn as4_credentials() -> &'static once_as4::Credentials {
         .expect("the fuzz access point's key and certificate belong together")
     })
 }
+
+/// The fuzz access point's EC P-256 key and certificate (`keys/as4-ec-*.pem`), public on purpose
+/// like the RSA pair: the eDelivery AS4 2.0 EC profile's seed is signed and encrypted with them.
+pub fn as4_ec_credentials() -> &'static once_as4::Credentials {
+    static CREDENTIALS: std::sync::OnceLock<once_as4::Credentials> = std::sync::OnceLock::new();
+    CREDENTIALS.get_or_init(|| {
+        once_as4::Credentials::from_pem(
+            include_str!("../keys/as4-ec-key.pem"),
+            include_str!("../keys/as4-ec-cert.pem"),
+        )
+        .expect("the fuzz access point's EC key and certificate belong together")
+    })
+}
+
+/// Both fuzz key pairs, one per suite: what the `as4` target opens messages with.
+pub fn as4_keyring() -> &'static once_as4::Keyring {
+    static KEYRING: std::sync::OnceLock<once_as4::Keyring> = std::sync::OnceLock::new();
+    KEYRING.get_or_init(|| {
+        let read = |key: &str, cert: &str| {
+            once_as4::Credentials::from_pem(key, cert).expect("a fuzz key pair")
+        };
+        once_as4::Keyring::new(vec![
+            read(
+                include_str!("../keys/as4-key.pem"),
+                include_str!("../keys/as4-cert.pem"),
+            ),
+            read(
+                include_str!("../keys/as4-ec-key.pem"),
+                include_str!("../keys/as4-ec-cert.pem"),
+            ),
+        ])
+        .expect("one key pair per suite")
+    })
+}

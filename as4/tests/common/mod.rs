@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+use once_as4::Sent;
 use once_as4::header::UserMessage;
 
 pub use once_as4::testing::TestAccessPoint as AccessPoint;
@@ -13,4 +14,21 @@ pub fn request_header(from: &str, to: &str) -> UserMessage {
         once_as4::send::message_id(&format!("{from}.test")),
         time::OffsetDateTime::now_utc(),
     )
+}
+
+/// The envelope part of a message and the rest, for editing the envelope.
+pub fn edit_envelope(message: &Sent, edit: impl FnOnce(String) -> String) -> Vec<u8> {
+    let body = &message.body;
+    let start = find(body, b"<S12:Envelope").expect("envelope");
+    let end = find(body, b"</S12:Envelope>").expect("envelope end") + "</S12:Envelope>".len();
+    let envelope = String::from_utf8(body[start..end].to_vec()).expect("utf-8");
+    let mut out = body[..start].to_vec();
+    out.extend_from_slice(edit(envelope).as_bytes());
+    out.extend_from_slice(&body[end..]);
+    out
+}
+
+/// Where `needle` first occurs in `haystack`.
+pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }

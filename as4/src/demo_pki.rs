@@ -1,11 +1,12 @@
 //! A stand-in for the eDelivery PKI, for demonstrations and tests only: a CA (ECDSA P-256) and
 //! access point certificates with fresh RSA-2048 keys (the eDelivery AS4 1.15 suite signs and
-//! transports keys with RSA). Real access points hold certificates of the eDelivery PKI; these
+//! transports keys with RSA) or EC P-256 keys (the eDelivery AS4 2.0 EC profile signs with ECDSA
+//! and agrees keys with ECDH). Real access points hold certificates of the eDelivery PKI; these
 //! are never for production.
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, PKCS_RSA_SHA256,
+    Issuer, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, PKCS_RSA_SHA256,
 };
 use rsa::pkcs8::EncodePrivateKey;
 
@@ -33,7 +34,7 @@ impl std::fmt::Debug for DemoPki {
 /// An access point's key and certificate, PEM.
 #[derive(Debug, Clone)]
 pub struct IssuedAccessPoint {
-    /// The RSA key, PKCS#8 `PRIVATE KEY`.
+    /// The key (RSA or EC P-256), PKCS#8 `PRIVATE KEY`.
     pub key_pem: String,
     /// Its certificate.
     pub certificate_pem: String,
@@ -69,12 +70,25 @@ impl DemoPki {
             &PKCS_RSA_SHA256,
         )
         .map_err(error)?;
+        self.certify(party_id, key, KeyUsagePurpose::KeyEncipherment)
+    }
+
+    /// A certificate for the access point `party_id`, with a fresh EC P-256 key (the eDelivery
+    /// AS4 2.0 EC profile).
+    pub fn issue_ec(&self, party_id: &str) -> Result<IssuedAccessPoint, DemoPkiError> {
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(error)?;
+        self.certify(party_id, key, KeyUsagePurpose::KeyAgreement)
+    }
+
+    fn certify(
+        &self,
+        party_id: &str,
+        key: KeyPair,
+        key_exchange: KeyUsagePurpose,
+    ) -> Result<IssuedAccessPoint, DemoPkiError> {
         let mut params = CertificateParams::default();
         params.distinguished_name = name_of(party_id);
-        params.key_usages = vec![
-            KeyUsagePurpose::DigitalSignature,
-            KeyUsagePurpose::KeyEncipherment,
-        ];
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, key_exchange];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         let cert = params.signed_by(&key, &self.issuer).map_err(error)?;
         Ok(IssuedAccessPoint {

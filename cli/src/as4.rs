@@ -4,13 +4,16 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
+use once_as4::OwnKeys;
 
 use super::CliError;
 use super::node::open_pool;
 use once_node::config::Config;
 use once_node::db::as4::{self, Partner};
 use once_node::db::{self, now_unix};
-use once_node::exchange::transport::as4::partners::{SUITE_EDELIVERY, check_certificate};
+use once_node::exchange::transport::as4::partners::{
+    SUITE_EDELIVERY, SUITE_EDELIVERY_EC, check_certificate,
+};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum As4Command {
@@ -40,9 +43,11 @@ pub(super) enum PartnerCommand {
         /// The partner's signing and encryption certificate (PEM; intermediates may follow it).
         #[arg(long)]
         certificate: PathBuf,
-        /// The algorithm suite.
-        #[arg(long, default_value = SUITE_EDELIVERY, value_parser = [SUITE_EDELIVERY])]
-        suite: String,
+        /// The algorithm suite: `edelivery-1.15` (RSA) or `edelivery-2.0-ec` (EC P-256); by
+        /// default the one the certificate's key is for. This node needs an `[as4]` key of the
+        /// same suite (`key` or `ec_key`).
+        #[arg(long, value_parser = [SUITE_EDELIVERY, SUITE_EDELIVERY_EC])]
+        suite: Option<String>,
     },
     /// List the partners.
     List {
@@ -98,12 +103,26 @@ pub(super) async fn run(command: As4Command) -> Result<(), CliError> {
             let pem = std::fs::read_to_string(&certificate).map_err(|e| {
                 CliError::Usage(format!("--certificate {}: {e}", certificate.display()))
             })?;
-            check_certificate(&pem, &as4.trust_store).map_err(|e| {
+            let key_suite = check_certificate(&pem, &as4.trust_store).map_err(|e| {
                 CliError::Failed(format!(
                     "the certificate of {party_id} is not accepted: {e} (trust store {})",
                     as4.trust_store.display()
                 ))
             })?;
+            let suite = suite.unwrap_or_else(|| key_suite.name().to_owned());
+            if suite != key_suite.name() {
+                return Err(CliError::Usage(format!(
+                    "--suite {suite} does not fit the certificate, whose key is for {key_suite}"
+                )));
+            }
+            let own = once_node::exchange::transport::as4::setup::credentials(as4)?;
+            if own.for_suite(key_suite).is_none() {
+                return Err(CliError::Failed(format!(
+                    "{party_id} uses the suite {key_suite}, and this node has no {} key for it: \
+                     configure as4.ec_key and as4.ec_certificate (or as4.key) of that suite first",
+                    key_suite.key_kind()
+                )));
+            }
             let partner = Partner {
                 party_id: party_id.clone(),
                 member: member.as_str().to_owned(),

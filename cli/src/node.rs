@@ -311,30 +311,49 @@ pub(super) async fn init(
     Ok(secret)
 }
 
-/// `[as4]`: the key matches the certificate, the certificate chains to the trust store and is
-/// valid, and every partner row is usable.
+/// `[as4]`: each key matches its certificate, each certificate chains to the trust store and is
+/// valid, and every partner row is usable with a key of this node.
 async fn check_as4(
     as4: &once_node::config::As4Config,
     pool: &db::DbPool,
 ) -> Result<String, CliError> {
+    use once_as4::OwnKeys;
     use once_node::exchange::transport::as4::{partners, setup};
-    let credentials = setup::credentials(as4)?;
-    let pem = std::fs::read_to_string(&as4.certificate)
-        .map_err(|e| CliError::Usage(format!("as4.certificate: {e}")))?;
-    partners::check_certificate(&pem, &as4.trust_store).map_err(|e| {
-        CliError::Failed(format!(
-            "as4.certificate is not accepted: {e} (trust store {})",
-            as4.trust_store.display()
-        ))
-    })?;
-    let info = once_pki::inspect::CertInfo::from_der(credentials.certificate().der())?;
+    let keyring = setup::credentials(as4)?;
+    let files = std::iter::once(("as4.certificate", &as4.certificate))
+        .chain(as4.ec_certificate.iter().map(|c| ("as4.ec_certificate", c)));
+    let mut certificates = Vec::new();
+    for ((field, path), credentials) in files.zip(keyring.credentials()) {
+        let pem =
+            std::fs::read_to_string(path).map_err(|e| CliError::Usage(format!("{field}: {e}")))?;
+        partners::check_certificate(&pem, &as4.trust_store).map_err(|e| {
+            CliError::Failed(format!(
+                "{field} is not accepted: {e} (trust store {})",
+                as4.trust_store.display()
+            ))
+        })?;
+        let info = once_pki::inspect::CertInfo::from_der(credentials.certificate().der())?;
+        certificates.push(format!(
+            "{} certificate {} expires {}",
+            credentials.suite(),
+            credentials.certificate().subject(),
+            info.not_after.date()
+        ));
+    }
     let rows = db::run(pool, db::as4::partners)
         .await
         .map_err(|e| CliError::Unavailable(format!("database_url: {e}")))?;
     let unusable: Vec<String> = rows
         .iter()
-        .filter_map(|row| partners::Partner::from_row(row).err())
-        .map(|e| e.to_string())
+        .filter_map(|row| match partners::Partner::from_row(row) {
+            Err(e) => Some(e.to_string()),
+            Ok(p) if keyring.for_suite(p.certificate.suite()).is_none() => Some(format!(
+                "partner {}: it uses the suite {}, and [as4] has no key for it",
+                p.party_id,
+                p.certificate.suite()
+            )),
+            Ok(_) => None,
+        })
         .collect();
     if !unusable.is_empty() {
         return Err(CliError::Failed(format!(
@@ -343,10 +362,9 @@ async fn check_as4(
         )));
     }
     Ok(format!(
-        "AS4 access point {}: certificate {} expires {}, {} partners",
+        "AS4 access point {}: {}, {} partners",
         as4.party_id,
-        credentials.certificate().subject(),
-        info.not_after.date(),
+        certificates.join("; "),
         rows.len()
     ))
 }

@@ -1,6 +1,7 @@
 //! `once as4 partner add/list/remove` as an operator runs them: a partner whose certificate
 //! chains to the eDelivery trust store is added and listed; one from another PKI, a taken party
-//! id, a plain-HTTP URL and a node without `[as4]` are refused with the reason and exit code.
+//! id, a plain-HTTP URL and a node without `[as4]` are refused with the reason and exit code. A
+//! partner on the eDelivery AS4 2.0 EC profile is accepted once the node has an EC key too.
 
 mod common;
 
@@ -132,10 +133,38 @@ fn partners_are_added_listed_and_removed_against_the_trust_store() {
         "there is no partner AT-AP",
     );
     assert!(ok(&["as4", "partner", "list", "--config", path(&config)]).contains("no AS4 partners"));
-    // The configuration with [as4] passes the node's own check, the AS4 certificate included.
+
+    // A partner on the eDelivery AS4 2.0 EC profile (an EC P-256 certificate) needs an EC key
+    // of this node; a suite named that does not fit the certificate is refused.
+    write(
+        &cert,
+        &pki.issue_ec("FR-AP").expect("issued").certificate_pem,
+    );
+    let ec_partner = add("FR-AP", "https://as4.example.fr/as4");
+    fails(
+        &args(&ec_partner),
+        1,
+        "this node has no EC P-256 key for it",
+    );
+    let mut wrong_suite = ec_partner.clone();
+    wrong_suite.extend(["--suite".to_owned(), "edelivery-1.15".to_owned()]);
+    fails(&args(&wrong_suite), 64, "does not fit the certificate");
+    let own_ec = pki.issue_ec("DE-AP").expect("issued");
+    write(&dir.join("as4-ec-key.pem"), &own_ec.key_pem);
+    write(&dir.join("as4-ec-cert.pem"), &own_ec.certificate_pem);
+    let mut text = std::fs::read_to_string(&config).expect("config");
+    text.push_str("ec_key = \"as4-ec-key.pem\"\nec_certificate = \"as4-ec-cert.pem\"\n");
+    write(&config, &text);
+    ok(&args(&ec_partner));
+    let list = ok(&["as4", "partner", "list", "--config", path(&config)]);
+    assert!(list.contains("FR-AP  AT:BUND:familienbeihilfe  https://as4.example.fr/as4  edelivery-2.0-ec  CN=FR-AP"), "{list}");
+
+    // The configuration with [as4] passes the node's own check, both AS4 certificates included.
     let checked = ok(&["node", "check", "--config", path(&config)]);
     assert!(
-        checked.contains("AS4 access point DE-AP: certificate CN=DE-AP"),
+        checked.contains("AS4 access point DE-AP: edelivery-1.15 certificate CN=DE-AP")
+            && checked.contains("edelivery-2.0-ec certificate CN=DE-AP")
+            && checked.contains("1 partners"),
         "{checked}"
     );
     // An AS4 certificate of another PKI than the trust store's.

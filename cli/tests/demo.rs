@@ -195,7 +195,8 @@ fn logged_messages_pass_the_edm_rules(demo: &Value) {
 }
 
 /// The EDM document of an AS4 message `sender` logged for `receiver`, decrypted with the
-/// receiver's AS4 key and checked against the sender's certificate.
+/// receiver's AS4 keys and checked against the sender's certificates (`[as4]` of their
+/// node.toml).
 fn as4_payload(
     demo: &Value,
     sender: &str,
@@ -203,27 +204,51 @@ fn as4_payload(
     boundary: &str,
     message: &[u8],
 ) -> Vec<u8> {
-    let dir = |id: &str| Path::new(member(demo, id)["dir"].as_str().expect("dir")).to_owned();
-    let read = |path: std::path::PathBuf| std::fs::read_to_string(&path).expect("AS4 key file");
-    let me = once_as4::Credentials::from_pem(
-        &read(dir(receiver).join("as4-key.pem")),
-        &read(dir(receiver).join("as4-cert.pem")),
-    )
-    .expect("credentials");
-    let partner = once_as4::Pinned(
-        once_as4::Certificate::from_pem(&read(dir(sender).join("as4-cert.pem"))).expect("cert"),
-    );
+    let as4 = |id: &str| {
+        let dir = Path::new(member(demo, id)["dir"].as_str().expect("dir")).to_owned();
+        once_node::config::Config::load(&dir.join("node.toml"))
+            .expect("node.toml")
+            .as4
+            .expect("[as4]")
+    };
+    let me = once_node::exchange::transport::as4::setup::credentials(&as4(receiver))
+        .expect("the receiver's AS4 keys");
+    let sender = as4(sender);
+    let certificates = std::iter::once(&sender.certificate)
+        .chain(&sender.ec_certificate)
+        .map(|path| {
+            once_as4::Certificate::from_pem(&std::fs::read_to_string(path).expect("certificate"))
+                .expect("cert")
+        })
+        .collect();
     let content_type =
         format!("multipart/related; type=\"application/soap+xml\"; boundary=\"{boundary}\"");
     let received = once_as4::receive::open(
         &content_type,
         message,
         &me,
-        &partner,
+        &AnyOf(certificates),
         &once_as4::Limits::default(),
     )
     .expect("the logged AS4 message opens");
     received.payloads[0].bytes.clone()
+}
+
+/// Accepts a signature by any of these certificates (the sender's keys of both suites).
+struct AnyOf(Vec<once_as4::Certificate>);
+
+impl once_as4::SignerCheck for AnyOf {
+    fn check(
+        &self,
+        _from: &once_as4::Party,
+        certificate: &once_as4::Certificate,
+    ) -> Result<(), String> {
+        self.0
+            .iter()
+            .any(|c| c.der() == certificate.der())
+            .then_some(())
+            .ok_or_else(|| format!("{} is not the sender's", certificate.subject()))
+    }
 }
 
 fn read_demo_json(dir: &Path) -> Value {

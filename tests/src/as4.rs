@@ -8,7 +8,6 @@ use once_as4::demo_pki::{DemoPki, IssuedAccessPoint};
 use once_node::config::As4Config;
 use once_node::db::as4::{self as store, Partner};
 use once_node::db::{self, DbPool};
-use once_node::exchange::transport::as4::partners::SUITE_EDELIVERY;
 
 use crate::free_port;
 
@@ -62,11 +61,25 @@ impl As4Pki {
         self.pki.ca_pem()
     }
 
-    /// An access point `party_id` with a fresh key, on a free port.
+    /// An access point `party_id` with a fresh RSA key (eDelivery AS4 1.15), on a free port.
     pub fn access_point(&self, party_id: &str) -> anyhow::Result<AccessPoint> {
-        let issued = self.pki.issue(party_id)?;
-        let key = self.dir.join(format!("{party_id}.key.pem"));
-        let certificate = self.dir.join(format!("{party_id}.cert.pem"));
+        self.files(party_id, "rsa", self.pki.issue(party_id)?)
+    }
+
+    /// An access point `party_id` with a fresh EC P-256 key (eDelivery AS4 2.0 EC profile), on
+    /// a free port.
+    pub fn access_point_ec(&self, party_id: &str) -> anyhow::Result<AccessPoint> {
+        self.files(party_id, "ec", self.pki.issue_ec(party_id)?)
+    }
+
+    fn files(
+        &self,
+        party_id: &str,
+        kind: &str,
+        issued: IssuedAccessPoint,
+    ) -> anyhow::Result<AccessPoint> {
+        let key = self.dir.join(format!("{party_id}.{kind}.key.pem"));
+        let certificate = self.dir.join(format!("{party_id}.{kind}.cert.pem"));
         std::fs::write(&key, &issued.key_pem)?;
         std::fs::write(&certificate, &issued.certificate_pem)?;
         Ok(AccessPoint {
@@ -86,6 +99,8 @@ impl As4Pki {
             party_id: ap.party_id.clone(),
             key: ap.key.clone(),
             certificate: ap.certificate.clone(),
+            ec_key: None,
+            ec_certificate: None,
             trust_store: self.trust_store(),
             tls_certificate: None,
             tls_key: None,
@@ -97,7 +112,8 @@ impl As4Pki {
     }
 }
 
-/// Adds `partner` (known as `member`) to the partner table in `pool`.
+/// Adds `partner` (known as `member`) to the partner table in `pool`, with the suite its
+/// certificate's key is for.
 pub async fn add_partner(
     pool: &DbPool,
     partner: &AccessPoint,
@@ -109,7 +125,10 @@ pub async fn add_partner(
         member: member.to_owned(),
         url: url.to_owned(),
         certificate: partner.issued.certificate_pem.clone(),
-        suite: SUITE_EDELIVERY.to_owned(),
+        suite: once_as4::Certificate::from_pem(&partner.issued.certificate_pem)?
+            .suite()
+            .name()
+            .to_owned(),
         added_at: 0,
     };
     let added = db::run(pool, move |conn| store::add_partner(conn, &row)).await?;

@@ -31,18 +31,37 @@ struct Setup {
     http: reqwest::Client,
     pki: As4Pki,
     provider_ap: AccessPoint,
+    provider_ec: AccessPoint,
     requester_ap: AccessPoint,
     _dir: tempfile::TempDir,
 }
 
 impl Setup {
+    /// Both access points on eDelivery AS4 1.15 (RSA).
     async fn start() -> Setup {
+        Setup::start_with(false).await
+    }
+
+    /// With `ec`, the provider's access point holds keys of both suites (its RSA `key` and an
+    /// EC P-256 `ec_key`) and the requester's only an EC key: they exchange with the eDelivery
+    /// AS4 2.0 EC profile.
+    async fn start_with(ec: bool) -> Setup {
         once_tests::init_test_logging();
         let dir = tempfile::tempdir().expect("dir");
         let pki = As4Pki::new(dir.path()).expect("eDelivery PKI");
         let provider_ap = pki.access_point("AP_DE_HB_01").expect("ap");
-        let requester_ap = pki.access_point("AP_DE_HB_02").expect("ap");
-        let provider_as4 = pki.config(&provider_ap);
+        let provider_ec = pki.access_point_ec("AP_DE_HB_01").expect("ap");
+        let requester_ap = if ec {
+            pki.access_point_ec("AP_DE_HB_02")
+        } else {
+            pki.access_point("AP_DE_HB_02")
+        }
+        .expect("ap");
+        let mut provider_as4 = pki.config(&provider_ap);
+        if ec {
+            provider_as4.ec_key = Some(provider_ec.key.clone());
+            provider_as4.ec_certificate = Some(provider_ec.certificate.clone());
+        }
         let mut fed = start_provider(
             TestFederation::builder()
                 .backend(Backend::Sqlite)
@@ -71,7 +90,7 @@ impl Setup {
         .expect("partner");
         add_partner(
             &fed.node(1).pool(),
-            &provider_ap,
+            if ec { &provider_ec } else { &provider_ap },
             PROVIDER,
             &provider_ap.url(),
         )
@@ -92,6 +111,7 @@ impl Setup {
             http,
             pki,
             provider_ap,
+            provider_ec,
             requester_ap,
             _dir: dir,
         }
@@ -318,6 +338,62 @@ async fn evidence_crosses_between_access_points_over_as4() {
             .collect();
         assert!(unexpected.is_empty(), "{outcome}: {unexpected:?}");
     }
+    setup.fed.stop().await;
+}
+
+/// The eDelivery AS4 2.0 EC profile between nodes: the requester's access point has only an EC
+/// P-256 key, the provider's keys of both suites; the exchange, its receipts and the answer are
+/// all ECDSA-signed and ECDH-encrypted, and the application gets the same JSON.
+#[actix_rt::test]
+async fn evidence_crosses_with_the_ec_profile_to_a_node_with_keys_of_both_suites() {
+    let setup = Setup::start_with(true).await;
+    let (status, answer) = setup
+        .ask(json!({
+            "evidence_type": RESIDENCE,
+            "subject": juergen_abroad(),
+            "procedure": OOTS_PROCEDURE,
+            "legal_basis": SR_REQUIREMENT,
+            "provider": PROVIDER,
+            "transport": "as4",
+        }))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["evidence"]["person.family_name"], "Müller-Lüdenscheidt",
+        "{answer}"
+    );
+    let provider = setup.log(0).await;
+    let logged = |direction: &str, kind: &str| -> String {
+        let (_, _, _, message) = provider
+            .iter()
+            .find(|(d, k, _, _)| d == direction && k == kind)
+            .unwrap_or_else(|| panic!("a logged {direction} {kind}: {provider:?}"));
+        String::from_utf8_lossy(message).into_owned()
+    };
+    for (direction, kind) in [("in", "request"), ("out", "response"), ("out", "receipt")] {
+        let message = logged(direction, kind);
+        assert!(
+            message.contains("xmldsig-more#ecdsa-sha256") && !message.contains("rsa-sha256"),
+            "{direction} {kind} is ECDSA-signed: {message}"
+        );
+    }
+    let answer_sent = logged("out", "response");
+    assert!(answer_sent.contains("xmlenc11#ECDH-ES") && !answer_sent.contains("rsa-oaep"));
+
+    // The requester's node opens the provider's answer with its EC key; the RSA-only key of a
+    // node without `ec_key` could not.
+    let requester_only_rsa = setup.pki.access_point("AP_DE_HB_03").expect("ap");
+    let refused = once_as4::receive::open(
+        &content_type_of(answer_sent.as_bytes()),
+        answer_sent.as_bytes(),
+        &credentials(&requester_only_rsa),
+        &once_as4::Pinned(
+            Certificate::from_pem(&setup.provider_ec.issued.certificate_pem).expect("cert"),
+        ),
+        &once_as4::Limits::default(),
+    )
+    .expect_err("no EC key");
+    assert_eq!(refused.code, EbmsCode::PolicyNoncompliance, "{refused}");
     setup.fed.stop().await;
 }
 

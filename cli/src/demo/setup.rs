@@ -72,8 +72,8 @@ pub(super) async fn create(layout: &Layout) -> Result<DemoFile, CliError> {
     super::edelivery::issue(layout).step(step)?;
     super::edelivery::add_partners(layout).await.step(step)?;
     ok(format!(
-        "{} and {} are eDelivery AS4 access points of the OOTS, each the other's partner (keys of a stand-in eDelivery PKI: edelivery/ca.pem)",
-        POPULATION.id, ABROAD.id
+        "{} and {} are eDelivery AS4 access points of the OOTS, each the other's partner (keys of a stand-in eDelivery PKI: edelivery/ca.pem; {} holds keys of both algorithm suites, {} exchanges with it on the eDelivery AS4 2.0 EC profile: ECDSA P-256, ECDH-ES, HKDF, AES key wrap)",
+        POPULATION.id, ABROAD.id, POPULATION.id, ABROAD.id
     ));
 
     let step = "make synthetic citizens";

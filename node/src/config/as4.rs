@@ -21,10 +21,20 @@ pub struct As4Config {
     /// This access point's party id (`eb:PartyId`, type
     /// `urn:oasis:names:tc:ebcore:partyid-type:unregistered:oots`).
     pub party_id: String,
-    /// The AS4 signing and decryption key (PKCS#8 PEM, RSA), issued in the eDelivery PKI.
+    /// The AS4 signing and decryption key (PKCS#8 PEM), issued in the eDelivery PKI: RSA for
+    /// partners on eDelivery AS4 1.15 (what OOTS access points run today), or EC P-256 for the
+    /// eDelivery AS4 2.0 EC profile.
     pub key: PathBuf,
     /// Its certificate (PEM).
     pub certificate: PathBuf,
+    /// A second key (PKCS#8 PEM) of the other suite than `key`'s, so that partners of both
+    /// suites can be served: typically EC P-256 for the eDelivery AS4 2.0 EC profile beside an
+    /// RSA `key`.
+    #[serde(default)]
+    pub ec_key: Option<PathBuf>,
+    /// Its certificate (PEM).
+    #[serde(default)]
+    pub ec_certificate: Option<PathBuf>,
     /// The certificates of the eDelivery PKI (PEM, one or more) a partner's certificate must
     /// chain to before `once as4 partner add` accepts it.
     pub trust_store: PathBuf,
@@ -67,6 +77,8 @@ impl As4Config {
             once_runtime::config::resolve(base, path);
         }
         for path in [
+            &mut self.ec_key,
+            &mut self.ec_certificate,
             &mut self.tls_certificate,
             &mut self.tls_key,
             &mut self.tls_roots,
@@ -92,6 +104,12 @@ impl As4Config {
             return Err(ConfigError::new(
                 "as4.party_id",
                 "must be a non-empty identifier without surrounding spaces",
+            ));
+        }
+        if self.ec_key.is_some() != self.ec_certificate.is_some() {
+            return Err(ConfigError::new(
+                "as4.ec_key",
+                "ec_key and ec_certificate go together",
             ));
         }
         if self.tls_certificate.is_some() != self.tls_key.is_some() {
@@ -147,6 +165,8 @@ mod tests {
             party_id: "de-once-ap".into(),
             key: "k".into(),
             certificate: "c".into(),
+            ec_key: None,
+            ec_certificate: None,
             trust_store: "t".into(),
             tls_certificate: None,
             tls_key: None,
@@ -188,6 +208,14 @@ mod tests {
                 .expect_err("refused")
                 .to_string()
                 .contains("tls_certificate")
+        );
+        let mut c = config("https://ap.example/as4");
+        c.ec_key = Some("ec.pem".into());
+        assert!(
+            c.check()
+                .expect_err("refused")
+                .to_string()
+                .contains("ec_certificate")
         );
         config("https://ap.example/as4").check().expect("sound");
     }

@@ -40,8 +40,10 @@ const OPTIONAL_SECTIONS: &str = r#"# The preview page where people see their evi
 # listen = "0.0.0.0:8445"
 # public_url = "https://as4.example.org:8445/as4"
 # party_id = "DE-HB-MELDEREGISTER-AP"
-# key = "as4-key.pem"
+# key = "as4-key.pem"                 # RSA (eDelivery AS4 1.15) or EC P-256 (2.0 EC profile)
 # certificate = "as4-cert.pem"
+# ec_key = "as4-ec-key.pem"           # optional: a key of the other suite, for partners on it
+# ec_certificate = "as4-ec-cert.pem"
 # trust_store = "edelivery-ca.pem"
 
 # Providers this node asks for evidence when the map does not know or is not configured.

@@ -6,7 +6,9 @@
 
 use once_as4::oots::{Action, OotsHeader};
 use once_as4::signal::{self, Signal};
-use once_as4::{Certificate, EbmsCode, EbmsError, Party, Received as As4Received, SignerCheck};
+use once_as4::{
+    Certificate, EbmsCode, EbmsError, Party, Received as As4Received, SignerCheck, Suite,
+};
 use time::OffsetDateTime;
 
 use super::partners::{Partner, PartnerSigner};
@@ -48,16 +50,25 @@ pub struct InboundRequest {
 /// again before the message is refused).
 struct Unknown;
 
-/// The signer check over the partner snapshot.
+/// The signer check over the partner snapshot; it notes whether the sender is unknown, and the
+/// suite of a known one (an error signal to it is signed with that suite's key).
 struct SnapshotSigner<'a> {
     transport: &'a As4Transport,
     unknown: std::cell::Cell<bool>,
+    suite: std::cell::Cell<Option<Suite>>,
 }
+
+/// Why a message could not be opened: the error, whether its sender is unknown, and the suite
+/// of its sender if known.
+type OpenFailure = (EbmsError, Option<Unknown>, Option<Suite>);
 
 impl SignerCheck for SnapshotSigner<'_> {
     fn check(&self, from: &Party, certificate: &Certificate) -> Result<(), String> {
         match self.transport.partners.by_party(&from.id) {
-            Some(partner) => PartnerSigner(&partner).check(from, certificate),
+            Some(partner) => {
+                self.suite.set(Some(partner.certificate.suite()));
+                PartnerSigner(&partner).check(from, certificate)
+            }
             None => {
                 self.unknown.set(true);
                 Err(format!("{} is not a partner of this access point", from.id))
@@ -73,21 +84,29 @@ impl As4Transport {
         content_type: &str,
         body: &[u8],
     ) -> Result<(As4Received, Partner), EbmsError> {
-        self.open_checked(content_type, body).map_err(|(e, _)| e)
+        self.open_checked(content_type, body).map_err(|(e, _, _)| e)
     }
 
     fn open_checked(
         &self,
         content_type: &str,
         body: &[u8],
-    ) -> Result<(As4Received, Partner), (EbmsError, Option<Unknown>)> {
+    ) -> Result<(As4Received, Partner), OpenFailure> {
         let signers = SnapshotSigner {
             transport: self,
             unknown: std::cell::Cell::new(false),
+            suite: std::cell::Cell::new(None),
         };
         let received =
-            once_as4::receive::open(content_type, body, &self.me, &signers, &self.limits)
-                .map_err(|e| (e, signers.unknown.get().then_some(Unknown)))?;
+            once_as4::receive::open(content_type, body, &self.me, &signers, &self.limits).map_err(
+                |e| {
+                    (
+                        e,
+                        signers.unknown.get().then_some(Unknown),
+                        signers.suite.get(),
+                    )
+                },
+            )?;
         let partner = self
             .partners
             .by_party(&received.header.from.id)
@@ -98,6 +117,7 @@ impl As4Transport {
                         "the partner was removed while its message was read",
                     ),
                     None,
+                    Some(received.suite),
                 )
             })?;
         Ok((received, partner))
@@ -108,23 +128,24 @@ impl As4Transport {
     pub async fn receive(&self, content_type: Option<&str>, body: &[u8]) -> (Reply, Inbound) {
         let content_type = content_type.unwrap_or_default();
         let opened = match self.open_checked(content_type, body) {
-            Err((_, Some(Unknown))) => {
+            Err((_, Some(Unknown), _)) => {
                 // A partner added a moment ago: read the table again, once.
                 if let Err(e) = self.partners.refresh().await {
                     tracing::warn!(error = %e, "AS4 partners could not be read");
                 }
-                self.open_checked(content_type, body).map_err(|(e, _)| e)
+                self.open_checked(content_type, body)
             }
-            other => other.map_err(|(e, _)| e),
+            other => other,
         };
         let (received, partner) = match opened {
             Ok(opened) => opened,
-            Err(e) => return (self.refuse(&e, None, "").await, Inbound::Done),
+            Err((e, _, suite)) => return (self.refuse(&e, None, "", suite).await, Inbound::Done),
         };
         let peer = partner.member.as_str().to_owned();
+        let suite = Some(received.suite);
         let header = match self.check_header(&received) {
             Ok(header) => header,
-            Err(e) => return (self.refuse(&e, Some(&peer), "").await, Inbound::Done),
+            Err(e) => return (self.refuse(&e, Some(&peer), "", suite).await, Inbound::Done),
         };
         let exchange = header.exchange_id.clone();
         let receipt = match signal::receipt(&received, &self.me, self.config.message_domain()) {
@@ -133,7 +154,10 @@ impl As4Transport {
                 tracing::error!(error = %e, "an AS4 receipt could not be signed");
                 let e = EbmsError::new(EbmsCode::Other, "the receipt could not be signed")
                     .about(Some(&received.header.message_id));
-                return (self.refuse(&e, Some(&peer), &exchange).await, Inbound::Done);
+                return (
+                    self.refuse(&e, Some(&peer), &exchange, suite).await,
+                    Inbound::Done,
+                );
             }
         };
         let message_id = received.header.message_id.clone();
@@ -164,7 +188,10 @@ impl As4Transport {
         };
         if let Some(e) = refusal {
             let e = e.about(Some(&message_id));
-            return (self.refuse(&e, Some(&peer), &exchange).await, Inbound::Done);
+            return (
+                self.refuse(&e, Some(&peer), &exchange, suite).await,
+                Inbound::Done,
+            );
         }
         self.log_signal(
             Direction::Out,
@@ -318,13 +345,21 @@ impl As4Transport {
 
     /// The reply to a message that was not read: larger than the limit, or not sent in time.
     pub async fn refuse_unread(&self, code: EbmsCode, detail: String) -> Reply {
-        self.refuse(&EbmsError::new(code, detail), None, "").await
+        self.refuse(&EbmsError::new(code, detail), None, "", None)
+            .await
     }
 
-    /// A signed error signal for a message refused, logged.
-    async fn refuse(&self, e: &EbmsError, peer: Option<&str>, exchange: &str) -> Reply {
+    /// A signed error signal for a message refused, logged; signed with the key of `suite`
+    /// (the sender's, where known), else with the first key configured.
+    async fn refuse(
+        &self,
+        e: &EbmsError,
+        peer: Option<&str>,
+        exchange: &str,
+        suite: Option<Suite>,
+    ) -> Reply {
         tracing::warn!(code = e.code.code(), detail = %e.detail, "AS4 message refused");
-        match signal::error(e, &self.me, self.config.message_domain()) {
+        match signal::error(e, self.signing_key(suite), self.config.message_domain()) {
             Ok(signal) => {
                 self.log_signal(
                     Direction::Out,

@@ -31,7 +31,9 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use once_as4::oots::{self, Action, OotsHeader, SchemedId};
 use once_as4::send::{self, OutgoingPayload};
-use once_as4::{Credentials, Received as As4Received, SignedReference, UserMessage};
+use once_as4::{
+    Credentials, Keyring, OwnKeys, Received as As4Received, SignedReference, Suite, UserMessage,
+};
 use once_pki::MemberId;
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
@@ -62,8 +64,8 @@ pub struct As4Parts {
     pub config: As4Config,
     /// `[oots]`: this node's agent and its peers'.
     pub oots: OotsConfig,
-    /// The AS4 signing and decryption key with its certificate.
-    pub credentials: Credentials,
+    /// The AS4 signing and decryption keys with their certificates, one per suite.
+    pub credentials: Keyring,
     /// The partner table.
     pub partners: Arc<Partners>,
     /// The message log (receipts and signals).
@@ -84,7 +86,7 @@ pub struct As4Transport {
     member: MemberId,
     config: As4Config,
     oots: OotsConfig,
-    me: Credentials,
+    me: Keyring,
     partners: Arc<Partners>,
     logbook: Arc<Logbook>,
     pool: DbPool,
@@ -178,6 +180,13 @@ impl As4Transport {
     /// How long what the tables hold is kept: well past any answer's timeout and retries.
     fn retention(&self) -> Duration {
         self.timeout * 2 + Duration::from_secs(120)
+    }
+
+    /// The key to sign with for `suite`; without one (or without a suite), the first key.
+    fn signing_key(&self, suite: Option<Suite>) -> &Credentials {
+        suite
+            .and_then(|s| self.me.for_suite(s))
+            .unwrap_or(&self.me.credentials()[0])
     }
 
     /// This node's OOTS agent identifier.
@@ -382,13 +391,21 @@ impl Transport for As4Transport {
             bytes: part.body,
             compress: true,
         }));
+        let suite = partner.certificate.suite();
+        let me = self.me.for_suite(suite).ok_or_else(|| {
+            SealError::Sign(format!(
+                "the partner {} uses the suite {suite}, and [as4] has no {} key for it",
+                partner.party_id,
+                suite.key_kind()
+            ))
+        })?;
         let sent =
-            send::user_message(&user, &payloads, &self.me, &partner.certificate).map_err(|e| {
-                match e {
+            send::user_message(&user, &payloads, me, &partner.certificate).map_err(
+                |e| match e {
                     send::SendError::Key(e) => SealError::Sign(e.to_string()),
                     other => SealError::Pack(other.to_string()),
-                }
-            })?;
+                },
+            )?;
         let message_id = sent.header.message_id.clone();
         let mut tables = self.tables();
         tables.prune(self.retention());

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use once_as4::{Certificate, Party, SignerCheck};
+use once_as4::{Certificate, Party, SignerCheck, Suite};
 use once_pki::MemberId;
 
 use crate::db::{self, DbError, DbPool, as4};
@@ -14,9 +14,13 @@ use crate::db::{self, DbError, DbPool, as4};
 /// How often the snapshot is read again.
 pub const REFRESH_SECONDS: u64 = 5;
 
-/// The one algorithm suite partners use today: eDelivery AS4 1.15 (RSA-SHA256 signatures,
+/// The algorithm suite OOTS partners use today: eDelivery AS4 1.15 (RSA-SHA256 signatures,
 /// RSA-OAEP key transport, AES-128-GCM).
 pub const SUITE_EDELIVERY: &str = "edelivery-1.15";
+
+/// The eDelivery AS4 2.0 EC profile (ECDSA-SHA256 on P-256, ECDH-ES with HKDF and AES-128 key
+/// wrap, AES-128-GCM).
+pub const SUITE_EDELIVERY_EC: &str = "edelivery-2.0-ec";
 
 /// A partner, ready to use.
 #[derive(Debug, Clone)]
@@ -48,14 +52,19 @@ impl Partner {
             party_id: row.party_id.clone(),
             detail,
         };
-        if row.suite != SUITE_EDELIVERY {
-            return Err(error(format!("unknown algorithm suite {:?}", row.suite)));
-        }
+        let suite = Suite::parse(&row.suite)
+            .ok_or_else(|| error(format!("unknown algorithm suite {:?}", row.suite)))?;
         let member = row
             .member
             .parse()
             .map_err(|e| error(format!("member: {e}")))?;
         let certificate = leaf(&row.certificate).map_err(error)?;
+        if certificate.suite() != suite {
+            return Err(error(format!(
+                "the suite is {suite}, but its certificate has a key for {}",
+                certificate.suite()
+            )));
+        }
         let info = once_pki::inspect::CertInfo::from_der(certificate.der())
             .map_err(|e| error(e.to_string()))?;
         let now = time::OffsetDateTime::now_utc();
@@ -84,13 +93,14 @@ fn leaf(pem: &str) -> Result<Certificate, String> {
 }
 
 /// Checks a partner's certificate (PEM, the certificate first, then any intermediates)
-/// against the trust store file, and that AS4 can use it (an RSA key).
-pub fn check_certificate(pem: &str, trust_store: &Path) -> Result<(), String> {
+/// against the trust store file, and that AS4 can use it (an RSA or EC P-256 key): the suite
+/// its key is for.
+pub fn check_certificate(pem: &str, trust_store: &Path) -> Result<Suite, String> {
     let chain = once_pki::files::read_certs_from_pem(pem).map_err(|e| e.to_string())?;
     let roots = once_pki::files::read_certs(trust_store)
         .map_err(|e| format!("the trust store {}: {e}", trust_store.display()))?;
     once_pki::signing::verify_partner_chain(&chain, &roots)?;
-    leaf(pem).map(|_| ())
+    leaf(pem).map(|c| c.suite())
 }
 
 /// The snapshot of the partner table.

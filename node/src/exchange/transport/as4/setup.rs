@@ -1,10 +1,10 @@
-//! The AS4 transport from `[as4]`: its key and certificate, the partner table, the HTTPS client
+//! The AS4 transport from `[as4]`: its keys and certificates (one per suite), the partner table, the HTTPS client
 //! for partners' endpoints, and the TLS configuration of the AS4 endpoint.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use once_as4::Credentials;
+use once_as4::{Credentials, Keyring, Suite};
 use once_runtime::config::ConfigError;
 use once_runtime::listen::StartError;
 use once_xml::multipart::MultipartLimits;
@@ -52,16 +52,41 @@ impl As4Transport {
     }
 }
 
-/// The AS4 key and certificate of `[as4]`.
-pub fn credentials(as4: &As4Config) -> Result<Credentials, ConfigError> {
+/// The AS4 keys and certificates of `[as4]`: `key` and, if given, `ec_key` (of the other suite).
+pub fn credentials(as4: &As4Config) -> Result<Keyring, ConfigError> {
     let read = |field: &str, path: &std::path::Path| {
         std::fs::read_to_string(path)
             .map_err(|e| ConfigError::new(field, format!("{}: {e}", path.display())))
     };
-    let key = read("as4.key", &as4.key)?;
-    let certificate = read("as4.certificate", &as4.certificate)?;
-    Credentials::from_pem(&key, &certificate)
-        .map_err(|e| ConfigError::new("as4.key", e.to_string()))
+    let pair = |key_field: &str, key: &std::path::Path, cert_field: &str, cert| {
+        Credentials::from_pem(&read(key_field, key)?, &read(cert_field, cert)?)
+            .map_err(|e| ConfigError::new(key_field, e.to_string()))
+    };
+    let mut keys = vec![pair(
+        "as4.key",
+        &as4.key,
+        "as4.certificate",
+        &as4.certificate,
+    )?];
+    if let (Some(key), Some(cert)) = (&as4.ec_key, &as4.ec_certificate) {
+        let second = pair("as4.ec_key", key, "as4.ec_certificate", cert)?;
+        if second.suite() == keys[0].suite() {
+            return Err(ConfigError::new(
+                "as4.ec_key",
+                format!(
+                    "is for the suite {} like as4.key; it must be of the other suite ({})",
+                    second.suite(),
+                    if second.suite() == Suite::Edelivery115 {
+                        Suite::Edelivery20Ec.key_kind()
+                    } else {
+                        Suite::Edelivery115.key_kind()
+                    }
+                ),
+            ));
+        }
+        keys.push(second);
+    }
+    Keyring::new(keys).ok_or_else(|| ConfigError::new("as4.key", "no usable key"))
 }
 
 /// The HTTPS client for partners' endpoints: the federation's roots and `as4.tls_roots`, no

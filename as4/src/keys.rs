@@ -339,10 +339,11 @@ pub struct Keyring(Vec<Credentials>);
 impl Keyring {
     /// The keyring of these credentials; `None` if two are for the same suite or none is given.
     pub fn new(credentials: Vec<Credentials>) -> Option<Keyring> {
-        let mut suites: Vec<Suite> = credentials.iter().map(Credentials::suite).collect();
-        let count = suites.len();
-        suites.dedup();
-        (count > 0 && suites.len() == count).then_some(Keyring(credentials))
+        let repeated = credentials
+            .iter()
+            .enumerate()
+            .any(|(i, c)| credentials[..i].iter().any(|d| d.suite() == c.suite()));
+        (!credentials.is_empty() && !repeated).then_some(Keyring(credentials))
     }
 
     /// The suites it has keys for.

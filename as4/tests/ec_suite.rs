@@ -20,20 +20,7 @@ const EDM: &[u8] = b"<query:QueryRequest xmlns:query=\"urn:oasis:names:tc:ebxml-
 const EVIDENCE: &[u8] = b"%PDF-1.7 a birth certificate, compressed before it is signed";
 
 fn payloads() -> Vec<OutgoingPayload<'static>> {
-    vec![
-        OutgoingPayload {
-            content_id: "edm@once.test".to_owned(),
-            mime_type: once_as4::oots::EBRS_MIME_TYPE.to_owned(),
-            bytes: EDM,
-            compress: true,
-        },
-        OutgoingPayload {
-            content_id: "evidence-1@once.test".to_owned(),
-            mime_type: "application/pdf".to_owned(),
-            bytes: EVIDENCE,
-            compress: true,
-        },
-    ]
+    common::payloads(EDM, EVIDENCE)
 }
 
 fn sent(from: &AccessPoint, to: &AccessPoint) -> Sent {

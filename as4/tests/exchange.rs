@@ -14,20 +14,7 @@ use once_xml::multipart::MultipartLimits;
 const EDM: &[u8] = b"<query:QueryRequest xmlns:query=\"urn:oasis:names:tc:ebxml-regrep:xsd:query:4.0\" id=\"urn:uuid:4e4a9a4e-0000-4000-8000-000000000001\"/>";
 
 fn payloads(evidence: &[u8]) -> Vec<OutgoingPayload<'_>> {
-    vec![
-        OutgoingPayload {
-            content_id: "edm@once.test".to_owned(),
-            mime_type: once_as4::oots::EBRS_MIME_TYPE.to_owned(),
-            bytes: EDM,
-            compress: true,
-        },
-        OutgoingPayload {
-            content_id: "evidence-1@once.test".to_owned(),
-            mime_type: "application/pdf".to_owned(),
-            bytes: evidence,
-            compress: true,
-        },
-    ]
+    common::payloads(EDM, evidence)
 }
 
 fn sent(from: &AccessPoint, to: &AccessPoint) -> Sent {

@@ -46,27 +46,19 @@ pub fn descriptor_limits() -> Limits {
 /// purpose, that the `as4` target opens messages with and the seeds (`examples/seeds.rs`) are
 /// signed and encrypted with, so that mutations of a seed reach decryption and decompression.
 pub fn as4_credentials() -> &'static once_as4::Credentials {
-    static CREDENTIALS: std::sync::OnceLock<once_as4::Credentials> = std::sync::OnceLock::new();
-    CREDENTIALS.get_or_init(|| {
-        once_as4::Credentials::from_pem(
-            include_str!("../keys/as4-key.pem"),
-            include_str!("../keys/as4-cert.pem"),
-        )
-        .expect("the fuzz access point's key and certificate belong together")
-    })
+    use once_as4::OwnKeys;
+    as4_keyring()
+        .for_suite(once_as4::Suite::Edelivery115)
+        .expect("the keyring holds the RSA pair")
 }
 
 /// The fuzz access point's EC P-256 key and certificate (`keys/as4-ec-*.pem`), public on purpose
 /// like the RSA pair: the eDelivery AS4 2.0 EC profile's seed is signed and encrypted with them.
 pub fn as4_ec_credentials() -> &'static once_as4::Credentials {
-    static CREDENTIALS: std::sync::OnceLock<once_as4::Credentials> = std::sync::OnceLock::new();
-    CREDENTIALS.get_or_init(|| {
-        once_as4::Credentials::from_pem(
-            include_str!("../keys/as4-ec-key.pem"),
-            include_str!("../keys/as4-ec-cert.pem"),
-        )
-        .expect("the fuzz access point's EC key and certificate belong together")
-    })
+    use once_as4::OwnKeys;
+    as4_keyring()
+        .for_suite(once_as4::Suite::Edelivery20Ec)
+        .expect("the keyring holds the EC pair")
 }
 
 /// Both fuzz key pairs, one per suite: what the `as4` target opens messages with.

@@ -5,6 +5,7 @@
 
 use once_as4::Sent;
 use once_as4::header::UserMessage;
+use once_as4::send::OutgoingPayload;
 
 pub use once_as4::testing::TestAccessPoint as AccessPoint;
 
@@ -31,4 +32,22 @@ pub fn edit_envelope(message: &Sent, edit: impl FnOnce(String) -> String) -> Vec
 /// Where `needle` first occurs in `haystack`.
 pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The payloads of a request: an EDM document and a PDF `evidence`, both compressed.
+pub fn payloads<'a>(edm: &'a [u8], evidence: &'a [u8]) -> Vec<OutgoingPayload<'a>> {
+    vec![
+        OutgoingPayload {
+            content_id: "edm@once.test".to_owned(),
+            mime_type: once_as4::oots::EBRS_MIME_TYPE.to_owned(),
+            bytes: edm,
+            compress: true,
+        },
+        OutgoingPayload {
+            content_id: "evidence-1@once.test".to_owned(),
+            mime_type: "application/pdf".to_owned(),
+            bytes: evidence,
+            compress: true,
+        },
+    ]
 }
